@@ -1,0 +1,165 @@
+/**
+ * A local Kubernetes API for the lab: Debian's etcd and the toolchain's
+ * kube-apiserver on loopback, token auth, the upstream CRDs installed.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as crypto from "crypto";
+import { spawn } from "child_process";
+import { execArgv } from "../provider/transport/exec";
+import { toolchainBin } from "./toolchain";
+
+export interface KubeInfo {
+    server: string;
+    kubeconfig: string;
+    token: string;
+    caFile: string;
+    version: string;
+}
+
+const ETCD_CLIENT = "127.0.0.1:23790";
+const ETCD_PEER = "127.0.0.1:23800";
+const API_PORT = 16443;
+const CRD_DIR = path.resolve(__dirname, "..", "..", "lab", "crds");
+
+type Log = (msg: string) => void;
+
+function pidAlive(pidFile: string): number | undefined {
+    if (!fs.existsSync(pidFile)) return undefined;
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    try {
+        process.kill(pid, 0);
+        return pid;
+    } catch {
+        return undefined;
+    }
+}
+
+function startDetached(argv: string[], logFile: string, pidFile: string) {
+    const fd = fs.openSync(logFile, "a");
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", fd, fd] });
+    child.unref();
+    fs.closeSync(fd);
+    fs.writeFileSync(pidFile, String(child.pid));
+}
+
+async function ensureCerts(dir: string) {
+    const ca = path.join(dir, "ca.crt");
+    if (fs.existsSync(ca)) return;
+    const o = (...a: string[]) => execArgv(["openssl", ...a]);
+    await o("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=routed-overlay-lab-ca",
+        "-keyout", path.join(dir, "ca.key"), "-out", ca);
+    await o("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
+        "-keyout", path.join(dir, "apiserver.key"), "-out", path.join(dir, "apiserver.csr"));
+    fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n");
+    await o("x509", "-req", "-in", path.join(dir, "apiserver.csr"), "-CA", ca, "-CAkey", path.join(dir, "ca.key"),
+        "-CAcreateserial", "-days", "3650", "-extfile", path.join(dir, "san.ext"), "-out", path.join(dir, "apiserver.crt"));
+    await o("genrsa", "-out", path.join(dir, "sa.key"), "2048");
+    await o("rsa", "-in", path.join(dir, "sa.key"), "-pubout", "-out", path.join(dir, "sa.pub"));
+}
+
+async function waitFor(what: string, logFile: string, probe: () => Promise<boolean>, seconds: number) {
+    const deadline = Date.now() + seconds * 1000;
+    while (!(await probe())) {
+        if (Date.now() > deadline) {
+            const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n") : "";
+            throw new Error(`lab: ${what} not ready after ${seconds} s; last lines of ${logFile}:\n${tail}`);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+    }
+}
+
+async function httpOk(url: string, token?: string, caFile?: string): Promise<boolean> {
+    const args = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2"];
+    if (caFile) args.push("--cacert", caFile);
+    if (token) args.push("-H", `Authorization: Bearer ${token}`);
+    args.push(url);
+    const r = await execArgv(args, { allowFailure: true });
+    return r.stdout.trim() === "200";
+}
+
+export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
+    const apiserver = toolchainBin("kube-apiserver");
+    const kubectl = toolchainBin("kubectl");
+    const dir = path.join(stateDir, "kube");
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await ensureCerts(dir);
+    const tokenFile = path.join(dir, "tokens.csv");
+    if (!fs.existsSync(tokenFile)) {
+        fs.writeFileSync(tokenFile, `${crypto.randomBytes(24).toString("hex")},admin,admin,system:masters\n`, { mode: 0o600 });
+    }
+    const token = fs.readFileSync(tokenFile, "utf8").split(",")[0];
+    const caFile = path.join(dir, "ca.crt");
+    const server = `https://127.0.0.1:${API_PORT}`;
+
+    if (!pidAlive(path.join(dir, "etcd.pid"))) {
+        log("lab: starting etcd on loopback");
+        startDetached(["etcd", "--name", "lab", "--data-dir", path.join(dir, "etcd"),
+            "--listen-client-urls", `http://${ETCD_CLIENT}`, "--advertise-client-urls", `http://${ETCD_CLIENT}`,
+            "--listen-peer-urls", `http://${ETCD_PEER}`, "--initial-advertise-peer-urls", `http://${ETCD_PEER}`,
+            "--initial-cluster", `lab=http://${ETCD_PEER}`, "--log-level", "warn"],
+            path.join(dir, "etcd.log"), path.join(dir, "etcd.pid"));
+        await waitFor("etcd", path.join(dir, "etcd.log"), () => httpOk(`http://${ETCD_CLIENT}/health`), 30);
+    }
+    if (!pidAlive(path.join(dir, "apiserver.pid"))) {
+        log("lab: starting kube-apiserver on loopback");
+        startDetached([apiserver,
+            "--etcd-servers", `http://${ETCD_CLIENT}`,
+            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", String(API_PORT),
+            "--tls-cert-file", path.join(dir, "apiserver.crt"), "--tls-private-key-file", path.join(dir, "apiserver.key"),
+            "--client-ca-file", caFile,
+            "--token-auth-file", tokenFile, "--authorization-mode", "RBAC",
+            "--service-account-issuer", "https://kubernetes.default.svc",
+            "--service-account-key-file", path.join(dir, "sa.pub"),
+            "--service-account-signing-key-file", path.join(dir, "sa.key"),
+            "--service-cluster-ip-range", "10.96.0.0/16",
+            "--enable-priority-and-fairness=false",
+            "--v", "1"],
+            path.join(dir, "apiserver.log"), path.join(dir, "apiserver.pid"));
+        await waitFor("kube-apiserver", path.join(dir, "apiserver.log"), () => httpOk(`${server}/readyz`, token, caFile), 90);
+    }
+    const kubeconfig = path.join(dir, "kubeconfig");
+    fs.writeFileSync(kubeconfig, [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "- name: lab",
+        "  cluster:",
+        `    server: ${server}`,
+        `    certificate-authority: ${caFile}`,
+        "users:",
+        "- name: admin",
+        "  user:",
+        `    token: ${token}`,
+        "contexts:",
+        "- name: lab",
+        "  context: {cluster: lab, user: admin}",
+        "current-context: lab",
+        "",
+    ].join("\n"), { mode: 0o600 });
+    const kc = (...a: string[]) => execArgv([kubectl, "--kubeconfig", kubeconfig, ...a], { context: "lab: kubectl" });
+    const crds = fs.readdirSync(CRD_DIR).filter((f) => f.endsWith(".yaml")).sort();
+    await kc("apply", "--server-side", ...crds.flatMap((f) => ["-f", path.join(CRD_DIR, f)]));
+    await kc("wait", "--for", "condition=Established", "--timeout", "60s", "crd/subnets.kubeovn.io",
+        "crd/routeconfigurations.networking.liqo.io", "crd/firewallconfigurations.networking.liqo.io");
+    const version = JSON.parse((await kc("version", "-o", "json")).stdout).serverVersion.gitVersion as string;
+    log(`lab: Kubernetes API ${version} at ${server} with ${crds.length} upstream CRDs`);
+    return { server, kubeconfig, token, caFile, version };
+}
+
+export async function stopKube(stateDir: string, log: Log): Promise<void> {
+    const dir = path.join(stateDir, "kube");
+    for (const name of ["apiserver", "etcd"]) {
+        const pidFile = path.join(dir, `${name}.pid`);
+        const pid = pidAlive(pidFile);
+        if (pid) {
+            process.kill(pid, "SIGTERM");
+            for (let i = 0; i < 100 && pidAlive(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+            if (pidAlive(pidFile)) process.kill(pid, "SIGKILL");
+            log(`lab: stopped ${name}`);
+        }
+        fs.rmSync(pidFile, { force: true });
+    }
+    // etcd's data is the lab's cluster state: a new lab starts from an empty API.
+    fs.rmSync(path.join(dir, "etcd"), { recursive: true, force: true });
+}

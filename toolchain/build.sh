@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds the offline toolchain from Go modules: the Pulumi CLI and Node.js
+# language host, the kubernetes and command resource plugins, kube-apiserver
+# and kubectl. Each part is cached under $RO_TOOLCHAIN_DIR/parts, keyed by its
+# version and the hash of its wrapper module, and rebuilt only when one changes.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+# shellcheck source=versions.env
+source "$here/versions.env"
+TC=${RO_TOOLCHAIN_DIR:-$HOME/.cache/routed-overlay/toolchain}
+mkdir -p "$TC/parts" "$TC/bin" "$TC/logs"
+export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOTOOLCHAIN=local
+
+current=""
+log=""
+t0=$(date +%s)
+step() { current="$1"; log="$TC/logs/$1.log"; echo "toolchain: [$(( $(date +%s) - t0 ))s] $1: $2" >&2; }
+trap 'echo "toolchain: FAILED at step \"$current\" (exit $?); last lines of $log:" >&2; tail -n 25 "$log" >&2 2>/dev/null; exit 1' ERR
+
+command -v go >/dev/null || { echo "toolchain: FAILED: no go on PATH (install Go 1.25 or newer)" >&2; exit 1; }
+
+# key DIR EXTRA...: a short hash of the wrapper module and whatever else shapes the build.
+key() { local d=$1; shift; { cat "$d"/go.mod "$d"/go.sum "$d"/*.go 2>/dev/null; [ -f "$d/build.sh" ] && cat "$d/build.sh"; echo "$*"; go env GOVERSION; } | sha256sum | cut -c1-12; }
+
+# part NAME VERSION DIR BUILDFN: runs BUILDFN OUTDIR in DIR unless the part is cached.
+part() {
+    local name=$1 version=$2 dir=$3 fn=$4
+    local out="$TC/parts/$name@$version-$(key "$dir" "$name" "$version")"
+    if [ -f "$out/.ok" ]; then
+        step "$name" "cached ($out)"
+    else
+        step "$name" "building $version (log: $TC/logs/$name.log)"
+        rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+        local s=$(date +%s)
+        (cd "$dir" && "$fn" "$out.tmp") >"$log" 2>&1
+        echo "$(( $(date +%s) - s ))" > "$out.tmp/.seconds"
+        touch "$out.tmp/.ok" && rm -rf "$out" && mv "$out.tmp" "$out"
+        step "$name" "built in $(cat "$out/.seconds")s"
+    fi
+    for f in "$out"/*; do ln -sfn "$f" "$TC/bin/$(basename "$f")"; done
+}
+
+pulumi_ldflags() { echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$1"; }
+
+build_pulumi() {
+    go build -trimpath -ldflags "$(pulumi_ldflags "$PULUMI_CLI_VERSION")" -o "$1/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+build_langhost() {
+    go build -trimpath -ldflags "$(pulumi_ldflags "$PULUMI_LANGHOST_SDK_VERSION")" -o "$1/pulumi-language-nodejs" \
+        github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+}
+build_kube() {
+    local v=$KUBERNETES_VERSION minor
+    minor=$(echo "$v" | cut -d. -f2)
+    local ld="-s -w"
+    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        ld="$ld -X $p.gitVersion=v$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    done
+    go build -trimpath -ldflags "$ld" -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    go build -trimpath -ldflags "$ld" -o "$1/kubectl" k8s.io/kubernetes/cmd/kubectl
+}
+
+part pulumi "$PULUMI_CLI_VERSION" "$here/pulumi" build_pulumi
+part pulumi-language-nodejs "$PULUMI_LANGHOST_SDK_VERSION" "$here/langhost" build_langhost
+part kube "$KUBERNETES_VERSION" "$here/kube" build_kube
+
+# The dynamic-provider launcher ships inside @pulumi/pulumi; the engine finds it beside the CLI.
+step launcher "pulumi-resource-pulumi-nodejs from node_modules/@pulumi/pulumi"
+launcher="$repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+[ -f "$launcher" ] || { echo "toolchain: FAILED at step \"launcher\": $launcher missing; run npm ci --ignore-scripts first" >&2; exit 1; }
+install -m 0755 "$launcher" "$TC/bin/pulumi-resource-pulumi-nodejs"
+
+step done "binaries in $TC/bin ($(du -shL "$TC/bin" | cut -f1)); total $(( $(date +%s) - t0 ))s"

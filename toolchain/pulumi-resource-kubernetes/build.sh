@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the pulumi-resource-kubernetes plugin from this wrapper module.
+#
+#   VERSION  version the plugin reports (default 4.34.2, what @pulumi/kubernetes
+#            4.34.2 asks for; the code is the v4.25.0 release, see go.mod)
+#   OUT      output folder (default
+#            /root/.cache/routed-overlay/toolchain/parts/pulumi-resource-kubernetes@$VERSION)
+#
+# The provider's main package embeds schema-embed.json and
+# terraform-mapping-embed.json, which upstream writes with `go generate`
+# (main.go: //go:generate go run ./generate.go, run with VERSION set) and which
+# the module zip therefore lacks. The zip does hold generate.go's inputs
+# (schema.json, terraform-mapping.json), so this script runs that same
+# generate.go in a scratch folder and hands the two outputs to `go build`
+# through -overlay, leaving the read-only module cache untouched.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+VERSION=${VERSION:-4.34.2}
+OUT=${OUT:-/root/.cache/routed-overlay/toolchain/parts/pulumi-resource-kubernetes@$VERSION}
+provider=github.com/pulumi/pulumi-kubernetes/provider/v4
+
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:-} -mod=readonly"
+# Versions the checksum database behind the module proxy does not know;
+# go.sum already pins their hashes.
+export GONOSUMDB=github.com/pulumi/pulumi-kubernetes/provider,github.com/pulumi/pulumi/pkg/v3,github.com/pulumi/cloud-ready-checks
+
+cd "$here"
+go mod download "$provider"
+src=$(go list -m -f '{{.Dir}}' "$provider")/cmd/pulumi-resource-kubernetes
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The go:generate step, with generate.go's own code.
+cp "$src/schema.json" "$src/terraform-mapping.json" "$work/"
+chmod u+w "$work"/*.json
+go build -o "$work/generate" "$src/generate.go"
+(cd "$work" && VERSION="$VERSION" ./generate)
+
+cat >"$work/overlay.json" <<EOF
+{"Replace": {
+  "$src/schema-embed.json": "$work/schema-embed.json",
+  "$src/terraform-mapping-embed.json": "$work/terraform-mapping-embed.json"
+}}
+EOF
+
+mkdir -p "$OUT"
+go build -trimpath -overlay "$work/overlay.json" \
+	-ldflags "-s -w -X $provider/pkg/version.Version=$VERSION" \
+	-o "$OUT/pulumi-resource-kubernetes" "$provider/cmd/pulumi-resource-kubernetes"
+echo "built $OUT/pulumi-resource-kubernetes"
