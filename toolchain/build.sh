@@ -24,8 +24,11 @@ command -v go >/dev/null || { echo "toolchain: FAILED: no go on PATH (install Go
 key() { local d=$1; shift; { cat "$d"/go.mod "$d"/go.sum "$d"/*.go 2>/dev/null; [ -f "$d/build.sh" ] && cat "$d/build.sh"; echo "$*"; go env GOVERSION; } | sha256sum | cut -c1-12; }
 
 # part NAME VERSION DIR BUILDFN: runs BUILDFN OUTDIR in DIR unless the part is cached.
+# Arguments name the parts to build (default: all).
+only=" $* "
 part() {
     local name=$1 version=$2 dir=$3 fn=$4
+    if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then return 0; fi
     local out="$TC/parts/$name@$version-$(key "$dir" "$name" "$version")"
     if [ -f "$out/.ok" ]; then
         step "$name" "cached ($out)"
@@ -44,10 +47,10 @@ part() {
 pulumi_ldflags() { echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$1"; }
 
 build_pulumi() {
-    go build -trimpath -ldflags "$(pulumi_ldflags "$PULUMI_CLI_VERSION")" -o "$1/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+    go build -ldflags "$(pulumi_ldflags "$PULUMI_CLI_VERSION")" -o "$1/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 build_langhost() {
-    go build -trimpath -ldflags "$(pulumi_ldflags "$PULUMI_LANGHOST_SDK_VERSION")" -o "$1/pulumi-language-nodejs" \
+    go build -ldflags "$(pulumi_ldflags "$PULUMI_LANGHOST_SDK_VERSION")" -o "$1/pulumi-language-nodejs" \
         github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 }
 build_kube() {
@@ -57,8 +60,8 @@ build_kube() {
     for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         ld="$ld -X $p.gitVersion=v$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
     done
-    go build -trimpath -ldflags "$ld" -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-    go build -trimpath -ldflags "$ld" -o "$1/kubectl" k8s.io/kubernetes/cmd/kubectl
+    go build -ldflags "$ld" -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    go build -ldflags "$ld" -o "$1/kubectl" k8s.io/kubernetes/cmd/kubectl
 }
 
 part pulumi "$PULUMI_CLI_VERSION" "$here/pulumi" build_pulumi

@@ -11,8 +11,13 @@
 # (main.go: //go:generate go run ./generate.go, run with VERSION set) and which
 # the module zip therefore lacks. The zip does hold generate.go's inputs
 # (schema.json, terraform-mapping.json), so this script runs that same
-# generate.go in a scratch folder and hands the two outputs to `go build`
-# through -overlay, leaving the read-only module cache untouched.
+# generate.go in a scratch folder and hands its two outputs to `go build`
+# through -overlay.
+#
+# -overlay may not replace files under GOMODCACHE, so the main package is built
+# at a path inside this module that exists only in the overlay: upstream's own
+# main.go plus the two generated files. Nothing is written to this folder or
+# to the module cache.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,8 +27,8 @@ provider=github.com/pulumi/pulumi-kubernetes/provider/v4
 
 export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -mod=readonly"
-# Versions the checksum database behind the module proxy does not know;
-# go.sum already pins their hashes.
+# Module versions the checksum database behind the module proxy does not
+# know; go.sum pins their hashes.
 export GONOSUMDB=github.com/pulumi/pulumi-kubernetes/provider,github.com/pulumi/pulumi/pkg/v3,github.com/pulumi/cloud-ready-checks
 
 cd "$here"
@@ -39,15 +44,15 @@ chmod u+w "$work"/*.json
 go build -o "$work/generate" "$src/generate.go"
 (cd "$work" && VERSION="$VERSION" ./generate)
 
-cat >"$work/overlay.json" <<EOF
-{"Replace": {
-  "$src/schema-embed.json": "$work/schema-embed.json",
-  "$src/terraform-mapping-embed.json": "$work/terraform-mapping-embed.json"
-}}
-EOF
+pkg="$here/cmd/pulumi-resource-kubernetes"
+printf '{"Replace": {\n  "%s": "%s",\n  "%s": "%s",\n  "%s": "%s"\n}}\n' \
+	"$pkg/main.go" "$src/main.go" \
+	"$pkg/schema-embed.json" "$work/schema-embed.json" \
+	"$pkg/terraform-mapping-embed.json" "$work/terraform-mapping-embed.json" \
+	>"$work/overlay.json"
 
 mkdir -p "$OUT"
 go build -trimpath -overlay "$work/overlay.json" \
 	-ldflags "-s -w -X $provider/pkg/version.Version=$VERSION" \
-	-o "$OUT/pulumi-resource-kubernetes" "$provider/cmd/pulumi-resource-kubernetes"
+	-o "$OUT/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
 echo "built $OUT/pulumi-resource-kubernetes"

@@ -1,0 +1,2 @@
+export { Sysctl, SysctlArgs, ConnectionInput } from "./resources";
+export { Connection, validateConnection } from "./transport/connection";

@@ -1,0 +1,166 @@
+/**
+ * The one way providers run commands on a host: argv arrays over SSH (ssh2),
+ * or, in the lab, inside a network namespace. Connections are reused for the
+ * life of the provider process.
+ */
+import * as crypto from "crypto";
+import { Client, ClientChannel, ConnectConfig } from "ssh2";
+import { Connection, describe } from "./connection";
+import { execArgv, ExecResult } from "./exec";
+
+export { Connection, describe, validateConnection } from "./connection";
+export { ExecResult } from "./exec";
+
+export interface RunOptions {
+    input?: string;
+    allowFailure?: boolean;
+}
+
+export interface Transport {
+    readonly name: string;
+    run(argv: readonly string[], opts?: RunOptions): Promise<ExecResult>;
+}
+
+/**
+ * POSIX single-quoting of one argument. SSH carries one command string that
+ * the remote shell splits; quoting every element keeps each one a single
+ * argument whatever it contains, so argv semantics survive the trip.
+ */
+export function quoteArg(a: string): string {
+    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a)) return a;
+    return "'" + a.replace(/'/g, "'\\''") + "'";
+}
+
+export function commandLine(argv: readonly string[]): string {
+    return argv.map(quoteArg).join(" ");
+}
+
+export class HostError extends Error {
+    constructor(public readonly host: string, message: string) {
+        super(`${host}: ${message}`);
+        this.name = "HostError";
+    }
+}
+
+function fingerprint(key: Buffer): string {
+    return "SHA256:" + crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "");
+}
+
+/** True when the key the server presented is the pinned one. */
+export function hostKeyMatches(pinned: string, presented: Buffer): boolean {
+    const p = pinned.trim();
+    if (p.startsWith("SHA256:")) return p.replace(/=+$/, "") === fingerprint(presented);
+    const blob = p.split(/\s+/)[1];
+    return blob !== undefined && Buffer.from(blob, "base64").equals(presented);
+}
+
+class NetnsTransport implements Transport {
+    readonly name: string;
+    constructor(private readonly netns: string, private readonly sudo: boolean) {
+        this.name = `netns ${netns}`;
+    }
+    run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+        const full = ["ip", "netns", "exec", this.netns, ...argv];
+        return execArgv(this.sudo ? ["sudo", "-n", "--", ...full] : full, { ...opts, context: this.name });
+    }
+}
+
+class SshTransport implements Transport {
+    readonly name: string;
+    private client?: Promise<Client>;
+    constructor(private readonly c: Connection) {
+        this.name = describe(c);
+    }
+
+    private connect(): Promise<Client> {
+        if (this.client) return this.client;
+        const c = this.c;
+        const cfg: ConnectConfig = {
+            host: c.host,
+            port: c.port ?? 22,
+            username: c.user ?? "root",
+            readyTimeout: (c.perDialTimeout ?? 15) * 1000,
+            keepaliveInterval: 15000,
+        };
+        if (c.privateKey) cfg.privateKey = c.privateKey;
+        if (c.privateKeyPassword) cfg.passphrase = c.privateKeyPassword;
+        if (c.password) cfg.password = c.password;
+        if (c.agentSocketPath) cfg.agent = c.agentSocketPath;
+        let rejectedKey: string | undefined;
+        if (!c.insecureIgnoreHostKey) {
+            cfg.hostVerifier = (key: Buffer) => {
+                const ok = hostKeyMatches(c.hostKey ?? "", key);
+                if (!ok) rejectedKey = fingerprint(key);
+                return ok;
+            };
+        }
+        const p = new Promise<Client>((resolve, reject) => {
+            const client = new Client();
+            client.once("ready", () => resolve(client));
+            client.once("error", (e: Error) => {
+                this.client = undefined;
+                if (rejectedKey) {
+                    reject(new HostError(this.name, `host key ${rejectedKey} does not match the pinned hostKey; refusing to connect`));
+                } else {
+                    reject(new HostError(this.name, `cannot connect over SSH: ${e.message}`));
+                }
+            });
+            client.once("close", () => { this.client = undefined; });
+            client.connect(cfg);
+        });
+        this.client = p;
+        return p;
+    }
+
+    async run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+        const full = this.c.sudo ? ["sudo", "-n", "--", ...argv] : [...argv];
+        const client = await this.connect();
+        const result = await new Promise<ExecResult>((resolve, reject) => {
+            client.exec(commandLine(full), (err: Error | undefined, ch: ClientChannel) => {
+                if (err) return reject(new HostError(this.name, `cannot start ${argv[0]}: ${err.message}`));
+                const out: Buffer[] = [];
+                const errb: Buffer[] = [];
+                let code = -1;
+                ch.on("data", (b: Buffer) => out.push(b));
+                ch.stderr.on("data", (b: Buffer) => errb.push(b));
+                ch.on("exit", (c: number | null) => { code = c ?? -1; });
+                ch.on("close", () => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errb).toString() }));
+                ch.end(opts.input ?? "");
+            });
+        });
+        if (result.code !== 0 && !opts.allowFailure) {
+            throw new HostError(this.name, `${argv.join(" ")} exited ${result.code}: ${(result.stderr || result.stdout).trim() || "(no output)"}`);
+        }
+        return result;
+    }
+
+    close() {
+        void this.client?.then((c) => c.end()).catch(() => undefined);
+        this.client = undefined;
+    }
+}
+
+const pool = new Map<string, SshTransport>();
+
+function poolKey(c: Connection): string {
+    const secret = crypto.createHash("sha256").update(`${c.privateKey ?? ""}\0${c.password ?? ""}\0${c.agentSocketPath ?? ""}`).digest("hex");
+    return JSON.stringify([c.host, c.port ?? 22, c.user ?? "root", c.hostKey ?? "", !!c.insecureIgnoreHostKey, !!c.sudo, secret]);
+}
+
+/** The transport for a connection; SSH sessions are shared by every resource of the same host. */
+export function transportFor(c: Connection): Transport {
+    if (c.netns) return new NetnsTransport(c.netns, !!c.sudo);
+    const k = poolKey(c);
+    let t = pool.get(k);
+    if (!t) {
+        t = new SshTransport(c);
+        pool.set(k, t);
+    }
+    return t;
+}
+
+/** Closes pooled SSH sessions (tests; the provider process just exits). */
+export function closeAll() {
+    for (const t of pool.values()) t.close();
+    pool.clear();
+}

@@ -1,0 +1,90 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { execArgv } from "../../provider/transport/exec";
+import { ensureLab, requireRoot } from "../support/lab";
+import { changes, exportAsUser, programStack, TestStack } from "../support/pulumi";
+import { LabInfo } from "../../lab/lab";
+
+const PROGRAMS = path.resolve(__dirname, "..", "..", "..", "test", "e2e", "programs");
+
+function programFiles(name: string): Record<string, string> {
+    const dir = path.join(PROGRAMS, name);
+    return Object.fromEntries(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]));
+}
+
+describe("e2e: foundation (real CLI, lab over SSH)", function () {
+    this.timeout(600_000);
+    let lab: LabInfo;
+
+    before(async function () {
+        requireRoot(this);
+        lab = await ensureLab({ kube: false });
+    });
+
+    describe("a dynamic resource that writes and reads a lab host over SSH", () => {
+        let t: TestStack;
+        const live = async () =>
+            (await execArgv(["ip", "netns", "exec", lab.hosts.node1.netns, "sysctl", "-n", "net.ipv4.conf.eth0.rp_filter"])).stdout.trim();
+        let before0: string;
+
+        before(async () => {
+            before0 = await live();
+            t = await programStack("sysctl", programFiles("sysctl"), { RO_LAB_JSON: path.join(lab.stateDir, "lab.json") });
+        });
+        after(async () => {
+            await t?.stack.destroy().catch(() => undefined);
+            await t?.cleanup();
+        });
+
+        it("up creates it on the host", async () => {
+            assert.notStrictEqual(before0, "2", "the host must not already have the value the program sets");
+            const up = await t.stack.up();
+            assert.deepStrictEqual(changes(up.summary.resourceChanges), { create: 2 });
+            assert.strictEqual(await live(), "2");
+            assert.strictEqual(up.outputs.previous.value, before0);
+        });
+
+        it("a second preview shows no changes", async () => {
+            const pv = await t.stack.preview();
+            assert.deepStrictEqual(changes(pv.changeSummary), {});
+        });
+
+        it("refresh reads the live value and shows no changes", async () => {
+            const r = await t.stack.refresh();
+            assert.deepStrictEqual(changes(r.summary.resourceChanges), {});
+        });
+
+        it("an out-of-band change shows in refresh and the next up repairs it", async () => {
+            await execArgv(["ip", "netns", "exec", lab.hosts.node1.netns, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.rp_filter=1"]);
+            const r = await t.stack.refresh();
+            assert.deepStrictEqual(changes(r.summary.resourceChanges), { update: 1 });
+            const up = await t.stack.up();
+            assert.deepStrictEqual(changes(up.summary.resourceChanges), { update: 1 });
+            assert.strictEqual(await live(), "2");
+        });
+
+        it("keeps the SSH private key out of the state in plaintext", async () => {
+            const exported = await exportAsUser(t);
+            const key = fs.readFileSync(lab.ssh.privateKeyPath, "utf8");
+            // The last body lines hold the private scalar; the first ones are a header shared by all ed25519 keys.
+            const body = key.split("\n").filter((l) => l && !l.startsWith("-----")).slice(-3);
+            assert.ok(body.every((l) => l.length >= 20));
+            assert.ok(JSON.parse(exported).deployment.resources.length > 0, "the export holds the stack's resources");
+            for (const l of body) assert.ok(!exported.includes(l), "a line of the private key appears in `pulumi stack export`");
+        });
+
+        it("destroy removes it and puts back the host's previous value", async () => {
+            const d = await t.stack.destroy();
+            assert.deepStrictEqual(changes(d.summary.resourceChanges), { delete: 2 });
+            assert.strictEqual(await live(), before0);
+        });
+
+        it("refuses a host whose key does not match the pinned one", async () => {
+            await t.stack.setConfig("hostKey", { value: lab.hosts.node2.ssh.hostKey });
+            await assert.rejects(t.stack.up(), /host key SHA256:\S+ does not match the pinned hostKey/);
+            assert.strictEqual(await live(), before0);
+            await t.stack.removeConfig("hostKey");
+        });
+    });
+});
