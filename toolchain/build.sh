@@ -10,7 +10,8 @@ repo=$(dirname "$here")
 source "$here/versions.env"
 TC=${RO_TOOLCHAIN_DIR:-$HOME/.cache/routed-overlay/toolchain}
 mkdir -p "$TC/parts" "$TC/bin" "$TC/logs"
-export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOTOOLCHAIN=local
+# -buildvcs=false restated: setting GOFLAGS hides the go env file's value, and binaries would record this repo's commit.
+export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local
 
 current=""
 log=""
@@ -54,24 +55,44 @@ build_langhost() {
         github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 }
 build_kube() {
-    local v=$KUBERNETES_VERSION minor
+    # As upstream's hack/lib/golang.sh: trimmed paths, -s -w, its build tags; both version
+    # packages set, or /version reports v0.0.0 and pulumi-kubernetes refuses the server.
+    local v=$KUBERNETES_VERSION minor ld="-s -w"
     minor=$(echo "$v" | cut -d. -f2)
-    local ld="-s -w"
     for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-        ld="$ld -X $p.gitVersion=v$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+        ld="$ld -X $p.gitVersion=v$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.buildDate=$KUBERNETES_BUILD_DATE"
     done
-    go build -ldflags "$ld" -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-    go build -ldflags "$ld" -o "$1/kubectl" k8s.io/kubernetes/cmd/kubectl
+    go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags "$ld" -o "$1/" \
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+}
+
+build_kubernetes_plugin() {
+    VERSION=$KUBERNETES_PLUGIN_VERSION OUT=$1 bash ./build.sh
 }
 
 part pulumi "$PULUMI_CLI_VERSION" "$here/pulumi" build_pulumi
 part pulumi-language-nodejs "$PULUMI_LANGHOST_SDK_VERSION" "$here/langhost" build_langhost
 part kube "$KUBERNETES_VERSION" "$here/kube" build_kube
+part pulumi-resource-kubernetes "$KUBERNETES_PLUGIN_VERSION" "$here/pulumi-resource-kubernetes" build_kubernetes_plugin
 
 # The dynamic-provider launcher ships inside @pulumi/pulumi; the engine finds it beside the CLI.
 step launcher "pulumi-resource-pulumi-nodejs from node_modules/@pulumi/pulumi"
 launcher="$repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
 [ -f "$launcher" ] || { echo "toolchain: FAILED at step \"launcher\": $launcher missing; run npm ci --ignore-scripts first" >&2; exit 1; }
 install -m 0755 "$launcher" "$TC/bin/pulumi-resource-pulumi-nodejs"
+
+# Resource plugins are registered in the toolchain's own PULUMI_HOME, under the versions the npm SDKs ask for.
+export PULUMI_HOME="$TC/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+register() {
+    local name=$1 version=$2 bin="$TC/bin/pulumi-resource-$1"
+    [ -e "$bin" ] || return 0
+    if cmp -s "$bin" "$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name"; then
+        step "register-$name" "resource plugin $name $version already registered"
+    else
+        step "register-$name" "pulumi plugin install resource $name $version --file $bin"
+        "$TC/bin/pulumi" plugin install resource "$name" "$version" --file "$bin" >"$log" 2>&1
+    fi
+}
+register kubernetes "$KUBERNETES_PLUGIN_VERSION"
 
 step done "binaries in $TC/bin ($(du -shL "$TC/bin" | cut -f1)); total $(( $(date +%s) - t0 ))s"

@@ -5,6 +5,7 @@ import { execArgv } from "../../provider/transport/exec";
 import { ensureLab, requireRoot } from "../support/lab";
 import { changes, exportAsUser, programStack, TestStack } from "../support/pulumi";
 import { LabInfo } from "../../lab/lab";
+import { toolchainBin } from "../../lab/toolchain";
 
 const PROGRAMS = path.resolve(__dirname, "..", "..", "..", "test", "e2e", "programs");
 
@@ -85,6 +86,57 @@ describe("e2e: foundation (real CLI, lab over SSH)", function () {
             await assert.rejects(t.stack.up(), /host key SHA256:\S+ does not match the pinned hostKey/);
             assert.strictEqual(await live(), before0);
             await t.stack.removeConfig("hostKey");
+        });
+    });
+});
+
+describe("e2e: foundation (real CLI, lab Kubernetes API)", function () {
+    this.timeout(600_000);
+    let lab: LabInfo;
+
+    before(async function () {
+        requireRoot(this);
+        lab = await ensureLab({ kube: true });
+    });
+
+    const kubectl = (...a: string[]) =>
+        execArgv([toolchainBin("kubectl"), "--kubeconfig", lab.kubernetes!.kubeconfig, ...a], { allowFailure: true });
+
+    describe("a kubeovn.io/v1 Subnet through @pulumi/kubernetes", () => {
+        let t: TestStack;
+        before(async () => {
+            t = await programStack("subnet", programFiles("subnet"), { RO_LAB_JSON: path.join(lab.stateDir, "lab.json") });
+        });
+        after(async () => {
+            await t?.stack.destroy().catch(() => undefined);
+            await t?.cleanup();
+        });
+
+        it("is created on the local API server, and a second preview shows no changes", async () => {
+            const up = await t.stack.up();
+            assert.deepStrictEqual(changes(up.summary.resourceChanges), { create: 3 });
+            const got = await kubectl("get", "subnet", "routed", "-o", "json");
+            assert.strictEqual(got.code, 0, got.stderr);
+            const spec = JSON.parse(got.stdout).spec;
+            assert.strictEqual(spec.cidrBlock, "10.166.0.0/16");
+            assert.strictEqual(spec.natOutgoing, false);
+            assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
+        });
+
+        it("a Subnet with a value the upstream schema forbids is rejected by the server", async () => {
+            await t.stack.setConfig("name", { value: "routed-typo" });
+            await t.stack.setConfig("natOutgoing", { value: "typo" });
+            await assert.rejects(t.stack.up(), /natOutgoing[\s\S]*boolean/);
+            const got = await kubectl("get", "subnet", "routed-typo");
+            assert.notStrictEqual(got.code, 0, "the rejected Subnet must not exist");
+            await t.stack.removeConfig("name");
+            await t.stack.removeConfig("natOutgoing");
+        });
+
+        it("destroy removes it", async () => {
+            await t.stack.destroy();
+            const got = await kubectl("get", "subnet", "routed");
+            assert.match(got.stderr, /NotFound/);
         });
     });
 });

@@ -26,14 +26,17 @@ OUT=${OUT:-/root/.cache/routed-overlay/toolchain/parts/pulumi-resource-kubernete
 provider=github.com/pulumi/pulumi-kubernetes/provider/v4
 
 export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -mod=readonly"
+# Flags given here, not through GOFLAGS: setting GOFLAGS would hide a
+# -buildvcs=false from the go env file, and without it the binary records this
+# repository's commit, so it would differ from one commit to the next.
+flags=(-mod=readonly -buildvcs=false -trimpath)
 # Module versions the checksum database behind the module proxy does not
 # know; go.sum pins their hashes.
 export GONOSUMDB=github.com/pulumi/pulumi-kubernetes/provider,github.com/pulumi/pulumi/pkg/v3,github.com/pulumi/cloud-ready-checks
 
 cd "$here"
 go mod download "$provider"
-src=$(go list -m -f '{{.Dir}}' "$provider")/cmd/pulumi-resource-kubernetes
+src=$(go list -mod=readonly -m -f '{{.Dir}}' "$provider")/cmd/pulumi-resource-kubernetes
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -41,7 +44,7 @@ trap 'rm -rf "$work"' EXIT
 # The go:generate step, with generate.go's own code.
 cp "$src/schema.json" "$src/terraform-mapping.json" "$work/"
 chmod u+w "$work"/*.json
-go build -o "$work/generate" "$src/generate.go"
+go build "${flags[@]}" -o "$work/generate" "$src/generate.go"
 (cd "$work" && VERSION="$VERSION" ./generate)
 
 pkg="$here/cmd/pulumi-resource-kubernetes"
@@ -52,7 +55,7 @@ printf '{"Replace": {\n  "%s": "%s",\n  "%s": "%s",\n  "%s": "%s"\n}}\n' \
 	>"$work/overlay.json"
 
 mkdir -p "$OUT"
-go build -trimpath -overlay "$work/overlay.json" \
+go build "${flags[@]}" -overlay "$work/overlay.json" \
 	-ldflags "-s -w -X $provider/pkg/version.Version=$VERSION" \
 	-o "$OUT/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
 echo "built $OUT/pulumi-resource-kubernetes"

@@ -1,7 +1,9 @@
 // Wrapper module: builds the pulumi-resource-kubernetes plugin from the
 // provider/v4 module of pulumi-kubernetes (build.sh does the go:generate step
-// the module zip lacks). Pseudo-version = commit f47bc2d6f199 of 2026-01-15,
-// the v4.25.0 release; it is the only provider/v4 version the proxy serves.
+// the module zip lacks). provider/v4 has no Go tags; this pseudo-version is
+// commit f47bc2d6f199 of 2026-01-15, the v4.25.0 release (the commit crd2pulumi
+// pinned when it moved to pulumi-kubernetes v4.25.0), and the only provider/v4
+// version found on the module proxy. build.sh makes it report 4.34.2.
 module routed-overlay.local/toolchain/pulumi-resource-kubernetes
 
 go 1.25
