@@ -9,7 +9,12 @@ const provider = new k8s.Provider("lab", { kubeconfig: fs.readFileSync(lab.kuber
 const subnet = new k8s.apiextensions.CustomResource("routed", {
     apiVersion: "kubeovn.io/v1",
     kind: "Subnet",
-    metadata: { name: cfg.get("name") || "routed" },
+    metadata: {
+        name: cfg.get("name") || "routed",
+        // pulumi-kubernetes deletes with foreground propagation, which waits for the garbage
+        // collector of kube-controller-manager to drop its finalizer; the lab runs no controller manager.
+        annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
+    },
     spec: {
         protocol: "IPv4",
         cidrBlock: "10.166.0.0/16",
