@@ -24,12 +24,14 @@ const CRD_DIR = path.resolve(__dirname, "..", "..", "lab", "crds");
 
 type Log = (msg: string) => void;
 
+/** The recorded pid if it is still our daemon: a pid reused by another process is not signalled. */
 function pidAlive(pidFile: string): number | undefined {
     if (!fs.existsSync(pidFile)) return undefined;
     const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    const name = path.basename(pidFile, ".pid") === "etcd" ? "etcd" : "kube-apiserver";
     try {
-        process.kill(pid, 0);
-        return pid;
+        const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0];
+        return path.basename(argv0) === name ? pid : undefined;
     } catch {
         return undefined;
     }

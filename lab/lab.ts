@@ -130,7 +130,7 @@ export async function labUp(up: UpOptions = {}, log: Log = console.log, stateDir
     for (const h of t.hosts) {
         await startHost(stateDir, h);
     }
-    await waitForSsh(t, log);
+    await waitForSsh(t, log, stateDir);
 
     const info: LabInfo = {
         version: 1,
@@ -363,7 +363,7 @@ async function startHost(stateDir: string, h: HostSpec) {
     fs.closeSync(logFd);
 }
 
-async function waitForSsh(t: Topology, log: Log) {
+async function waitForSsh(t: Topology, log: Log, stateDir: string) {
     const net = await import("net");
     const deadline = Date.now() + 20_000;
     for (const h of t.hosts) {
@@ -376,7 +376,7 @@ async function waitForSsh(t: Topology, log: Log) {
             });
             if (ok) break;
             if (Date.now() > deadline) {
-                const logFile = path.join(DEFAULT_STATE_DIR, "hosts", h.name, "init.log");
+                const logFile = path.join(stateDir, "hosts", h.name, "init.log");
                 throw new Error(`lab: sshd on ${h.name} (${h.mgmt}:22) did not answer within 20 s; see ${logFile}`);
             }
             await new Promise((r) => setTimeout(r, 100));

@@ -14,6 +14,19 @@ function programFiles(name: string): Record<string, string> {
     return Object.fromEntries(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]));
 }
 
+/** A stack of test/e2e/programs/NAME for the enclosing describe, destroyed and removed after it. */
+function useStack(name: string, lab: () => LabInfo): () => TestStack {
+    let t: TestStack;
+    before(async () => {
+        t = await programStack(name, programFiles(name), { RO_LAB_JSON: path.join(lab().stateDir, "lab.json") });
+    });
+    after(async () => {
+        await t?.stack.destroy().catch(() => undefined);
+        await t?.cleanup();
+    });
+    return () => t;
+}
+
 describe("e2e: foundation (real CLI, lab over SSH)", function () {
     this.timeout(600_000);
     let lab: LabInfo;
@@ -24,6 +37,7 @@ describe("e2e: foundation (real CLI, lab over SSH)", function () {
     });
 
     describe("a dynamic resource that writes and reads a lab host over SSH", () => {
+        const stack = useStack("sysctl", () => lab);
         let t: TestStack;
         const live = async () =>
             (await execArgv(["ip", "netns", "exec", lab.hosts.node1.netns, "sysctl", "-n", "net.ipv4.conf.eth0.rp_filter"])).stdout.trim();
@@ -31,11 +45,7 @@ describe("e2e: foundation (real CLI, lab over SSH)", function () {
 
         before(async () => {
             before0 = await live();
-            t = await programStack("sysctl", programFiles("sysctl"), { RO_LAB_JSON: path.join(lab.stateDir, "lab.json") });
-        });
-        after(async () => {
-            await t?.stack.destroy().catch(() => undefined);
-            await t?.cleanup();
+            t = stack();
         });
 
         it("up creates it on the host", async () => {
@@ -103,14 +113,9 @@ describe("e2e: foundation (real CLI, lab Kubernetes API)", function () {
         execArgv([toolchainBin("kubectl"), "--kubeconfig", lab.kubernetes!.kubeconfig, ...a], { allowFailure: true });
 
     describe("a kubeovn.io/v1 Subnet through @pulumi/kubernetes", () => {
+        const stack = useStack("subnet", () => lab);
         let t: TestStack;
-        before(async () => {
-            t = await programStack("subnet", programFiles("subnet"), { RO_LAB_JSON: path.join(lab.stateDir, "lab.json") });
-        });
-        after(async () => {
-            await t?.stack.destroy().catch(() => undefined);
-            await t?.cleanup();
-        });
+        before(() => { t = stack(); });
 
         it("is created on the local API server, and a second preview shows no changes", async () => {
             const up = await t.stack.up();
