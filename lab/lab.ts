@@ -66,7 +66,8 @@ export function readLabInfo(stateDir = DEFAULT_STATE_DIR): LabInfo {
     return JSON.parse(fs.readFileSync(f, "utf8")) as LabInfo;
 }
 
-async function sshdAlive(netns: string): Promise<boolean> {
+/** True when a process (the host's sshd and daemons) still runs in the namespace. */
+async function hasProcesses(netns: string): Promise<boolean> {
     const r = await execArgv(["ip", "netns", "pids", netns], { allowFailure: true });
     return r.code === 0 && r.stdout.trim().length > 0;
 }
@@ -79,7 +80,7 @@ export async function labIsUp(stateDir = DEFAULT_STATE_DIR): Promise<boolean> {
     if (!state.netns.every((n) => have.has(n))) return false;
     const info = readLabInfo(stateDir);
     for (const h of Object.values(info.hosts)) {
-        if (!(await sshdAlive(h.netns))) return false;
+        if (!(await hasProcesses(h.netns))) return false;
     }
     return true;
 }

@@ -133,11 +133,6 @@ class SshTransport implements Transport {
         }
         return result;
     }
-
-    close() {
-        void this.client?.then((c) => c.end()).catch(() => undefined);
-        this.client = undefined;
-    }
 }
 
 const pool = new Map<string, SshTransport>();
@@ -157,10 +152,4 @@ export function transportFor(c: Connection): Transport {
         pool.set(k, t);
     }
     return t;
-}
-
-/** Closes pooled SSH sessions (tests; the provider process just exits). */
-export function closeAll() {
-    for (const t of pool.values()) t.close();
-    pool.clear();
 }
