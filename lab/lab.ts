@@ -17,6 +17,8 @@ export interface LabHostInfo {
     role: HostSpec["role"];
     netns: string;
     ssh: { host: string; port: number; user: string; hostKey: string };
+    /** A process living in the host's namespaces, for entering them (hostExec). */
+    keeperPid: number;
     interfaces: Record<string, string>;
     node?: {
         index: number;
@@ -81,6 +83,8 @@ export async function labIsUp(stateDir = DEFAULT_STATE_DIR): Promise<boolean> {
     const info = readLabInfo(stateDir);
     for (const h of Object.values(info.hosts)) {
         if (!(await hasProcesses(h.netns))) return false;
+        // A lab from an older checkout has no keeper process to enter the host by.
+        if (!h.keeperPid || !fs.existsSync(`/proc/${h.keeperPid}`)) return false;
     }
     return true;
 }
@@ -128,8 +132,9 @@ export async function labUp(up: UpOptions = {}, log: Log = console.log, stateDir
     await wire(t, log);
     const keys = await ensureKeys(stateDir, t);
     log("lab: starting sshd on every host" + (t.hosts.some((h) => h.role === "router") ? " and FRR on the router" : ""));
+    const keepers: Record<string, number> = {};
     for (const h of t.hosts) {
-        await startHost(stateDir, h);
+        keepers[h.name] = await startHost(stateDir, h);
     }
     await waitForSsh(t, log, stateDir);
 
@@ -147,6 +152,7 @@ export async function labUp(up: UpOptions = {}, log: Log = console.log, stateDir
             role: h.role,
             netns: h.netns,
             ssh: { host: h.mgmt, port: 22, user: "root", hostKey: keys.hostKeys[h.name] },
+            keeperPid: keepers[h.name],
             interfaces: h.interfaces,
             node: h.node && {
                 index: h.node.index,
@@ -351,7 +357,9 @@ async function startHost(stateDir: string, h: HostSpec) {
             "/usr/lib/frr/staticd -d -A 127.0.0.1 -u frr -g frr -f /etc/frr/frr.conf -i /run/frr/staticd.pid",
         );
     }
-    init.push(`exec /usr/sbin/sshd -D -f ${path.join(dir, "sshd_config")} -E ${path.join(dir, "sshd.log")}`);
+    // sshd runs as a daemon beside a keeper process, so a test can stop and start it (a host whose
+    // sshd is down) while the host's mount namespace, with its /run and configs, stays.
+    init.push(sshdArgv(stateDir, h.name).join(" "), "exec sleep infinity");
     const initPath = path.join(dir, "init.sh");
     fs.writeFileSync(initPath, init.join("\n") + "\n", { mode: 0o755 });
     const logFd = fs.openSync(path.join(dir, "init.log"), "a");
@@ -362,20 +370,46 @@ async function startHost(stateDir: string, h: HostSpec) {
     });
     child.unref();
     fs.closeSync(logFd);
+    return child.pid!;
+}
+
+function sshdArgv(stateDir: string, host: string): string[] {
+    const dir = path.join(stateDir, "hosts", host);
+    return ["/usr/sbin/sshd", "-f", path.join(dir, "sshd_config"), "-E", path.join(dir, "sshd.log")];
+}
+
+/** Runs argv on a lab host as its own processes see the world: its network, mount and UTS namespaces. */
+export function hostExec(info: LabInfo, host: string, argv: string[], opts: { allowFailure?: boolean; input?: string } = {}) {
+    const h = info.hosts[host];
+    if (!h?.keeperPid) throw new Error(`lab: no host ${host} with a keeper process in ${info.stateDir}/lab.json`);
+    return execArgv(["nsenter", "-t", String(h.keeperPid), "-m", "-u", "-n", "--", ...argv], opts);
+}
+
+/** Stops a host's sshd (the host stays up): what a provider sees when sshd is down. */
+export async function stopSshd(info: LabInfo, host: string): Promise<void> {
+    await hostExec(info, host, ["pkill", "-F", "/run/sshd.pid"]);
+    for (let i = 0; i < 100 && (await sshAnswers(info.hosts[host].ssh.host)); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+export async function startSshd(info: LabInfo, host: string): Promise<void> {
+    await hostExec(info, host, sshdArgv(info.stateDir, host));
+    for (let i = 0; i < 200 && !(await sshAnswers(info.hosts[host].ssh.host)); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+async function sshAnswers(host: string): Promise<boolean> {
+    const net = await import("net");
+    return new Promise<boolean>((resolve) => {
+        const s = net.connect({ host, port: 22, timeout: 1000 });
+        s.once("data", () => { s.destroy(); resolve(true); });
+        s.once("error", () => resolve(false));
+        s.once("timeout", () => { s.destroy(); resolve(false); });
+    });
 }
 
 async function waitForSsh(t: Topology, log: Log, stateDir: string) {
-    const net = await import("net");
     const deadline = Date.now() + 20_000;
     for (const h of t.hosts) {
-        for (;;) {
-            const ok = await new Promise<boolean>((resolve) => {
-                const s = net.connect({ host: h.mgmt, port: 22, timeout: 1000 });
-                s.once("data", () => { s.destroy(); resolve(true); });
-                s.once("error", () => resolve(false));
-                s.once("timeout", () => { s.destroy(); resolve(false); });
-            });
-            if (ok) break;
+        while (!(await sshAnswers(h.mgmt))) {
             if (Date.now() > deadline) {
                 const logFile = path.join(stateDir, "hosts", h.name, "init.log");
                 throw new Error(`lab: sshd on ${h.name} (${h.mgmt}:22) did not answer within 20 s; see ${logFile}`);

@@ -1,30 +1,204 @@
+/**
+ * The dynamic resources users and components create. Each is a thin class
+ * over one kind of provider/kinds; all the work happens in the provider
+ * process (provider/runtime.ts).
+ */
 import * as pulumi from "@pulumi/pulumi";
 import { providerFor } from "./dynamic";
+import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
+import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
+import type { RuleSpec } from "./kinds/rule";
+import type { FdbSpec } from "./kinds/fdb";
+import type { VxlanLinkSpec } from "./kinds/link";
 
-/** A Connection whose fields may be Pulumi inputs. */
+/** A Connection whose fields may be Pulumi inputs. Shaped like @pulumi/command's remote.ConnectionArgs. */
 export type ConnectionInput = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
 
-// Connection objects carry keys and passwords: keep them secret in inputs and outputs alike.
-const secretOpts = (opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions =>
-    pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] });
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-export interface SysctlArgs {
+/** What every host-object resource takes besides its own properties. */
+export interface HostObjectArgs {
+    /** How to reach the host. Kept secret in the state. */
     connection: pulumi.Input<ConnectionInput>;
+    /**
+     * Take over an identical object that already exists on the host instead
+     * of failing. This stands in for `pulumi import`, which does not work with
+     * dynamic providers (pulumi/pulumi#16175). Only read at create.
+     */
+    adopt?: pulumi.Input<boolean>;
+}
+
+/** Base of the host-object resources: keeps the connection secret in inputs and outputs alike. */
+abstract class HostObject extends pulumi.dynamic.Resource {
+    /** False after a refresh found the object gone from the host; the next up puts it back. */
+    declare public readonly present: pulumi.Output<boolean>;
+
+    protected constructor(kind: Kind, name: string, args: HostObjectArgs & Record<string, unknown>, outs: string[], opts?: pulumi.CustomResourceOptions) {
+        const props: Record<string, unknown> = { ...args, connection: pulumi.secret(args.connection), present: undefined };
+        for (const o of outs) if (!(o in props)) props[o] = undefined;
+        super(providerFor(kind), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }), "routed-overlay", kind);
+    }
+}
+
+export interface SysctlArgs extends HostObjectArgs {
     /** The sysctl key, e.g. net.ipv4.ip_forward or net.ipv4.conf.eth0.rp_filter. */
     key: pulumi.Input<string>;
     value: pulumi.Input<string>;
 }
 
 /** One sysctl on one host. `refresh` reads the live value; delete restores the value found at create. */
-export class Sysctl extends pulumi.dynamic.Resource {
+export class Sysctl extends HostObject {
     declare public readonly key: pulumi.Output<string>;
     declare public readonly value: pulumi.Output<string>;
     /** The value the host had before this resource set it. */
     declare public readonly previous: pulumi.Output<string>;
 
     constructor(name: string, args: SysctlArgs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("Sysctl"), name, { ...args, connection: pulumi.secret(args.connection), previous: undefined },
-            secretOpts(opts), "routed-overlay", "Sysctl");
+        super("Sysctl", name, { ...args }, ["previous"], opts);
     }
+}
+
+export type RouteArgs = HostObjectArgs & Inputs<RouteSpec>;
+
+/** One route (`ip route`), stamped with routed-overlay's protocol number unless `proto` says otherwise. */
+export class Route extends HostObject {
+    declare public readonly dst: pulumi.Output<string>;
+    declare public readonly gateway: pulumi.Output<string | undefined>;
+    declare public readonly dev: pulumi.Output<string | undefined>;
+    declare public readonly table: pulumi.Output<number>;
+    declare public readonly metric: pulumi.Output<number>;
+    declare public readonly type: pulumi.Output<RouteType>;
+    declare public readonly scope: pulumi.Output<RouteScope | undefined>;
+    declare public readonly proto: pulumi.Output<number>;
+
+    constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
+        super("Route", name, { ...args }, ["table", "metric", "type", "proto"], opts);
+    }
+}
+
+export type RuleArgs = HostObjectArgs & Inputs<RuleSpec>;
+
+/** One policy routing rule (`ip rule`), stamped with routed-overlay's protocol number. */
+export class Rule extends HostObject {
+    declare public readonly priority: pulumi.Output<number>;
+    declare public readonly table: pulumi.Output<number>;
+    declare public readonly family: pulumi.Output<number>;
+
+    constructor(name: string, args: RuleArgs, opts?: pulumi.CustomResourceOptions) {
+        super("Rule", name, { ...args }, ["family", "table"], opts);
+    }
+}
+
+export type FdbEntryArgs = HostObjectArgs & Inputs<FdbSpec>;
+
+/** One FDB entry of a VXLAN device (`bridge fdb append`); the default all-zero MAC floods to `dst`. */
+export class FdbEntry extends HostObject {
+    declare public readonly mac: pulumi.Output<string>;
+    declare public readonly dst: pulumi.Output<string>;
+
+    constructor(name: string, args: FdbEntryArgs, opts?: pulumi.CustomResourceOptions) {
+        super("FdbEntry", name, { ...args }, ["mac", "permanent"], opts);
+    }
+}
+
+export type VxlanLinkArgs = HostObjectArgs & Inputs<VxlanLinkSpec>;
+
+/** A VXLAN link with learning off by default, marked with the alias "routed-overlay". */
+export class VxlanLink extends HostObject {
+    declare public readonly name: pulumi.Output<string>;
+    declare public readonly addresses: pulumi.Output<string[]>;
+    declare public readonly mtu: pulumi.Output<number | undefined>;
+
+    constructor(name: string, args: VxlanLinkArgs, opts?: pulumi.CustomResourceOptions) {
+        super("VxlanLink", name, { ...args }, ["dstport", "learning", "up", "addresses", "alias"], opts);
+    }
+}
+
+export interface ForwardAcceptArgs extends HostObjectArgs {
+    /** Forwarded traffic from and to this CIDR is accepted, ahead of any DROP in FORWARD. */
+    cidr: pulumi.Input<string>;
+    /** Default "auto": iptables when the host has it, else nftables. */
+    backend?: pulumi.Input<"auto" | "iptables" | "nft">;
+    /** nftables only: the chain that filters forwarded traffic, "FAMILY TABLE CHAIN" (default "inet filter forward"). */
+    nftChain?: pulumi.Input<string>;
+}
+
+abstract class FirewallAcceptBase extends HostObject {
+    declare public readonly cidr: pulumi.Output<string>;
+    /** The firewall the rules went to. */
+    declare public readonly resolvedBackend: pulumi.Output<"iptables" | "nft">;
+    /** Which of the two rules (source, destination) are in place. */
+    declare public readonly directions: pulumi.Output<string[]>;
+
+    protected constructor(name: string, args: ForwardAcceptArgs, invalidOnly: boolean, opts?: pulumi.CustomResourceOptions) {
+        super("FirewallAccept", name, { ...args, invalidOnly, marker: name }, ["resolvedBackend", "directions"], opts);
+    }
+}
+
+/** Accepts forwarded traffic of a CIDR (seed: "no DROP in FORWARD for the subnet"). */
+export class ForwardAccept extends FirewallAcceptBase {
+    constructor(name: string, args: ForwardAcceptArgs, opts?: pulumi.CustomResourceOptions) {
+        super(name, args, false, opts);
+    }
+}
+
+/** Accepts conntrack-INVALID forwarded packets of a CIDR, which asymmetric routing produces (seed 000). */
+export class ConntrackInvalidAccept extends FirewallAcceptBase {
+    constructor(name: string, args: ForwardAcceptArgs, opts?: pulumi.CustomResourceOptions) {
+        super(name, args, true, opts);
+    }
+}
+
+export interface RouteSetArgs extends HostObjectArgs {
+    /** The table all routes go to; default main. */
+    table?: pulumi.Input<number | string>;
+    /** The routes, without table. Applied in one round trip (`ip -batch -`). */
+    routes: pulumi.Input<pulumi.Input<Omit<RouteSpec, "table">>[]>;
+}
+
+/**
+ * Many routes of one table on one host as one resource: one read and one
+ * batch per change, whatever the number of routes. State keys each route by
+ * destination, so `pulumi preview --diff` names the routes that change.
+ */
+export class RouteSet extends HostObject {
+    declare public readonly table: pulumi.Output<number>;
+    declare public readonly routes: pulumi.Output<Record<string, Omit<RouteSpec, "table">>>;
+
+    constructor(name: string, args: RouteSetArgs, opts?: pulumi.CustomResourceOptions) {
+        super("RouteSet", name, { ...args, routes: keyed(args.routes, routeKey) }, ["table"], opts);
+    }
+}
+
+export interface FdbSetArgs extends HostObjectArgs {
+    dev: pulumi.Input<string>;
+    entries: pulumi.Input<pulumi.Input<Omit<FdbSpec, "dev">>[]>;
+}
+
+/** Many FDB entries of one device on one host, applied in one round trip (`bridge -batch -`). */
+export class FdbSet extends HostObject {
+    declare public readonly dev: pulumi.Output<string>;
+    declare public readonly entries: pulumi.Output<Record<string, Omit<FdbSpec, "dev">>>;
+
+    constructor(name: string, args: FdbSetArgs, opts?: pulumi.CustomResourceOptions) {
+        super("FdbSet", name, { ...args, entries: keyed(args.entries, fdbKeyOf) }, [], opts);
+    }
+}
+
+// The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
+const routeKey = (r: Omit<RouteSpec, "table">) => (r.metric !== undefined ? `${r.dst} metric ${r.metric}` : String(r.dst));
+const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}`;
+
+function keyed<T>(list: pulumi.Input<pulumi.Input<T>[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
+    return pulumi.output(list).apply((items) => {
+        const out: Record<string, T> = {};
+        (items as T[]).forEach((it, i) => {
+            let k = key(it);
+            // Duplicates stay visible to check, which names them, instead of silently merging.
+            if (k in out) k = `${k} (#${i})`;
+            out[k] = it;
+        });
+        return out;
+    });
 }

@@ -2,13 +2,39 @@
  * What runs inside the dynamic-provider process. The serialized provider
  * (provider/dynamic.ts) holds no code of its own: it requires this module, so
  * the closure serializer never has to capture ssh2 or our classes.
+ *
+ * One generic lifecycle turns each kind of provider/kinds into check, diff,
+ * create, read, update and delete. Outputs are the kind's canonical
+ * properties plus `present`; read writes the live state into them, so drift
+ * shows in `pulumi refresh` and the next `up` repairs it.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Connection, transportFor, validateConnection } from "./transport";
-import * as sysctl from "./kinds/sysctl";
+import type { Kind as KindSpec } from "./kinds/kind";
+import { sysctlKind } from "./kinds/sysctl";
+import { routeKind } from "./kinds/route";
+import { ruleKind } from "./kinds/rule";
+import { fdbKind } from "./kinds/fdb";
+import { linkKind } from "./kinds/link";
+import { firewallKind } from "./kinds/firewall";
+import { fdbSetKind, routeSetKind } from "./kinds/sets";
 
 type Inputs = Record<string, any>;
-export type Kind = "Sysctl";
+
+export const KINDS = {
+    Sysctl: sysctlKind,
+    Route: routeKind,
+    Rule: ruleKind,
+    FdbEntry: fdbKind,
+    VxlanLink: linkKind,
+    FirewallAccept: firewallKind,
+    RouteSet: routeSetKind,
+    FdbSet: fdbSetKind,
+} as const;
+export type Kind = keyof typeof KINDS;
+
+/** Properties every kind has that are not the kernel object's own. */
+const FRAME = ["connection", "adopt", "present", "__provider"];
 
 export interface KindImpl {
     check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult>;
@@ -19,53 +45,91 @@ export interface KindImpl {
     delete(id: string, props: Inputs): Promise<void>;
 }
 
-function failures(errs: string[]): pulumi.dynamic.CheckFailure[] {
-    return errs.map((e) => {
-        const property = e.split(/[:.]/)[0];
-        return { property, reason: e };
-    });
-}
-
-const sysctlImpl: KindImpl = {
-    async check(_olds, news) {
-        const errs = [...validateConnection(news.connection), ...sysctl.validateSysctl(news)];
-        return errs.length ? { inputs: news, failures: failures(errs) } : { inputs: news };
-    },
-    async diff(_id, olds, news) {
-        const replaces: string[] = [];
-        if (olds.key !== news.key) replaces.push("key");
-        if (connectionIdentity(olds.connection) !== connectionIdentity(news.connection)) replaces.push("connection");
-        const changes = replaces.length > 0 || olds.value !== news.value;
-        return { changes, replaces, deleteBeforeReplace: true };
-    },
-    async create(inputs) {
-        const t = transportFor(inputs.connection as Connection);
-        const previous = (await t.run(sysctl.readArgv(inputs.key))).stdout.trim();
-        await t.run(sysctl.writeArgv(inputs.key, inputs.value));
-        return { id: `${t.name}/${inputs.key}`, outs: { ...inputs, previous } };
-    },
-    async read(id, props) {
-        const t = transportFor(props.connection as Connection);
-        const live = (await t.run(sysctl.readArgv(props.key))).stdout.trim();
-        return { id, props: { ...props, value: live } };
-    },
-    async update(_id, olds, news) {
-        const t = transportFor(news.connection as Connection);
-        await t.run(sysctl.writeArgv(news.key, news.value));
-        return { outs: { ...news, previous: olds.previous } };
-    },
-    async delete(_id, props) {
-        // Put back what the host had before this package set it.
-        if (props.previous !== undefined && props.previous !== "") {
-            await transportFor(props.connection as Connection).run(sysctl.writeArgv(props.key, props.previous));
-        }
-    },
-};
-
 /** Which host a connection reaches: a change here means another object, not an update. */
 export function connectionIdentity(c: Partial<Connection> | undefined): string {
     if (!c) return "";
     return c.netns ? `netns:${c.netns}` : `${c.host}:${c.port ?? 22}`;
 }
 
-export const kinds: Record<Kind, KindImpl> = { Sysctl: sysctlImpl };
+function own(props: Inputs, computed: readonly string[] = []): Inputs {
+    const o: Inputs = {};
+    for (const [k, v] of Object.entries(props)) if (!FRAME.includes(k) && !computed.includes(k) && v !== undefined) o[k] = v;
+    return o;
+}
+
+/** Key-order-independent JSON, so equal objects compare equal whatever built them. */
+export function canonicalJson(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+    if (v && typeof v === "object") {
+        return `{${Object.keys(v).filter((k) => (v as Inputs)[k] !== undefined).sort()
+            .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Inputs)[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(v);
+}
+
+function failures(errs: string[]): pulumi.dynamic.CheckFailure[] {
+    return errs.map((e) => ({ property: e.split(/[:.[ ]/)[0], reason: e }));
+}
+
+export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
+    const computed = kind.computed ?? [];
+    const transport = (props: Inputs) => transportFor(props.connection as Connection);
+    const withFrame = (props: Inputs, v: object, extra: Inputs = {}) =>
+        ({ ...v, ...extra, connection: props.connection, adopt: props.adopt ?? false, present: true });
+
+    return {
+        async check(_olds, news) {
+            const errs = validateConnection(news.connection);
+            if (news.adopt !== undefined && typeof news.adopt !== "boolean") errs.push(`adopt: must be true or false, got ${JSON.stringify(news.adopt)}`);
+            const v = kind.normalize(own(news, computed), errs);
+            if (errs.length || !v) return { inputs: news, failures: failures(errs) };
+            return { inputs: { ...v, connection: news.connection, adopt: news.adopt ?? false } };
+        },
+        async diff(_id, olds, news) {
+            const replaces = kind.identity.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k])) as string[];
+            if (connectionIdentity(olds.connection) !== connectionIdentity(news.connection)) replaces.push("connection");
+            const o = own(olds, computed);
+            const n = own(news, computed);
+            const keys = new Set([...Object.keys(o), ...Object.keys(n)]);
+            const changed = [...keys].filter((k) => canonicalJson(o[k]) !== canonicalJson(n[k]));
+            return {
+                changes: replaces.length > 0 || changed.length > 0 || olds.present === false,
+                replaces,
+                deleteBeforeReplace: kind.deleteBeforeReplace ?? false,
+            };
+        },
+        async create(inputs) {
+            const t = transport(inputs);
+            const v = own(inputs, computed) as T;
+            const extra = (await kind.create(t, v, inputs.adopt === true)) ?? {};
+            return { id: `${t.name}/${kind.key(v)}`, outs: withFrame(inputs, v, extra) };
+        },
+        async read(id, props) {
+            const t = transport(props);
+            const v = own(props, computed) as T;
+            const live = await kind.read(t, v);
+            const kept = Object.fromEntries(computed.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
+            // An object gone from the host stays in the state as absent, so the next up puts it back.
+            if (!live) return { id, props: { ...props, present: false } };
+            return { id, props: withFrame(props, live, kept) };
+        },
+        async update(_id, olds, news) {
+            const t = transport(news);
+            const n = own(news, computed) as T;
+            const kept = Object.fromEntries(computed.filter((k) => olds[k] !== undefined).map((k) => [k, olds[k]]));
+            let extra: Inputs = {};
+            if (olds.present === false) extra = (await kind.create(t, n, news.adopt === true)) ?? {};
+            else await kind.update(t, own(olds, computed) as T, n);
+            return { outs: withFrame(news, n, { ...extra, ...kept }) };
+        },
+        async delete(_id, props) {
+            const t = transport(props);
+            const { connection: _c, adopt: _a, present: _p, __provider: _pr, ...v } = props;
+            await kind.remove(t, v as T);
+        },
+    };
+}
+
+export const kinds = Object.fromEntries(
+    Object.entries(KINDS).map(([name, k]) => [name, lifecycle(k as KindSpec<object>)]),
+) as Record<Kind, KindImpl>;

@@ -1,31 +1,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import * as path from "path";
 import { execArgv } from "../../provider/transport/exec";
 import { ensureLab, requireRoot } from "../support/lab";
-import { changes, exportAsUser, programStack, TestStack } from "../support/pulumi";
+import { changes, exportAsUser, TestStack } from "../support/pulumi";
+import { useStack } from "../support/stacks";
 import { LabInfo } from "../../lab/lab";
 import { toolchainBin } from "../../lab/toolchain";
-
-const PROGRAMS = path.resolve(__dirname, "..", "..", "..", "test", "e2e", "programs");
-
-function programFiles(name: string): Record<string, string> {
-    const dir = path.join(PROGRAMS, name);
-    return Object.fromEntries(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]));
-}
-
-/** A stack of test/e2e/programs/NAME for the enclosing describe, destroyed and removed after it. */
-function useStack(name: string, lab: () => LabInfo): () => TestStack {
-    let t: TestStack;
-    before(async () => {
-        t = await programStack(name, programFiles(name), { RO_LAB_JSON: path.join(lab().stateDir, "lab.json") });
-    });
-    after(async () => {
-        await t?.stack.destroy().catch(() => undefined);
-        await t?.cleanup();
-    });
-    return () => t;
-}
 
 describe("e2e: foundation (real CLI, lab over SSH)", function () {
     this.timeout(600_000);

@@ -1,0 +1,58 @@
+/**
+ * What every iproute2-backed kind shares: the package's own routing protocol
+ * number, and reading `ip -j` output, including the several JSON documents
+ * `ip -j -batch -` prints in a row.
+ */
+
+/**
+ * The routing protocol number stamped on every route and rule this package
+ * creates (`proto 214` / `protocol 214`). It is the ownership mark: delete
+ * and refresh filter on it, so routes of other tools in the same table are
+ * never touched. 214 is free in iproute2's rt_protos and in the kernel's
+ * RTPROT_* list, and is not used by FRR, BIRD, keepalived or systemd-networkd.
+ */
+export const OWN_PROTO = 214;
+
+/** Parses one or more JSON documents printed back to back (`ip -j -batch -`). */
+export function parseJsonStream(text: string): unknown[] {
+    const out: unknown[] = [];
+    let depth = 0;
+    let start = -1;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        if (inString) {
+            if (ch === "\\") i++;
+            else if (ch === '"') inString = false;
+            continue;
+        }
+        if (ch === '"') inString = true;
+        else if (ch === "[" || ch === "{") {
+            if (depth++ === 0) start = i;
+        } else if (ch === "]" || ch === "}") {
+            if (--depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
+        }
+    }
+    return out;
+}
+
+export function parseJsonArray(text: string): Record<string, any>[] {
+    const docs = parseJsonStream(text);
+    return docs.length ? (docs[0] as Record<string, any>[]) : [];
+}
+
+/** The line number `ip -batch` reports for the command that failed ("Command failed -:12"). */
+export function failedBatchLine(stderr: string): number | undefined {
+    const m = /Command failed -:(\d+)/.exec(stderr);
+    return m ? Number(m[1]) : undefined;
+}
+
+/** The batch text for a list of argv lines (one command per line, words single-spaced). */
+export function batchText(lines: readonly (readonly string[])[]): string {
+    return lines.map((l) => l.join(" ")).join("\n") + "\n";
+}
+
+/** Kernel says the object is already gone: deletes treat that as success. */
+export function isGone(stderr: string): boolean {
+    return /No such process|No such file or directory|Cannot find device|does not exist/.test(stderr);
+}

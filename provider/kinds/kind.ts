@@ -1,0 +1,38 @@
+/**
+ * The contract each kernel object kind fulfils. provider/runtime.ts turns one
+ * of these into a dynamic provider (check, diff, create, read, update,
+ * delete); the kind itself only knows its object and a Transport.
+ */
+import type { Transport } from "../transport";
+
+export interface Kind<T extends object> {
+    /** Validates and canonicalizes the kind's own properties; errors name the argument and value. */
+    normalize(raw: Record<string, unknown>, errs: string[]): T | undefined;
+    /** Properties whose change means another kernel object: a replace, not an update. */
+    identity: readonly (keyof T & string)[];
+    /** Replace by deleting first: needed when old and new objects would collide (same name). */
+    deleteBeforeReplace?: boolean;
+    /** Output properties computed by the provider and kept across updates (not compared). */
+    computed?: readonly string[];
+    /** A stable key of the object on its host, used in the resource ID. */
+    key(v: T): string;
+    /**
+     * The live object in the canonical shape of `v`, or undefined when it is
+     * absent. Only what the package owns or was asked to manage is reported.
+     */
+    read(t: Transport, v: T): Promise<T | undefined>;
+    /** Creates it; an existing identical object is an error unless `adopt`. Returns computed outputs. */
+    create(t: Transport, v: T, adopt: boolean): Promise<Record<string, unknown> | void>;
+    /** Brings the live object from `olds` (as last read) to `news` in place. */
+    update(t: Transport, olds: T, news: T): Promise<void>;
+    /** Removes exactly what the package owns; an object already gone is not an error. */
+    remove(t: Transport, v: T): Promise<void>;
+}
+
+/** Message for an object that exists although this package did not create it. */
+export function alreadyExists(host: string, what: string, detail?: string): Error {
+    return new Error(
+        `${host}: ${what} already exists${detail ? ` (${detail})` : ""} and was not created by routed-overlay; ` +
+            "remove it, or set adopt: true to take it over (pulumi import does not work for dynamic providers)",
+    );
+}

@@ -1,0 +1,142 @@
+/**
+ * Policy routing rules, modelled on `ip -N -j rule show`. A rule has no
+ * in-place update in the kernel (no NLM_F_REPLACE for rules), so every
+ * selector is identity; only the protocol mark can be repaired in place.
+ */
+import type { Transport } from "../transport";
+import { alreadyExists, Kind } from "./kind";
+import { isGone, OWN_PROTO, parseJsonArray } from "./iproute";
+import * as net from "./net";
+
+export interface RuleSpec {
+    /** 1..32765: 0 is the local-table rule and 32766/32767 are main and default. */
+    priority: number;
+    from?: string;
+    to?: string;
+    iif?: string;
+    oif?: string;
+    fwmark?: number;
+    /** Default 0xffffffff (the whole mark). */
+    fwmask?: number;
+    /** The table to look up: a number or "main". */
+    table: number | string;
+    /** 4 or 6; derived from from/to when they are given. Default 4. */
+    family?: 4 | 6;
+}
+
+export interface Rule {
+    family: net.Family;
+    priority: number;
+    table: number;
+    proto: number;
+    from?: string;
+    to?: string;
+    iif?: string;
+    oif?: string;
+    fwmark?: number;
+    fwmask?: number;
+}
+
+export const RULE_PROPS = ["priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table", "family"] as const;
+
+export function normalizeRule(raw: Record<string, any>, errs: string[], arg = ""): Rule | undefined {
+    const before = errs.length;
+    net.noUnknown(raw, RULE_PROPS, errs, arg);
+    const from = raw.from === undefined ? undefined : net.cidr(`${arg}from`, raw.from, errs);
+    const to = raw.to === undefined ? undefined : net.cidr(`${arg}to`, raw.to, errs);
+    const fams = [from?.family, to?.family].filter((f): f is net.Family => f !== undefined);
+    if (fams.length === 2 && fams[0] !== fams[1]) errs.push(`${arg}to: ${JSON.stringify(raw.to)} is not of the IP family of from ${JSON.stringify(raw.from)}`);
+    if (raw.family !== undefined && raw.family !== 4 && raw.family !== 6) errs.push(`${arg}family: must be 4 or 6, got ${JSON.stringify(raw.family)}`);
+    if (raw.family !== undefined && fams.length && raw.family !== fams[0]) errs.push(`${arg}family: ${raw.family} contradicts from/to of IPv${fams[0]}`);
+    const r: Rule = {
+        family: (fams[0] ?? raw.family ?? 4) as net.Family,
+        priority: net.integer(`${arg}priority`, raw.priority, 1, 32765, errs) ?? 0,
+        table: net.table(`${arg}table`, raw.table, errs) ?? 0,
+        proto: OWN_PROTO,
+    };
+    if (from && from.prefix > 0) r.from = from.text;
+    if (to && to.prefix > 0) r.to = to.text;
+    if (raw.iif !== undefined) r.iif = net.ifname(`${arg}iif`, raw.iif, errs);
+    if (raw.oif !== undefined) r.oif = net.ifname(`${arg}oif`, raw.oif, errs);
+    if (raw.fwmark !== undefined) r.fwmark = net.integer(`${arg}fwmark`, raw.fwmark, 0, 0xffffffff, errs);
+    if (raw.fwmask !== undefined) {
+        if (raw.fwmark === undefined) errs.push(`${arg}fwmask: needs fwmark`);
+        r.fwmask = net.integer(`${arg}fwmask`, raw.fwmask, 1, 0xffffffff, errs);
+        if (r.fwmask === 0xffffffff) delete r.fwmask;
+    }
+    return errs.length > before ? undefined : r;
+}
+
+const hex = (n: number) => "0x" + n.toString(16);
+
+/** The selector words, identical for add and del. */
+export function ruleWords(r: Rule): string[] {
+    const w = ["priority", String(r.priority)];
+    if (r.from) w.push("from", r.from);
+    if (r.to) w.push("to", r.to);
+    if (r.iif) w.push("iif", r.iif);
+    if (r.oif) w.push("oif", r.oif);
+    if (r.fwmark !== undefined) w.push("fwmark", r.fwmask !== undefined ? `${hex(r.fwmark)}/${hex(r.fwmask)}` : hex(r.fwmark));
+    w.push("table", String(r.table));
+    return w;
+}
+
+const fam = (r: Rule) => (r.family === 6 ? "-6" : "-4");
+export const addArgv = (r: Rule) => ["ip", fam(r), "rule", "add", ...ruleWords(r), "protocol", String(r.proto)];
+/** With `protocol` the kernel deletes only a rule carrying our mark, never a twin of another owner. */
+export const deleteArgv = (r: Rule, proto: number | undefined = r.proto) =>
+    ["ip", fam(r), "rule", "del", ...ruleWords(r), ...(proto !== undefined ? ["protocol", String(proto)] : [])];
+export const showArgv = (family: net.Family) => ["ip", "-N", "-j", family === 6 ? "-6" : "-4", "rule", "show"];
+
+export function parseRule(e: Record<string, any>, family: net.Family): Rule {
+    const full = family === 6 ? 128 : 32;
+    const prefix = (a: unknown, len: unknown) => (a === undefined || a === "all" ? undefined : `${a}/${len ?? full}`);
+    const r: Rule = { family, priority: Number(e.priority), table: Number(e.table), proto: Number(e.protocol ?? 0) };
+    const from = prefix(e.src, e.srclen);
+    const to = prefix(e.dst, e.dstlen);
+    if (from) r.from = from;
+    if (to) r.to = to;
+    if (e.iif) r.iif = e.iif;
+    if (e.oif) r.oif = e.oif;
+    if (e.fwmark !== undefined) r.fwmark = Number(e.fwmark);
+    if (e.fwmask !== undefined && Number(e.fwmask) !== 0xffffffff) r.fwmask = Number(e.fwmask);
+    return r;
+}
+
+/** Same selector and table: the kernel would treat them as the same rule but for the protocol. */
+export function sameSelector(a: Rule, b: Rule): boolean {
+    return ruleWords(a).join(" ") === ruleWords(b).join(" ") && a.family === b.family;
+}
+
+export async function readRules(t: Transport, family: net.Family): Promise<Rule[]> {
+    return parseJsonArray((await t.run(showArgv(family))).stdout).map((e) => parseRule(e, family));
+}
+
+async function find(t: Transport, r: Rule): Promise<Rule[]> {
+    return (await readRules(t, r.family)).filter((l) => sameSelector(l, r));
+}
+
+export const ruleKind: Kind<Rule> = {
+    normalize: (raw, errs) => normalizeRule(raw, errs),
+    identity: ["family", "priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table"],
+    key: (r) => `${r.family}/${ruleWords(r).join(" ")}`,
+    async read(t, r) {
+        // A twin with another protocol belongs to someone else: ours is absent then.
+        return (await find(t, r)).find((l) => l.proto === r.proto);
+    },
+    async create(t, r, adopt) {
+        const live = await find(t, r);
+        const ours = live.find((l) => l.proto === r.proto);
+        if (live.length && !adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${live[0].proto}`);
+        // Adopting re-stamps the twin with our protocol: the kernel has no in-place change for rules.
+        for (const l of live) if (l !== ours) await t.run(deleteArgv(r, l.proto));
+        if (!ours) await t.run(addArgv(r));
+    },
+    async update(t, _olds, news) {
+        if (!(await find(t, news)).some((l) => l.proto === news.proto)) await t.run(addArgv(news));
+    },
+    async remove(t, r) {
+        const res = await t.run(deleteArgv(r), { allowFailure: true });
+        if (res.code !== 0 && !isGone(res.stderr)) throw new Error(`${t.name}: ip rule del ${ruleWords(r).join(" ")}: ${res.stderr.trim()}`);
+    },
+};

@@ -1,0 +1,249 @@
+/**
+ * Bulk kinds: many routes of one table, or many FDB entries of one device,
+ * on one host, as one resource. Apply is one `ip -batch -` / `bridge -batch -`
+ * round trip after one read; refresh is one read. Entries are a map keyed by
+ * destination so that `pulumi preview --diff` names each entry that changes.
+ */
+import type { Transport } from "../transport";
+import { alreadyExists, Kind } from "./kind";
+import { batchText, failedBatchLine, isGone, OWN_PROTO } from "./iproute";
+import * as net from "./net";
+import { normalizeRoute, parseRoute, project, readTable, Route, routeDelWords, routeWords } from "./route";
+import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, readDev } from "./fdb";
+
+export interface Delta<E> {
+    add: [string, E][];
+    remove: [string, E][];
+    change: [string, E, E][];
+}
+
+/** What turns `olds` into `news`; an entry whose identity changed is a remove plus an add. */
+export function delta<E>(olds: Record<string, E>, news: Record<string, E>, same: (a: E, b: E) => boolean, sameIdentity: (a: E, b: E) => boolean): Delta<E> {
+    const d: Delta<E> = { add: [], remove: [], change: [] };
+    for (const [k, o] of Object.entries(olds)) {
+        const n = news[k];
+        if (n === undefined) d.remove.push([k, o]);
+        else if (!sameIdentity(o, n)) { d.remove.push([k, o]); d.add.push([k, n]); }
+        else if (!same(o, n)) d.change.push([k, o, n]);
+    }
+    for (const [k, n] of Object.entries(news)) if (olds[k] === undefined) d.add.push([k, n]);
+    return d;
+}
+
+const stable = (v: unknown) => JSON.stringify(v, Object.keys(v as object).sort());
+const sameJson = (a: unknown, b: unknown) => stable(a) === stable(b);
+
+/**
+ * One batch. Without -force, ip and bridge stop at the first failing line, so
+ * the lines before it are applied and the rest are not: the error names the
+ * entry, and `undo` gets the applied prefix to roll back when asked.
+ */
+async function runBatch(t: Transport, tool: "ip" | "bridge", lines: string[][], names: string[], force = false): Promise<void> {
+    if (!lines.length) return;
+    const argv = force ? [tool, "-force", "-batch", "-"] : [tool, "-batch", "-"];
+    const res = await t.run(argv, { input: batchText(lines), allowFailure: true });
+    if (res.code === 0) return;
+    if (force) {
+        // Deletes: an entry already gone is fine; anything else is not.
+        const real = res.stderr.split("\n").filter((l) => l.trim() && !isGone(l) && !/Command failed/.test(l));
+        if (!real.length) return;
+        throw new Error(`${t.name}: ${tool} batch: ${real.join("; ")}`);
+    }
+    const n = failedBatchLine(res.stderr);
+    const err = new Error(`${t.name}: ${n ? `${names[n - 1]}: ` : ""}${res.stderr.replace(/Command failed -:\d+/, "").trim()}`);
+    (err as any).applied = n ? n - 1 : 0;
+    throw err;
+}
+
+// ---- RouteSet ----------------------------------------------------------------
+
+export type RouteEntry = Omit<Route, "table">;
+
+export interface RouteSet {
+    table: number;
+    routes: Record<string, RouteEntry>;
+}
+
+/** The map key of a route: its destination, plus the metric when it is not the family default. */
+export function routeEntryKey(r: Pick<Route, "dst" | "metric">): string {
+    const def = r.dst.includes(":") ? 1024 : 0;
+    return r.metric === def ? r.dst : `${r.dst} metric ${r.metric}`;
+}
+
+export function normalizeRouteSet(raw: Record<string, any>, errs: string[]): RouteSet | undefined {
+    const before = errs.length;
+    net.noUnknown(raw, ["table", "routes"], errs);
+    const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
+    const routes: Record<string, RouteEntry> = {};
+    const given: [string, any][] = Array.isArray(raw.routes) ? raw.routes.map((r: any, i: number) => [`[${i}]`, r])
+        : raw.routes && typeof raw.routes === "object" ? Object.entries(raw.routes).map(([k, r]) => [`[${JSON.stringify(k)}]`, r])
+        : [];
+    if (!Array.isArray(raw.routes) && (typeof raw.routes !== "object" || raw.routes === null)) errs.push(`routes: must be a list of routes, got ${JSON.stringify(raw.routes)}`);
+    for (const [label, spec] of given) {
+        if (spec === null || typeof spec !== "object") { errs.push(`routes${label}: not a route: ${JSON.stringify(spec)}`); continue; }
+        if (spec.table !== undefined) { errs.push(`routes${label}.table: set table on the RouteSet, not per route (got ${JSON.stringify(spec.table)})`); continue; }
+        const r = normalizeRoute(spec, errs, `routes${label}.`, { table });
+        if (!r) continue;
+        const { table: _t, ...entry } = r;
+        const k = routeEntryKey(r);
+        if (routes[k]) errs.push(`routes${label}.dst: ${r.dst} (metric ${r.metric}) appears twice`);
+        routes[k] = entry;
+    }
+    return errs.length > before ? undefined : { table, routes };
+}
+
+const families = (rs: RouteEntry[]): net.Family[] => {
+    const f = new Set<net.Family>(rs.map((r) => (r.dst.includes(":") ? 6 : 4)));
+    return f.size ? [...f].sort() : [4];
+};
+
+const full = (table: number, e: RouteEntry): Route => ({ ...e, table });
+
+export const routeSetKind: Kind<RouteSet> = {
+    normalize: normalizeRouteSet,
+    identity: ["table"],
+    key: (s) => `routes/table${s.table}`,
+    async read(t, s) {
+        const live = await readTable(t, s.table, families(Object.values(s.routes)));
+        const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
+        const routes: Record<string, RouteEntry> = {};
+        for (const [k, want] of Object.entries(s.routes)) {
+            const l = byKey.get(k);
+            if (!l) continue;
+            const { table: _t, ...entry } = project(l, full(s.table, want));
+            routes[k] = entry;
+        }
+        return { table: s.table, routes };
+    },
+    async create(t, s, adopt) {
+        await apply(t, { table: s.table, routes: {} }, s, adopt, true);
+    },
+    async update(t, olds, news) {
+        await apply(t, olds, news, false, false);
+    },
+    async remove(t, s) {
+        const lines = Object.values(s.routes).map((e) => ["route", "del", ...routeDelWords(full(s.table, e))]);
+        await runBatch(t, "ip", lines, Object.keys(s.routes), true);
+    },
+};
+
+async function apply(t: Transport, olds: RouteSet, news: RouteSet, adopt: boolean, rollback: boolean): Promise<void> {
+    const d = delta(olds.routes, news.routes, sameJson, (a, b) => a.dst === b.dst && a.metric === b.metric);
+    if (d.add.length) {
+        const live = await readTable(t, news.table, families(d.add.map(([, e]) => e)));
+        const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
+        for (const [k] of d.add) {
+            const l = byKey.get(k);
+            // A route of ours left by an interrupted run is taken back silently; another owner's is not.
+            if (l && l.proto !== OWN_PROTO && !adopt) {
+                throw alreadyExists(t.name, `a route to ${l.dst} in table ${news.table} metric ${l.metric}`, `proto ${l.proto}`);
+            }
+        }
+    }
+    const lines: string[][] = [];
+    const names: string[] = [];
+    for (const [k, o] of d.remove) { lines.push(["route", "del", ...routeDelWords(full(olds.table, o))]); names.push(`routes[${JSON.stringify(k)}]`); }
+    for (const [k, , n] of d.change) { lines.push(["route", "replace", ...routeWords(full(news.table, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
+    for (const [k, n] of d.add) { lines.push(["route", "replace", ...routeWords(full(news.table, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
+    try {
+        await runBatch(t, "ip", lines, names);
+    } catch (e: any) {
+        // create must leave nothing behind when it fails: Pulumi will not record the resource.
+        if (rollback && e.applied) {
+            const undo = d.add.slice(0, e.applied).map(([, n]) => ["route", "del", ...routeDelWords(full(news.table, n))]);
+            await runBatch(t, "ip", undo, [], true).catch(() => undefined);
+        }
+        throw e;
+    }
+}
+
+// ---- FdbSet ------------------------------------------------------------------
+
+export type FdbEntry = Omit<Fdb, "dev">;
+
+export interface FdbSet {
+    dev: string;
+    entries: Record<string, FdbEntry>;
+}
+
+export function normalizeFdbSet(raw: Record<string, any>, errs: string[]): FdbSet | undefined {
+    const before = errs.length;
+    net.noUnknown(raw, ["dev", "entries"], errs);
+    const dev = net.ifname("dev", raw.dev, errs) ?? "";
+    const entries: Record<string, FdbEntry> = {};
+    const given: [string, any][] = Array.isArray(raw.entries) ? raw.entries.map((r: any, i: number) => [`[${i}]`, r])
+        : raw.entries && typeof raw.entries === "object" ? Object.entries(raw.entries).map(([k, r]) => [`[${JSON.stringify(k)}]`, r])
+        : [];
+    if (!Array.isArray(raw.entries) && (typeof raw.entries !== "object" || raw.entries === null)) errs.push(`entries: must be a list of FDB entries, got ${JSON.stringify(raw.entries)}`);
+    for (const [label, spec] of given) {
+        if (spec === null || typeof spec !== "object") { errs.push(`entries${label}: not an FDB entry: ${JSON.stringify(spec)}`); continue; }
+        const f = normalizeFdb(spec, errs, `entries${label}.`, { dev: dev || "x" });
+        if (!f) continue;
+        const { dev: _d, ...entry } = f;
+        const k = fdbKey(f);
+        if (entries[k]) errs.push(`entries${label}: ${k} appears twice`);
+        entries[k] = entry;
+    }
+    return errs.length > before ? undefined : { dev, entries };
+}
+
+export const fdbSetKind: Kind<FdbSet> = {
+    normalize: normalizeFdbSet,
+    identity: ["dev"],
+    key: (s) => `fdb/${s.dev}`,
+    async read(t, s) {
+        const live = await readDev(t, s.dev);
+        if (!live) return undefined;
+        const byKey = new Map(live.map((f) => [fdbKey(f), f]));
+        const entries: Record<string, FdbEntry> = {};
+        for (const k of Object.keys(s.entries)) {
+            const l = byKey.get(k);
+            if (l) { const { dev: _d, ...e } = l; entries[k] = e; }
+        }
+        return { dev: s.dev, entries };
+    },
+    async create(t, s, adopt) {
+        await applyFdb(t, { dev: s.dev, entries: {} }, s, adopt, true);
+    },
+    async update(t, olds, news) {
+        await applyFdb(t, olds, news, false, false);
+    },
+    async remove(t, s) {
+        const lines = Object.values(s.entries).map((e) => delWords({ ...e, dev: s.dev }));
+        await runBatch(t, "bridge", lines, Object.keys(s.entries), true);
+    },
+};
+
+async function applyFdb(t: Transport, olds: FdbSet, news: FdbSet, adopt: boolean, rollback: boolean): Promise<void> {
+    const d = delta(olds.entries, news.entries, sameJson, (a, b) => fdbKey(a) === fdbKey(b));
+    const live = d.add.length || d.change.length ? await readDev(t, news.dev) : [];
+    if (!live) throw new Error(`${t.name}: device ${news.dev} does not exist`);
+    const liveKeys = new Set(live.map(fdbKey));
+    // Only create can tell a foreign entry from ours: FDB entries carry no mark, and in an update an
+    // entry at a key we declared is one an interrupted run of ours left behind.
+    if (rollback && !adopt) {
+        for (const [k] of d.add) if (liveKeys.has(k)) throw alreadyExists(t.name, `the FDB entry ${k} on ${news.dev}`);
+    }
+    const lines: string[][] = [];
+    const names: string[] = [];
+    const dev = (e: FdbEntry): Fdb => ({ ...e, dev: news.dev });
+    for (const [k, o] of d.remove) { lines.push(delWords({ ...o, dev: olds.dev })); names.push(`entries[${JSON.stringify(k)}]`); }
+    // permanent/static is the only in-place change; FDB entries have no replace for one remote.
+    for (const [k, , n] of d.change) {
+        if (liveKeys.has(k)) { lines.push(delWords(dev(n))); names.push(`entries[${JSON.stringify(k)}]`); }
+        lines.push(appendWords(dev(n))); names.push(`entries[${JSON.stringify(k)}]`);
+    }
+    for (const [k, n] of d.add) {
+        if (liveKeys.has(k)) { lines.push(delWords(dev(n))); names.push(`entries[${JSON.stringify(k)}]`); }
+        lines.push(appendWords(dev(n))); names.push(`entries[${JSON.stringify(k)}]`);
+    }
+    try {
+        await runBatch(t, "bridge", lines, names);
+    } catch (e: any) {
+        if (rollback && e.applied) {
+            const undo = lines.slice(0, e.applied).filter((l) => l[1] === "append").map((l) => ["fdb", "del", ...l.slice(2, -2), "self"]);
+            await runBatch(t, "bridge", undo, [], true).catch(() => undefined);
+        }
+        throw e;
+    }
+}

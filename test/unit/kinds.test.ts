@@ -1,0 +1,164 @@
+import * as assert from "assert";
+import { normalizeRoute, parseRoute, replaceArgv, deleteArgv } from "../../provider/kinds/route";
+import { normalizeRule, addArgv as ruleAdd, deleteArgv as ruleDel, parseRule } from "../../provider/kinds/rule";
+import { normalizeFdb, appendWords, delWords, parseFdb } from "../../provider/kinds/fdb";
+import { normalizeLink, createLines, updateLines, parseLink } from "../../provider/kinds/link";
+import { normalizeFirewall, iptablesInsertArgv, iptablesPresent, nftInsertArgv, nftHandles } from "../../provider/kinds/firewall";
+import { delta, normalizeRouteSet, normalizeFdbSet } from "../../provider/kinds/sets";
+import { parseJsonStream, failedBatchLine } from "../../provider/kinds/iproute";
+import { kinds, canonicalJson } from "../../provider/runtime";
+
+function ok<T>(f: (raw: any, errs: string[]) => T | undefined, raw: any): T {
+    const errs: string[] = [];
+    const v = f(raw, errs);
+    assert.deepStrictEqual(errs, []);
+    return v!;
+}
+function bad(f: (raw: any, errs: string[]) => unknown, raw: any): string {
+    const errs: string[] = [];
+    assert.strictEqual(f(raw, errs), undefined);
+    assert.ok(errs.length > 0);
+    return errs.join("\n");
+}
+
+describe("kernel object kinds: validation, argv and ip -j parsing", () => {
+    describe("route", () => {
+        it("canonicalizes, renders argv with the ownership proto, and reads back equal", () => {
+            const r = ok(normalizeRoute, { dst: "2001:DB8:0::/64", gateway: "2001:db8::0:1", dev: "eth0", table: 100 });
+            assert.deepStrictEqual(r, { dst: "2001:db8::/64", table: 100, metric: 1024, type: "unicast", proto: 214, gateway: "2001:db8::1", dev: "eth0" });
+            assert.deepStrictEqual(replaceArgv(r), ["ip", "route", "replace", "2001:db8::/64", "via", "2001:db8::1", "dev", "eth0", "table", "100", "metric", "1024", "proto", "214"]);
+            assert.deepStrictEqual(deleteArgv(r), ["ip", "route", "del", "2001:db8::/64", "table", "100", "metric", "1024", "proto", "214"]);
+            const live = parseRoute({ type: "1", dst: "2001:db8::/64", gateway: "2001:db8::1", dev: "eth0", protocol: "214", scope: "0", metric: 1024, flags: [] }, 100);
+            assert.deepStrictEqual({ ...live, scope: undefined }, { ...r, scope: undefined });
+        });
+        it("reads host routes and default as CIDRs, and blackholes by number", () => {
+            assert.strictEqual(parseRoute({ dst: "10.9.0.1", dev: "eth0" }, 254).dst, "10.9.0.1/32");
+            assert.strictEqual(parseRoute({ dst: "default", gateway: "fe80::1" }, 254).dst, "::/0");
+            assert.strictEqual(parseRoute({ type: "6", dst: "10.0.0.0/8" }, 5).type, "blackhole");
+        });
+        it("names the argument and the value of bad input", () => {
+            assert.match(bad(normalizeRoute, { dst: "10.1.2.3/16", dev: "eth0" }), /^dst: "10\.1\.2\.3\/16" has host bits set; the network is 10\.1\.0\.0\/16/);
+            assert.match(bad(normalizeRoute, { dst: "10.1.0.0/16", gateway: "2001:db8::1" }), /gateway: "2001:db8::1" is not of the same IP family/);
+            assert.match(bad(normalizeRoute, { dst: "10.1.0.0/16", dev: "eth0 ; rm" }), /dev: not a Linux interface name.*"eth0 ; rm"/);
+            assert.match(bad(normalizeRoute, { dst: "10.1.0.0/16", dev: "eth0", table: 255 }), /table: table 255 is reserved/);
+            assert.match(bad(normalizeRoute, { dst: "10.1.0.0/16", dev: "eth0", table: 0 }), /table: not a routing table.*0/);
+            assert.match(bad(normalizeRoute, { dst: "10.1.0.0/16" }), /gateway: a unicast route to "10\.1\.0\.0\/16" needs a gateway or a dev/);
+            assert.match(bad(normalizeRoute, { dst: "10.1.0.0/16", type: "blackhole", dev: "eth0" }), /type: a blackhole route takes no gateway or dev/);
+            assert.match(bad(normalizeRoute, { dst: "10.1.0.0/16", dev: "eth0", gatway: "10.0.0.1" }), /gatway: unknown property/);
+        });
+    });
+
+    describe("rule", () => {
+        it("renders add/del with fwmark/mask and the protocol mark, and parses ip -N -j rule", () => {
+            const r = ok(normalizeRule, { priority: 100, from: "10.1.0.0/16", fwmark: 16, fwmask: 255, iif: "eth0", table: 18952 });
+            assert.deepStrictEqual(ruleAdd(r), ["ip", "-4", "rule", "add", "priority", "100", "from", "10.1.0.0/16", "iif", "eth0", "fwmark", "0x10/0xff", "table", "18952", "protocol", "214"]);
+            assert.deepStrictEqual(ruleDel(r).slice(-2), ["protocol", "214"]);
+            const live = parseRule({ priority: 100, src: "10.1.0.0", srclen: 16, iif: "eth0", fwmark: "0x10", fwmask: "0xff", table: "18952", protocol: "214" }, 4);
+            assert.deepStrictEqual(live, r);
+            assert.strictEqual(parseRule({ priority: 5, src: "10.9.9.9", table: "100" }, 4).from, "10.9.9.9/32");
+        });
+        it("refuses the kernel's own priorities and tables, and mixed families", () => {
+            assert.match(bad(normalizeRule, { priority: 32766, table: 100 }), /priority: must be an integer from 1 to 32765, got 32766/);
+            assert.match(bad(normalizeRule, { priority: 10, table: "local" }), /table: table "local" is reserved/);
+            assert.match(bad(normalizeRule, { priority: 10, from: "10.0.0.0/8", to: "2001:db8::/32", table: 5 }), /to: "2001:db8::\/32" is not of the IP family/);
+        });
+    });
+
+    describe("fdb", () => {
+        it("defaults to the all-zero MAC, appends one remote and deletes exactly it", () => {
+            const f = ok(normalizeFdb, { dev: "vx0", dst: "192.168.2.11", port: 4790 });
+            assert.deepStrictEqual(appendWords(f), ["fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", "192.168.2.11", "port", "4790", "permanent", "self"]);
+            assert.deepStrictEqual(delWords(f), ["fdb", "del", "00:00:00:00:00:00", "dev", "vx0", "dst", "192.168.2.11", "port", "4790", "self"]);
+            assert.deepStrictEqual(parseFdb({ mac: "00:00:00:00:00:00", dst: "192.168.2.11", port: 4790, state: "permanent" }, "vx0"), f);
+        });
+        it("rejects malformed MACs naming the value", () => {
+            assert.match(bad(normalizeFdb, { dev: "vx0", dst: "192.168.2.11", mac: "00:11:22:33:44" }), /mac: not a MAC address.*"00:11:22:33:44"/);
+        });
+    });
+
+    describe("vxlan link", () => {
+        it("creates with learning off and its ownership alias, and updates only what changed", () => {
+            const l = ok(normalizeLink, { name: "vx0", vni: 42, local: "192.168.2.10", dev: "eth0", mtu: 1450, addresses: ["172.29.0.1/24"] });
+            assert.deepStrictEqual(createLines(l), [
+                ["link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "local", "192.168.2.10", "dev", "eth0", "nolearning"],
+                ["link", "set", "dev", "vx0", "alias", "routed-overlay", "mtu", "1450"],
+                ["addr", "add", "172.29.0.1/24", "dev", "vx0"],
+                ["link", "set", "dev", "vx0", "up"],
+            ]);
+            assert.deepStrictEqual(updateLines({ ...l, mtu: 1400, addresses: ["172.29.0.9/24"] }, l), [
+                ["link", "set", "dev", "vx0", "mtu", "1450"],
+                ["addr", "del", "172.29.0.9/24", "dev", "vx0"],
+                ["addr", "add", "172.29.0.1/24", "dev", "vx0"],
+            ]);
+        });
+        it("parses ip -j -d addr show, ignoring the kernel's link-local address", () => {
+            const live = parseLink({
+                ifname: "vx0", flags: ["UP"], mtu: 1450, ifalias: "routed-overlay",
+                linkinfo: { info_kind: "vxlan", info_data: { id: 42, local: "192.168.2.10", link: "eth0", port: 4789, learning: false } },
+                addr_info: [{ family: "inet", local: "172.29.0.1", prefixlen: 24, scope: "global" }, { family: "inet6", local: "fe80::1", prefixlen: 64, scope: "link" }],
+            });
+            assert.deepStrictEqual(live, ok(normalizeLink, { name: "vx0", vni: 42, local: "192.168.2.10", dev: "eth0", mtu: 1450, addresses: ["172.29.0.1/24"] }));
+        });
+    });
+
+    describe("firewall accept", () => {
+        const f = ok(normalizeFirewall, { cidr: "10.166.0.0/16", invalidOnly: true, marker: "pods" });
+        it("inserts first in FORWARD with a comment, and finds its rules in iptables -S", () => {
+            assert.deepStrictEqual(iptablesInsertArgv(f, "src"), ["iptables", "-w", "5", "-I", "FORWARD", "1", "-s", "10.166.0.0/16", "-m", "conntrack", "--ctstate", "INVALID", "-m", "comment", "--comment", "routed-overlay:pods:invalid:src", "-j", "ACCEPT"]);
+            const listing = '-P FORWARD DROP\n-A FORWARD -s 10.166.0.0/16 -m conntrack --ctstate INVALID -m comment --comment "routed-overlay:pods:invalid:src" -j ACCEPT\n';
+            assert.deepStrictEqual(iptablesPresent(f, listing), ["src"]);
+        });
+        it("speaks nftables too, with the comment quoted for nft's own parser", () => {
+            assert.deepStrictEqual(nftInsertArgv(f, "dst"), ["nft", "insert", "rule", "inet", "filter", "forward", "ip", "daddr", "10.166.0.0/16", "ct", "state", "invalid", "accept", "comment", '"routed-overlay:pods:invalid:dst"']);
+            const json = JSON.stringify({ nftables: [{ rule: { handle: 7, comment: "routed-overlay:pods:invalid:dst" } }, { rule: { handle: 8, comment: "other" } }] });
+            assert.deepStrictEqual(nftHandles(f, json), { dst: [7] });
+        });
+        it("refuses markers and chains that are not plain words", () => {
+            assert.match(bad(normalizeFirewall, { cidr: "10.166.0.0/16", marker: "a b" }), /marker: must be .* got "a b"/);
+            assert.match(bad(normalizeFirewall, { cidr: "10.166.0.0/16", marker: "m", nftChain: "inet filter forward; flush ruleset" }), /nftChain: expected/);
+        });
+    });
+
+    describe("bulk sets", () => {
+        it("keys routes by destination and finds duplicates", () => {
+            const s = ok(normalizeRouteSet, { table: 7, routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.2.0.0/16", dev: "eth0", metric: 5 }] });
+            assert.deepStrictEqual(Object.keys(s.routes), ["10.1.0.0/16", "10.2.0.0/16 metric 5"]);
+            assert.match(bad(normalizeRouteSet, { table: 7, routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.1.0.0/16", dev: "eth1" }] }), /routes\[1\]\.dst: 10\.1\.0\.0\/16 \(metric 0\) appears twice/);
+            assert.match(bad(normalizeRouteSet, { routes: [{ dst: "10.1.0.0/16", dev: "eth0", table: 9 }] }), /routes\[0\]\.table: set table on the RouteSet/);
+            assert.match(bad(normalizeFdbSet, { dev: "vx0", entries: [{ dst: "192.168.2.300" }] }), /entries\[0\]\.dst: not an IP address: "192\.168\.2\.300"/);
+        });
+        it("plans the smallest delta: an identity change is a remove plus an add", () => {
+            const same = (a: any, b: any) => canonicalJson(a) === canonicalJson(b);
+            const d = delta({ a: { id: 1, v: 1 }, b: { id: 2, v: 1 }, c: { id: 3, v: 1 } }, { a: { id: 1, v: 2 }, b: { id: 9, v: 1 }, d: { id: 4, v: 1 } }, same, (x, y) => x.id === y.id);
+            assert.deepStrictEqual(d.change.map(([k]) => k), ["a"]);
+            assert.deepStrictEqual(d.remove.map(([k]) => k), ["b", "c"]);
+            assert.deepStrictEqual(d.add.map(([k]) => k), ["b", "d"]);
+        });
+    });
+
+    describe("ip -batch plumbing", () => {
+        it("splits back-to-back JSON documents and finds the failed line", () => {
+            assert.deepStrictEqual(parseJsonStream('[{"a":"]"}]\n[]\n[{"b":1}]'), [[{ a: "]" }], [], [{ b: 1 }]]);
+            assert.strictEqual(failedBatchLine("Error: Nexthop has invalid gateway.\nCommand failed -:12\n"), 12);
+        });
+    });
+
+    describe("the generic lifecycle", () => {
+        const conn = { netns: "ro-node1" };
+        it("check returns canonical inputs and names failures by argument", async () => {
+            const c = await kinds.Route.check({}, { connection: conn, dst: "10.1.0.0/16", dev: "eth0" });
+            assert.strictEqual(c.failures, undefined);
+            assert.strictEqual(c.inputs!.metric, 0);
+            const f = await kinds.Route.check({}, { connection: { host: "x y" }, dst: "nope" });
+            assert.deepStrictEqual(f.failures!.map((x) => x.property).sort(), ["connection", "connection", "connection", "dst", "gateway"]);
+        });
+        it("diff replaces on identity, updates in place otherwise, and repairs an absent object", async () => {
+            const base = { connection: conn, dst: "10.1.0.0/16", table: 254, metric: 0, type: "unicast", proto: 214, dev: "eth0" };
+            assert.deepStrictEqual(await kinds.Route.diff("i", { ...base, present: true }, base), { changes: false, replaces: [], deleteBeforeReplace: false });
+            assert.deepStrictEqual((await kinds.Route.diff("i", { ...base, present: true }, { ...base, gateway: "10.0.0.1" })).replaces, []);
+            assert.deepStrictEqual((await kinds.Route.diff("i", { ...base, present: true }, { ...base, metric: 5 })).replaces, ["metric"]);
+            assert.strictEqual((await kinds.Route.diff("i", { ...base, present: false }, base)).changes, true);
+            assert.deepStrictEqual((await kinds.Route.diff("i", base, { ...base, connection: { netns: "ro-node2" } })).replaces, ["connection"]);
+        });
+    });
+});
