@@ -1,0 +1,595 @@
+/**
+ * The pure planning side of the TunnelFabric component: which VXLAN link, FDB
+ * entries, policy rules and routes every node gets, as plain data for the
+ * kernel-object providers.
+ *
+ * Design source: Liqo's legacy "Liqo-Route" (seed 003). Every node carries a
+ * unicast VXLAN link (`liqo.vxlan`) whose peers are static FDB entries;
+ * cross-cluster traffic is steered by policy rules into a custom table
+ * (18952) whose routes point at the active gateway's overlay address; the
+ * active gateway routes traffic coming back from other clusters through the
+ * overlay as well (symmetric routing), so it re-enters each node on the
+ * interface its reply will leave by.
+ *
+ * IPv4 only, like liqo.vxlan and Liqo's RouteConfiguration next hops.
+ */
+import { IPv4, IPv4CidrRange, Validator } from "ip-num";
+import type { FdbSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "./kernel-types";
+
+export interface FabricNode {
+    name: string;
+    underlayIp: string;
+    /** Address on the VXLAN link. */
+    overlayIp: string;
+    underlayDev?: string;
+    /** Pod IPs on that node, for the gateway's per-pod symmetric routes. */
+    pods?: string[];
+}
+
+export interface TunnelFabricSpec {
+    nodes: FabricNode[];
+    /** Names of the nodes that can be gateway. */
+    gatewayNodes: string[];
+    /** One of gatewayNodes. */
+    activeGateway: string;
+    /** Remote clusters' pod/external CIDRs (cross-cluster traffic). */
+    remoteCidrs: string[];
+    /** The CIDR of the overlay addresses. */
+    overlayCidr: string;
+    /** Default "liqo.vxlan", as Liqo. */
+    linkName?: string;
+    /** Default 18952 (Liqo legacy). */
+    vni?: number;
+    /** Default 4789 (IANA VXLAN). */
+    port?: number;
+    /** Default 1440 (Liqo legacy). */
+    mtu?: number;
+    /** Default 18952 (Liqo legacy). */
+    table?: number;
+    /** Default 18952; 1..32765. */
+    rulePriority?: number;
+    /** This cluster's pod CIDRs: when given, rules select only traffic between them and the remote CIDRs. */
+    localCidrs?: string[];
+    /**
+     * Interface through which cross-cluster traffic enters the active
+     * gateway (a tunnel device). When given, the gateway's symmetric-routing
+     * rule is `iif <gatewayInIf>` as in both seeds (legacy: liqo.host,
+     * current: liqo-tunnel); when absent, `from <remoteCidr>` per remote CIDR.
+     */
+    gatewayInIf?: string;
+}
+
+export interface NodePlan {
+    node: string;
+    link: VxlanLinkSpec;
+    fdb: FdbSpec[];
+    rules: RuleSpec[];
+    routes: RouteSpec[];
+}
+
+export const FABRIC_DEFAULTS = {
+    linkName: "liqo.vxlan",
+    vni: 18952,
+    port: 4789,
+    // Liqo's default. VXLAN over IPv4 costs 50 bytes (outer IP 20 + UDP 8 +
+    // VXLAN 8 + inner Ethernet 14), so 1450 is the ceiling under a 1500-byte
+    // underlay; 1440 keeps 10 bytes spare for an underlay that adds a tag.
+    mtu: 1440,
+    table: 18952,
+    // Explicit, because a rule added without one gets "the lowest existing
+    // priority minus one" (iproute2 and Liqo both count down from 32765), so
+    // its place would depend on what was installed before. 18952 sits well
+    // after priority 0 (the local table, which must see packets first so
+    // traffic to the node's own addresses is delivered) and before 32766
+    // (main, whose default route would otherwise swallow cross-cluster
+    // traffic). Where a CNI installs per-pod source rules at lower numbers
+    // (AWS VPC CNI uses 512..1536), pick a smaller value.
+    rulePriority: 18952,
+} as const;
+
+/** Unicast VXLAN floods broadcast and unknown-unicast frames to every all-zero FDB entry. */
+export const ZERO_MAC = "00:00:00:00:00:00";
+
+/** A TunnelFabricSpec with its defaults applied. */
+export type ResolvedTunnelFabric = Required<Omit<TunnelFabricSpec, "localCidrs" | "gatewayInIf">> & Pick<TunnelFabricSpec, "localCidrs" | "gatewayInIf">;
+
+/** The spec with every default filled in (input assumed valid). */
+export function withFabricDefaults(s: TunnelFabricSpec): ResolvedTunnelFabric {
+    return {
+        ...s,
+        linkName: s.linkName ?? FABRIC_DEFAULTS.linkName,
+        vni: s.vni ?? FABRIC_DEFAULTS.vni,
+        port: s.port ?? FABRIC_DEFAULTS.port,
+        mtu: s.mtu ?? FABRIC_DEFAULTS.mtu,
+        table: s.table ?? FABRIC_DEFAULTS.table,
+        rulePriority: s.rulePriority ?? FABRIC_DEFAULTS.rulePriority,
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Checks shared with routeconfiguration.ts. Every message is
+// "<argument path>: <what is wrong>: <the value as JSON>".
+
+export const show = (v: unknown) => JSON.stringify(v);
+
+/** A dotted-quad IPv4 address in canonical form. */
+export function checkIpv4(arg: string, v: unknown, errs: string[]): IPv4 | undefined {
+    if (typeof v !== "string" || !Validator.isValidIPv4String(v)[0]) {
+        const why = typeof v === "string" && Validator.isValidIPv6String(v)[0] ? "IPv6 is not supported here, need an IPv4 address" : "not an IPv4 address";
+        errs.push(`${arg}: ${why}: ${show(v)}`);
+        return undefined;
+    }
+    const ip = IPv4.fromString(v);
+    // "010.1.2.3" is octal to inet_aton but decimal to ip-num: refuse anything
+    // that does not read back identically rather than guess.
+    if (ip.toString() !== v) {
+        errs.push(`${arg}: not in canonical form (write ${ip.toString()}): ${show(v)}`);
+        return undefined;
+    }
+    return ip;
+}
+
+export interface Cidr4 {
+    text: string;
+    range: IPv4CidrRange;
+    prefix: number;
+}
+
+/**
+ * An IPv4 CIDR with its host bits clear. Host bits are an error, not masked:
+ * the kernel stores the masked network, so `10.1.2.3/16` would never compare
+ * equal to what is read back (and is usually a typo).
+ */
+export function checkCidr4(arg: string, v: unknown, errs: string[]): Cidr4 | undefined {
+    if (typeof v !== "string" || !Validator.isValidIPv4CidrNotation(v)[0]) {
+        errs.push(`${arg}: not an IPv4 CIDR (a.b.c.d/n): ${show(v)}`);
+        return undefined;
+    }
+    const range = IPv4CidrRange.fromCidr(v);
+    const prefix = Number(range.getPrefix().getValue());
+    const text = `${range.getFirst().toString()}/${prefix}`;
+    if (text !== v) {
+        // toCidrString keeps the address as given (host bits and all), canonically written.
+        const why = range.toCidrString() === text ? `not in canonical form (write ${text})` : `host bits set (the network is ${text})`;
+        errs.push(`${arg}: ${why}: ${show(v)}`);
+        return undefined;
+    }
+    return { text, range, prefix };
+}
+
+/**
+ * Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/' or
+ * whitespace, not "." or "..". A conservative character set keeps a name one
+ * plain word in argv and in Kubernetes objects.
+ */
+export function checkIfname(arg: string, v: unknown, errs: string[]): string | undefined {
+    if (typeof v !== "string" || !/^[A-Za-z0-9_.@-]{1,15}$/.test(v) || v === "." || v === "..") {
+        errs.push(`${arg}: not a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ -): ${show(v)}`);
+        return undefined;
+    }
+    return v;
+}
+
+export function checkInt(arg: string, v: unknown, min: number, max: number, errs: string[]): number | undefined {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+        errs.push(`${arg}: must be an integer from ${min} to ${max}: ${show(v)}`);
+        return undefined;
+    }
+    return v;
+}
+
+/** 0 shares the local table's slot; 32766 and 32767 are main and default, where a rule would come too late. */
+export function checkRulePriority(arg: string, v: unknown, errs: string[]): number | undefined {
+    return checkInt(arg, v, 1, 32765, errs);
+}
+
+/** 0 is "unspecified" to the kernel; 253 default, 254 main, 255 local belong to the system. */
+export function checkTable(arg: string, v: unknown, errs: string[]): number | undefined {
+    const n = checkInt(arg, v, 1, 0xffffffff, errs);
+    if (n !== undefined && n >= 253 && n <= 255) {
+        errs.push(`${arg}: reserved table (253 default, 254 main, 255 local), use a table of your own: ${show(v)}`);
+        return undefined;
+    }
+    return n;
+}
+
+/** Kubernetes node names are DNS subdomains; 200 leaves room for the derived RouteConfiguration names (253). */
+export function checkNodeName(arg: string, v: unknown, errs: string[]): string | undefined {
+    if (typeof v !== "string" || v.length > 200 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v)) {
+        errs.push(`${arg}: not a Kubernetes node name (lower-case DNS subdomain, at most 200 characters): ${show(v)}`);
+        return undefined;
+    }
+    return v;
+}
+
+export function checkUnknown(arg: string, raw: Record<string, unknown>, known: readonly string[], errs: string[]) {
+    for (const k of Object.keys(raw)) {
+        if (!known.includes(k)) errs.push(`${arg}.${k}: unknown property (known: ${known.join(", ")}): ${show(raw[k])}`);
+    }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function checkList(arg: string, v: unknown, errs: string[], min = 0): unknown[] {
+    if (!Array.isArray(v)) {
+        errs.push(`${arg}: must be a list: ${show(v)}`);
+        return [];
+    }
+    if (v.length < min) errs.push(`${arg}: needs at least ${min} entr${min === 1 ? "y" : "ies"}: ${show(v)}`);
+    return v;
+}
+
+/** Pairwise overlap of labelled CIDRs; the later one is reported. */
+function checkDisjoint(items: { arg: string; c: Cidr4 }[], errs: string[], what: string) {
+    for (let i = 0; i < items.length; i++) {
+        for (let j = 0; j < i; j++) {
+            if (items[i].c.range.isOverlapping(items[j].c.range)) {
+                errs.push(`${items[i].arg}: overlaps ${items[j].arg} (${items[j].c.text}); ${what}: ${show(items[i].c.text)}`);
+            }
+        }
+    }
+}
+
+const inside = (c: Cidr4 | undefined, ip: IPv4) => c !== undefined && c.range.contains(ip);
+
+// ---------------------------------------------------------------------------
+// Validation
+
+const SPEC_PROPS = [
+    "nodes", "gatewayNodes", "activeGateway", "remoteCidrs", "overlayCidr", "linkName", "vni", "port", "mtu",
+    "table", "rulePriority", "localCidrs", "gatewayInIf",
+] as const;
+const NODE_PROPS = ["name", "underlayIp", "overlayIp", "underlayDev", "pods"] as const;
+
+interface Nets {
+    overlay?: Cidr4;
+    remote: { arg: string; c: Cidr4 }[];
+    local: { arg: string; c: Cidr4 }[];
+}
+
+function checkNets(arg: string, s: Record<string, unknown>, errs: string[]): Nets {
+    const overlay = checkCidr4(`${arg}.overlayCidr`, s.overlayCidr, errs);
+    // A /31 or /32 leaves no room for a connected route covering the peers,
+    // and the next hops via the overlay must be on-link (see planNode).
+    if (overlay && overlay.prefix > 30) errs.push(`${arg}.overlayCidr: prefix must be /30 or shorter to hold the nodes' addresses: ${show(s.overlayCidr)}`);
+    const collect = (key: string, min: number) =>
+        checkList(`${arg}.${key}`, s[key], errs, min).flatMap((v, i) => {
+            const c = checkCidr4(`${arg}.${key}[${i}]`, v, errs);
+            return c ? [{ arg: `${arg}.${key}[${i}]`, c }] : [];
+        });
+    const remote = collect("remoteCidrs", 1);
+    const local = s.localCidrs === undefined ? [] : collect("localCidrs", 1);
+    // Overlapping destinations would make the rules' match order matter, and a
+    // remote CIDR over the overlay would send the tunnel's own next hops into it.
+    checkDisjoint(remote, errs, "remote CIDRs must be disjoint");
+    checkDisjoint(local, errs, "local CIDRs must be disjoint");
+    checkDisjoint([...remote, ...local], errs, "a CIDR cannot be both local and remote");
+    for (const r of [...remote, ...local]) {
+        if (overlay && r.c.range.isOverlapping(overlay.range)) errs.push(`${r.arg}: overlaps overlayCidr ${overlay.text}: ${show(r.c.text)}`);
+    }
+    return { overlay, remote, local };
+}
+
+interface SeenIp {
+    arg: string;
+    ip: string;
+}
+
+function checkUniqueIp(arg: string, ip: IPv4, seen: Map<string, SeenIp>, errs: string[]) {
+    const prev = seen.get(ip.toString());
+    if (prev) errs.push(`${arg}: duplicate address (also ${prev.arg}): ${show(ip.toString())}`);
+    else seen.set(ip.toString(), { arg, ip: ip.toString() });
+}
+
+function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp>, podsSeen: Map<string, SeenIp>, errs: string[]): string | undefined {
+    if (!isObject(n)) {
+        errs.push(`${arg}: must be an object: ${show(n)}`);
+        return undefined;
+    }
+    checkUnknown(arg, n, NODE_PROPS, errs);
+    const name = checkNodeName(`${arg}.name`, n.name, errs);
+    const under = checkIpv4(`${arg}.underlayIp`, n.underlayIp, errs);
+    if (under) {
+        checkUniqueIp(`${arg}.underlayIp`, under, seen, errs);
+        // The overlay's connected route (and the remote CIDRs' rules) would
+        // capture the encapsulated packets themselves: VXLAN inside VXLAN.
+        if (inside(nets.overlay, under)) errs.push(`${arg}.underlayIp: inside overlayCidr ${nets.overlay!.text}, the tunnel would route into itself: ${show(n.underlayIp)}`);
+        for (const r of nets.remote) if (inside(r.c, under)) errs.push(`${arg}.underlayIp: inside ${r.arg} ${r.c.text}, the tunnel would route into itself: ${show(n.underlayIp)}`);
+    }
+    const over = checkIpv4(`${arg}.overlayIp`, n.overlayIp, errs);
+    if (over) {
+        checkUniqueIp(`${arg}.overlayIp`, over, seen, errs);
+        if (nets.overlay && !inside(nets.overlay, over)) errs.push(`${arg}.overlayIp: not inside overlayCidr ${nets.overlay.text}: ${show(n.overlayIp)}`);
+        else if (nets.overlay && (over.isEquals(nets.overlay.range.getFirst()) || over.isEquals(nets.overlay.range.getLast()))) {
+            errs.push(`${arg}.overlayIp: the network or broadcast address of overlayCidr ${nets.overlay.text}: ${show(n.overlayIp)}`);
+        }
+    }
+    if (n.underlayDev !== undefined) checkIfname(`${arg}.underlayDev`, n.underlayDev, errs);
+    if (n.pods !== undefined) {
+        checkList(`${arg}.pods`, n.pods, errs).forEach((p, i) => checkPod(`${arg}.pods[${i}]`, p, nets, podsSeen, errs));
+    }
+    return name;
+}
+
+function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, SeenIp>, errs: string[]) {
+    const ip = checkIpv4(arg, p, errs);
+    if (!ip) return;
+    checkUniqueIp(arg, ip, podsSeen, errs);
+    if (inside(nets.overlay, ip)) errs.push(`${arg}: a pod cannot sit inside overlayCidr ${nets.overlay!.text}: ${show(p)}`);
+    for (const r of nets.remote) if (inside(r.c, ip)) errs.push(`${arg}: a local pod inside ${r.arg} ${r.c.text} would be routed to the other cluster: ${show(p)}`);
+    if (nets.local.length && !nets.local.some((l) => inside(l.c, ip))) {
+        errs.push(`${arg}: not inside any of localCidrs ${nets.local.map((l) => l.c.text).join(", ")}: ${show(p)}`);
+    }
+    // "This network", loopback, multicast and class E never belong to a pod.
+    const bad = NOT_POD.find((c) => c.contains(ip));
+    if (bad) errs.push(`${arg}: not a unicast pod address (inside ${bad.toCidrString()}): ${show(p)}`);
+}
+
+const NOT_POD = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"].map((c) => IPv4CidrRange.fromCidr(c));
+
+function checkGateways(arg: string, s: Record<string, unknown>, names: Set<string>, errs: string[]) {
+    const gws = checkList(`${arg}.gatewayNodes`, s.gatewayNodes, errs, 1);
+    const seen = new Set<unknown>();
+    gws.forEach((g, i) => {
+        if (seen.has(g)) errs.push(`${arg}.gatewayNodes[${i}]: listed twice: ${show(g)}`);
+        seen.add(g);
+        if (typeof g !== "string" || !names.has(g)) errs.push(`${arg}.gatewayNodes[${i}]: not the name of a node in ${arg}.nodes: ${show(g)}`);
+    });
+    if (!gws.includes(s.activeGateway)) errs.push(`${arg}.activeGateway: must be one of ${arg}.gatewayNodes ${show(gws)}: ${show(s.activeGateway)}`);
+}
+
+function checkKnobs(arg: string, s: Record<string, unknown>, errs: string[]) {
+    if (s.linkName !== undefined) checkIfname(`${arg}.linkName`, s.linkName, errs);
+    if (s.gatewayInIf !== undefined && checkIfname(`${arg}.gatewayInIf`, s.gatewayInIf, errs) !== undefined) {
+        // Traffic re-sent into the overlay would match the rule again on the way back in.
+        if (s.gatewayInIf === (s.linkName ?? FABRIC_DEFAULTS.linkName)) errs.push(`${arg}.gatewayInIf: must not be the fabric's own link: ${show(s.gatewayInIf)}`);
+    }
+    if (s.vni !== undefined) checkInt(`${arg}.vni`, s.vni, 1, 0xffffff, errs);
+    if (s.port !== undefined) checkInt(`${arg}.port`, s.port, 1, 65535, errs);
+    if (s.mtu !== undefined) checkInt(`${arg}.mtu`, s.mtu, 68, 9000, errs);
+    if (s.table !== undefined) checkTable(`${arg}.table`, s.table, errs);
+    if (s.rulePriority !== undefined) checkRulePriority(`${arg}.rulePriority`, s.rulePriority, errs);
+}
+
+/** Every problem of a TunnelFabricSpec, each naming the argument path and the bad value. */
+export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args"): string[] {
+    const errs: string[] = [];
+    if (!isObject(s)) return [`${arg}: must be an object: ${show(s)}`];
+    checkUnknown(arg, s, SPEC_PROPS, errs);
+    const nets = checkNets(arg, s, errs);
+    const seen = new Map<string, SeenIp>();
+    const podsSeen = new Map<string, SeenIp>();
+    const names = new Map<string, number>();
+    checkList(`${arg}.nodes`, s.nodes, errs, 2).forEach((n, i) => {
+        const name = checkNode(`${arg}.nodes[${i}]`, n, nets, seen, podsSeen, errs);
+        if (name !== undefined && names.has(name)) errs.push(`${arg}.nodes[${i}].name: duplicate node name (also ${arg}.nodes[${names.get(name)}]): ${show(name)}`);
+        else if (name !== undefined) names.set(name, i);
+    });
+    checkGateways(arg, s, new Set(names.keys()), errs);
+    checkKnobs(arg, s, errs);
+    return errs;
+}
+
+// ---------------------------------------------------------------------------
+// Planning
+
+/** Natural order, so node2 sorts before node10. */
+export function naturalCompare(a: string, b: string): number {
+    const pa = a.match(/\d+|\D+/g) ?? [];
+    const pb = b.match(/\d+|\D+/g) ?? [];
+    for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+        const x = pa[i], y = pb[i];
+        const c = /^\d/.test(x) && /^\d/.test(y) ? Number(x) - Number(y) || x.length - y.length : x < y ? -1 : x > y ? 1 : 0;
+        if (c !== 0) return c;
+    }
+    return pa.length - pb.length;
+}
+
+/** Numeric position of an address or CIDR, for sorting (absent sorts first). */
+function addrKey(s: string | undefined): [bigint, number] {
+    if (s === undefined) return [-1n, -1];
+    const r = IPv4CidrRange.fromCidr(Validator.isValidIPv4CidrNotation(s)[0] ? s : `${s}/32`);
+    return [r.getFirst().getValue(), Number(r.getPrefix().getValue())];
+}
+
+function cmpAddr(a: string | undefined, b: string | undefined): number {
+    const [x, px] = addrKey(a), [y, py] = addrKey(b);
+    return x < y ? -1 : x > y ? 1 : px - py;
+}
+
+// Plain code-unit order: independent of the ICU data Node.js was built with.
+const cmpStr = (a: string | undefined, b: string | undefined) => ((a ?? "") < (b ?? "") ? -1 : (a ?? "") > (b ?? "") ? 1 : 0);
+
+function sortRoutes(rs: RouteSpec[]): RouteSpec[] {
+    return rs.sort((a, b) => (a.table ?? 0) - (b.table ?? 0) || cmpAddr(a.dst, b.dst) || cmpAddr(a.gateway, b.gateway) || cmpStr(a.dev, b.dev));
+}
+
+function sortRules(rs: RuleSpec[]): RuleSpec[] {
+    return rs.sort((a, b) => a.priority - b.priority || cmpStr(a.iif, b.iif) || cmpAddr(a.from, b.from) || cmpAddr(a.to, b.to) || a.table - b.table);
+}
+
+function rule(r: ResolvedTunnelFabric, sel: { from?: string; to?: string; iif?: string }): RuleSpec {
+    // Fixed key order, and no undefined keys, keeps the JSON of a plan stable.
+    const out: RuleSpec = { priority: r.rulePriority } as RuleSpec;
+    if (sel.from !== undefined) out.from = sel.from;
+    if (sel.to !== undefined) out.to = sel.to;
+    if (sel.iif !== undefined) out.iif = sel.iif;
+    out.table = r.table;
+    return out;
+}
+
+/**
+ * Rules of a node that sends cross-cluster traffic to the active gateway:
+ * `to <remote>` (and `from <local>` when local CIDRs are given, so the host's
+ * own traffic keeps its usual path).
+ */
+export function outboundSelectors(r: ResolvedTunnelFabric): { from?: string; to?: string }[] {
+    const froms = r.localCidrs?.length ? r.localCidrs : [undefined];
+    return froms.flatMap((from) => r.remoteCidrs.map((to) => ({ from, to })));
+}
+
+/**
+ * Rules of the active gateway for traffic coming back from other clusters.
+ * Seed 003: traffic for local pods leaving the gateway would otherwise be
+ * handed to the CNI and reach the pod's node on the underlay, while the
+ * pod's reply goes to the gateway through the overlay. That asymmetry is
+ * dropped by strict reverse-path filtering (the source is routed via
+ * liqo.vxlan, the packet came in on eth0), or by cloud fabrics that check
+ * source/destination. So the gateway looks such traffic up in the fabric
+ * table too, where per-pod /32 routes point at the pod node's VTEP.
+ * Traffic for the gateway's own pods finds no /32 there and falls through
+ * to main, as it should.
+ *
+ * Seed 003 leaves the selector to the Tunnel Operator: Liqo matched the
+ * interface the traffic came in by (legacy: the veth from the gateway's
+ * netns, current: `iif liqo-tunnel`, seed 004), which is what gatewayInIf
+ * gives. Without it we select `from <remote CIDR>`, which needs no tunnel
+ * name and also serves the reverse-path check of the replies that reach the
+ * gateway over the overlay: the kernel validates a source with the
+ * addresses swapped (saddr = the remote peer), so the rule matches and finds
+ * the pod's /32 via the overlay. An `iif` rule does not help there (the
+ * check runs as if from lo), so with gatewayInIf the gateway's overlay link
+ * needs loose rp_filter.
+ */
+export function inboundSelectors(r: ResolvedTunnelFabric): { from?: string; to?: string; iif?: string }[] {
+    const tos = r.localCidrs?.length ? r.localCidrs : [undefined];
+    if (r.gatewayInIf !== undefined) return tos.map((to) => ({ iif: r.gatewayInIf, to }));
+    return r.remoteCidrs.flatMap((from) => tos.map((to) => ({ from, to })));
+}
+
+function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
+    const prefix = IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue();
+    return {
+        name: r.linkName,
+        vni: r.vni,
+        dstport: r.port,
+        // Pinning the source address makes the VXLAN packets leave from the
+        // address the other nodes' FDB entries name, whatever the host's
+        // source selection would pick on a multi-homed underlay.
+        local: n.underlayIp,
+        ...(n.underlayDev !== undefined && { dev: n.underlayDev }),
+        mtu: r.mtu,
+        // Learning off: the peers are static, and learning would let any
+        // sender on the underlay redirect a MAC to itself.
+        learning: false,
+        // The overlay prefix length (not /32) gives main a connected route
+        // for the whole overlay on this link, which is what makes the other
+        // nodes' overlay addresses valid on-link next hops below.
+        addresses: [`${n.overlayIp}/${prefix}`],
+        up: true,
+    };
+}
+
+function fdb(r: ResolvedTunnelFabric, n: FabricNode): FdbSpec[] {
+    return r.nodes
+        .filter((o) => o.name !== n.name)
+        .sort((a, b) => cmpAddr(a.underlayIp, b.underlayIp))
+        // Unicast VXLAN without multicast: the kernel replicates broadcast and
+        // unknown unicast (ARP for overlay addresses included) to every
+        // all-zero-MAC entry, one per remote VTEP. Permanent so it never ages.
+        .map((o) => ({ mac: ZERO_MAC, dev: r.linkName, dst: o.underlayIp, permanent: true }));
+}
+
+/**
+ * Per-pod routes toward the pods' nodes. Seed 003's Symmetric Routing
+ * Operator installs them on every node ("used only on the node where the
+ * active instance of Liqo Gateway is running"); we install them on every
+ * gateway candidate, active or not, so a failover only moves the rules and
+ * the remote-CIDR routes. They are harmless on a standby: its rules only
+ * select remote destinations, and pods are never inside a remote CIDR.
+ */
+function podRoutes(r: ResolvedTunnelFabric, n: FabricNode): RouteSpec[] {
+    return r.nodes
+        .filter((o) => o.name !== n.name)
+        .flatMap((o) => (o.pods ?? []).map((p) => ({ dst: `${p}/32`, gateway: o.overlayIp, dev: r.linkName, table: r.table })));
+}
+
+/**
+ * No `onlink`: the overlay address's connected route makes the next hop
+ * genuinely on-link, and without the flag the kernel checks that at creation
+ * (falling back to a full lookup when the gateway is not in the route's own
+ * table), so a wrong overlay address fails loudly instead of blackholing.
+ * The link, with its address, is created before the routes.
+ */
+function remoteRoutes(r: ResolvedTunnelFabric, gw: FabricNode): RouteSpec[] {
+    return r.remoteCidrs.map((dst) => ({ dst, gateway: gw.overlayIp, dev: r.linkName, table: r.table }));
+}
+
+function planNode(r: ResolvedTunnelFabric, n: FabricNode): NodePlan {
+    const gw = r.nodes.find((o) => o.name === r.activeGateway)!;
+    const active = n.name === r.activeGateway;
+    // The active gateway gets no outbound rules: its own path to the remote
+    // clusters (tunnel or underlay) lives in main, and a route via its own
+    // overlay address would be refused by the kernel (a local gateway).
+    const rules = (active ? inboundSelectors(r) : outboundSelectors(r)).map((sel) => rule(r, sel));
+    const routes = [...(active ? [] : remoteRoutes(r, gw)), ...(r.gatewayNodes.includes(n.name) ? podRoutes(r, n) : [])];
+    return { node: n.name, link: link(r, n), fdb: fdb(r, n), rules: sortRules(rules), routes: sortRoutes(routes) };
+}
+
+/** One plan per node, sorted by node name; throws with every validation message when the spec is invalid. */
+export function planTunnelFabric(s: TunnelFabricSpec): NodePlan[] {
+    const errs = validateTunnelFabric(s);
+    if (errs.length) throw new Error(`TunnelFabric: invalid arguments:\n  ${errs.join("\n  ")}`);
+    const r = withFabricDefaults(s);
+    return [...r.nodes].sort((a, b) => naturalCompare(a.name, b.name)).map((n) => planNode(r, n));
+}
+
+// ---------------------------------------------------------------------------
+// Diff
+
+export interface ObjectDiff<T> {
+    added: T[];
+    removed: T[];
+}
+
+export interface NodeDiff {
+    node: string;
+    /** Present when the link differs (or the node appears or disappears). */
+    link?: { before?: VxlanLinkSpec; after?: VxlanLinkSpec };
+    fdb: ObjectDiff<FdbSpec>;
+    rules: ObjectDiff<RuleSpec>;
+    routes: ObjectDiff<RouteSpec>;
+}
+
+/** JSON with sorted keys: identity of a kernel object regardless of key order. */
+export function stableKey(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(stableKey).join(",")}]`;
+    if (isObject(v)) {
+        return `{${Object.keys(v)
+            .filter((k) => v[k] !== undefined)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${stableKey(v[k])}`)
+            .join(",")}}`;
+    }
+    return JSON.stringify(v);
+}
+
+function diffList<T>(a: T[], b: T[]): ObjectDiff<T> {
+    const ka = new Set(a.map(stableKey));
+    const kb = new Set(b.map(stableKey));
+    return { added: b.filter((x) => !ka.has(stableKey(x))), removed: a.filter((x) => !kb.has(stableKey(x))) };
+}
+
+const EMPTY: NodePlan = { node: "", link: undefined as unknown as VxlanLinkSpec, fdb: [], rules: [], routes: [] };
+
+/**
+ * Per node (union of both plans, sorted), the kernel objects to add and to
+ * remove to go from plan a to plan b. A changed object shows as one removal
+ * and one addition, which is how the providers replace routes and rules.
+ */
+export function diffPlans(a: NodePlan[], b: NodePlan[]): NodeDiff[] {
+    const byName = (ps: NodePlan[]) => new Map(ps.map((p) => [p.node, p]));
+    const ma = byName(a), mb = byName(b);
+    const names = [...new Set([...ma.keys(), ...mb.keys()])].sort(naturalCompare);
+    return names.map((node) => {
+        const x = ma.get(node) ?? EMPTY, y = mb.get(node) ?? EMPTY;
+        const d: NodeDiff = { node, fdb: diffList(x.fdb, y.fdb), rules: diffList(x.rules, y.rules), routes: diffList(x.routes, y.routes) };
+        if (stableKey(x.link) !== stableKey(y.link)) d.link = { ...(x.link && { before: x.link }), ...(y.link && { after: y.link }) };
+        return { node: d.node, ...(d.link && { link: d.link }), fdb: d.fdb, rules: d.rules, routes: d.routes };
+    });
+}
+
+/** Whether a node diff changes nothing. */
+export function isEmptyDiff(d: NodeDiff): boolean {
+    return !d.link && [d.fdb, d.rules, d.routes].every((o) => o.added.length === 0 && o.removed.length === 0);
+}

@@ -1,0 +1,431 @@
+/**
+ * keepalived.conf for the GatewayVip component: one VRRP instance spread over
+ * several nodes, so the outside's return route (seed 000: `ip route add
+ * <subnet> via <node>`) can point at a virtual address instead of a single
+ * node ("Keepalived can be used to set up a VIP for multiple nodes").
+ *
+ * VRRPv2 (keepalived's default) over unicast, IPv4 only: the seeds' segment
+ * and next hop are IPv4, and `auth_type PASS` exists in VRRPv2 only.
+ *
+ * Nothing reaches the text without being validated first: keepalived's
+ * parser has its own quoting, comments and variable expansion, so values are
+ * held to plain character sets instead of being escaped.
+ */
+import { IPv4CidrRange, Validator } from "ip-num";
+import { checkList, checkSubdomain, checkUnknown, Cidr, contains, Ip, isNetworkOrBroadcast, isObject, parseCidr, parseIp, show } from "./subnet";
+
+export interface VipNode {
+    name: string;
+    /** Unicast source: the node's IPv4 address on the segment. */
+    address: string;
+    interface: string;
+    /** 1..254; give it for every node or for none. */
+    priority?: number;
+}
+
+export interface TrackScript {
+    /** argv[0] is an absolute path; no shell is involved. */
+    argv: string[];
+    interval?: number;
+    fall?: number;
+    rise?: number;
+    /** 0 (keepalived's default when absent): a failing script puts the node in FAULT and it drops the VIP. */
+    weight?: number;
+}
+
+export interface GatewayVipSpec {
+    /** Default "RO_<vrid>"; A-Z a-z 0-9 _ -. */
+    instanceName?: string;
+    /** "192.168.2.250" or "192.168.2.250/24". */
+    vip: string;
+    /** The nodes' L2 CIDR; when given, vip and every node address must be inside it. */
+    segment?: string;
+    virtualRouterId: number;
+    /** At least 2. */
+    nodes: VipNode[];
+    /** Seconds, default 1. */
+    advertInt?: number;
+    /** Secret; 1..8 characters. */
+    authPass?: string;
+    nopreempt?: boolean;
+    trackScript?: TrackScript;
+    trackInterfaces?: string[];
+    garpMasterDelay?: number;
+}
+
+export const VIP_DEFAULTS = {
+    advertInt: 1,
+    /** Node i gets firstPriority - i * priorityStep: the first node listed is the preferred master. */
+    firstPriority: 150,
+    priorityStep: 10,
+    scriptInterval: 2,
+    scriptFall: 2,
+    scriptRise: 2,
+} as const;
+
+const SPEC_PROPS = [
+    "instanceName", "vip", "segment", "virtualRouterId", "nodes", "advertInt", "authPass", "nopreempt",
+    "trackScript", "trackInterfaces", "garpMasterDelay",
+] as const;
+const NODE_PROPS = ["name", "address", "interface", "priority"] as const;
+const SCRIPT_PROPS = ["argv", "interval", "fall", "rise", "weight"] as const;
+
+// 255 is reserved for the owner of the address (RFC 3768), which a VIP never has.
+const MAX_PRIORITY = 254;
+
+// ---------------------------------------------------------------------------
+// Field checks
+
+function checkInt(arg: string, v: unknown, min: number, max: number, errs: string[], why = ""): number | undefined {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+        errs.push(`${arg}: must be an integer from ${min} to ${max}${why}: ${show(v)}`);
+        return undefined;
+    }
+    return v;
+}
+
+function checkIpv4(arg: string, v: unknown, errs: string[]): Ip | undefined {
+    const ip = parseIp(v);
+    if (typeof ip === "string" || ip.family !== "IPv4") {
+        errs.push(`${arg}: ${typeof ip === "string" ? ip : "IPv6 is not supported here, need an IPv4 address"}: ${show(v)}`);
+        return undefined;
+    }
+    return ip;
+}
+
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/' or whitespace, not "." or "..". */
+function checkIfname(arg: string, v: unknown, errs: string[]): string | undefined {
+    if (typeof v !== "string" || !/^[A-Za-z0-9_.-]{1,15}$/.test(v) || v === "." || v === "..") {
+        errs.push(`${arg}: not a Linux interface name (1-15 of A-Z a-z 0-9 _ . -, not . or ..): ${show(v)}`);
+        return undefined;
+    }
+    return v;
+}
+
+function checkSegment(arg: string, v: unknown, errs: string[]): Cidr | undefined {
+    const c = parseCidr(v);
+    if (typeof c === "string" || c.family !== "IPv4" || c.prefix > 30) {
+        const why = typeof c === "string" ? c : c.family !== "IPv4" ? "need an IPv4 CIDR" : "prefix longer than /30 has no room for two nodes and a VIP";
+        errs.push(`${arg}: ${why}: ${show(v)}`);
+        return undefined;
+    }
+    return c;
+}
+
+/** An address of the segment that a host may use: inside, and neither its network nor its broadcast address. */
+function checkOnSegment(arg: string, ip: Ip, segment: Cidr | undefined, errs: string[]) {
+    if (!segment) return;
+    if (!contains(segment, ip)) errs.push(`${arg}: outside segment ${segment.text}: ${show(ip.text)}`);
+    else if (isNetworkOrBroadcast(segment, ip)) errs.push(`${arg}: the network or broadcast address of segment ${segment.text}: ${show(ip.text)}`);
+}
+
+interface Vip {
+    ip: Ip;
+    prefix?: number;
+}
+
+function checkVip(arg: string, v: unknown, segment: Cidr | undefined, errs: string[]): Vip | undefined {
+    if (typeof v !== "string") {
+        errs.push(`${arg}: must be an IPv4 address, optionally with /prefix: ${show(v)}`);
+        return undefined;
+    }
+    const slash = v.indexOf("/");
+    const ip = checkIpv4(arg, slash < 0 ? v : v.slice(0, slash), errs);
+    if (!ip) return undefined;
+    let prefix: number | undefined;
+    if (slash >= 0) {
+        // Host bits are the point here (an address on a network), so parseCidr's network check does not apply.
+        if (Validator.isValidIPv4CidrNotation(v)[0]) prefix = Number(IPv4CidrRange.fromCidr(v).getPrefix().getValue());
+        if (prefix === undefined || prefix < 1 || v.slice(slash) !== `/${prefix}`) {
+            errs.push(`${arg}: the prefix after the address must be /1 to /32: ${show(v)}`);
+            return undefined;
+        }
+        // /32 adds the bare address; any other prefix would give the VIP a connected route that disagrees with the nodes' own.
+        if (segment && prefix !== segment.prefix && prefix !== 32) errs.push(`${arg}: prefix /${prefix} is neither /32 nor the prefix of segment ${segment.text}: ${show(v)}`);
+    }
+    checkOnSegment(arg, ip, segment, errs);
+    return { ip, prefix };
+}
+
+/** keepalived_conf's instance names are single words; this set also keeps them plain in logs and scripts. */
+function checkInstanceName(arg: string, v: unknown, errs: string[]) {
+    if (v !== undefined && (typeof v !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(v))) {
+        errs.push(`${arg}: must be 1-64 of A-Z a-z 0-9 _ -: ${show(v)}`);
+    }
+}
+
+/**
+ * VRRPv2 carries the interval as whole seconds in an 8-bit field: keepalived
+ * rounds a fraction (logging "must be an integer - rounding") and caps at
+ * 255. Fractions down to 0.01 s exist only in VRRPv3, which has no
+ * authentication, so integers 1..255 are the honest range here.
+ */
+function checkAdvertInt(arg: string, v: unknown, errs: string[]) {
+    if (v !== undefined) checkInt(arg, v, 1, 255, errs, " (VRRPv2 advertises whole seconds)");
+}
+
+/**
+ * PASS authentication is cleartext on the wire: it only stops routers of
+ * another VRRP group from joining by accident. keepalived silently cuts the
+ * password to 8 characters, so two configs that differ after the 8th would
+ * still agree. The value is a secret and never appears in a message.
+ */
+function checkAuthPass(arg: string, v: unknown, errs: string[]) {
+    if (v === undefined) return;
+    if (typeof v !== "string") {
+        errs.push(`${arg}: must be a string (value not shown: it is a secret): type ${typeof v}`);
+    } else if (v.length < 1 || v.length > 8) {
+        errs.push(`${arg}: must be 1 to 8 characters, keepalived silently truncates PASS passwords to 8 (value not shown: it is a secret): length ${v.length}`);
+    } else if (!/^[A-Za-z0-9_.,:;%+=~^*@\/-]+$/.test(v)) {
+        // Spaces split the token, quotes start keepalived's quoting, # and ! start comments, $ expands variables.
+        errs.push(`${arg}: may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (value not shown: it is a secret): length ${v.length}`);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Nodes and priorities
+
+interface Seen {
+    names: Map<string, number>;
+    addresses: Map<string, number>;
+}
+
+function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined, vip: Vip | undefined, seen: Seen, errs: string[]) {
+    const at = `${arg}[${i}]`;
+    if (!isObject(n)) {
+        errs.push(`${at}: must be an object: ${show(n)}`);
+        return;
+    }
+    checkUnknown(at, n, NODE_PROPS, errs);
+    const name = checkSubdomain(`${at}.name`, n.name, "node name", errs);
+    if (name !== undefined && seen.names.has(name)) errs.push(`${at}.name: duplicate node name (also ${arg}[${seen.names.get(name)}]): ${show(name)}`);
+    else if (name !== undefined) seen.names.set(name, i);
+    const ip = checkIpv4(`${at}.address`, n.address, errs);
+    if (ip) {
+        if (seen.addresses.has(ip.text)) errs.push(`${at}.address: duplicate address (also ${arg}[${seen.addresses.get(ip.text)}]): ${show(ip.text)}`);
+        else seen.addresses.set(ip.text, i);
+        if (vip && vip.ip.text === ip.text) errs.push(`${at}.address: the VIP itself; the VIP must be an address no node owns: ${show(ip.text)}`);
+        checkOnSegment(`${at}.address`, ip, segment, errs);
+    }
+    checkIfname(`${at}.interface`, n.interface, errs);
+    if (n.priority !== undefined) checkInt(`${at}.priority`, n.priority, 1, MAX_PRIORITY, errs, " (255 is reserved for the address owner)");
+}
+
+function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip | undefined, errs: string[]): VipNode[] {
+    const list = checkList(arg, v, errs);
+    if (Array.isArray(v) && v.length < 2) errs.push(`${arg}: needs at least 2 nodes, one node is a single point of failure: ${show(v)}`);
+    const seen: Seen = { names: new Map(), addresses: new Map() };
+    list.forEach((n, i) => checkNode(arg, i, n, segment, vip, seen, errs));
+    return list.filter(isObject) as unknown as VipNode[];
+}
+
+/** Each node's priority: as given, or 150, 140, 130... in list order. */
+function priorities(nodes: VipNode[]): number[] {
+    return nodes.map((n, i) => n.priority ?? VIP_DEFAULTS.firstPriority - i * VIP_DEFAULTS.priorityStep);
+}
+
+function checkPriorities(arg: string, nodes: VipNode[], errs: string[]) {
+    const given = nodes.filter((n) => n.priority !== undefined).length;
+    if (given > 0 && given < nodes.length) {
+        errs.push(`${arg}: give priority for every node or for none: ${show(nodes.map((n) => n.priority ?? null))}`);
+        return;
+    }
+    const lowest = VIP_DEFAULTS.firstPriority - (nodes.length - 1) * VIP_DEFAULTS.priorityStep;
+    if (given === 0 && lowest < 1) errs.push(`${arg}: more than ${VIP_DEFAULTS.firstPriority / VIP_DEFAULTS.priorityStep} nodes need explicit priorities: ${nodes.length} nodes`);
+    // Equal priorities are broken by the higher primary address, which nobody reads as "preferred".
+    const at = new Map<unknown, number>();
+    nodes.forEach((n, i) => {
+        if (n.priority === undefined) return;
+        if (at.has(n.priority)) errs.push(`${arg}[${i}].priority: same as ${arg}[${at.get(n.priority)}]: ${show(n.priority)}`);
+        else at.set(n.priority, i);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Tracking
+
+/**
+ * keepalived runs the script itself (no shell) after splitting the `script`
+ * string on spaces with its own quote handling; # and ! would start a
+ * comment and $ a variable. So arguments are held to a plain set rather than
+ * escaped.
+ */
+const SAFE_ARG = /^[A-Za-z0-9_.,:;%+=~^*@\/-]+$/;
+
+function checkArgv(arg: string, v: unknown, errs: string[]) {
+    checkList(arg, v, errs, 1).forEach((a, i) => {
+        if (typeof a !== "string" || !SAFE_ARG.test(a)) {
+            errs.push(`${arg}[${i}]: may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (no whitespace, quotes, backslashes, control characters): ${show(a)}`);
+        } else if (i === 0 && !a.startsWith("/")) {
+            // enable_script_security checks the file and every directory above it, which needs a path, not a PATH lookup.
+            errs.push(`${arg}[0]: must be an absolute path: ${show(a)}`);
+        }
+    });
+}
+
+/**
+ * A weight moves the VIP only by priority comparison: the preferred node,
+ * failing, must fall below the next one (negative weight) or a healthy next
+ * one must rise above it (positive weight). nopreempt forbids exactly that
+ * takeover, so there only weight 0 (FAULT) moves the VIP.
+ */
+function checkWeight(arg: string, w: number, prios: number[], nopreempt: boolean, errs: string[]) {
+    if (w === 0) return;
+    if (nopreempt) {
+        errs.push(`${arg}: with nopreempt a changed priority never moves the VIP; leave weight at 0 so a failing script puts the node in FAULT: ${show(w)}`);
+        return;
+    }
+    const sorted = [...prios].sort((a, b) => b - a);
+    if (Math.abs(w) <= sorted[0] - sorted[1]) {
+        errs.push(`${arg}: |weight| must exceed the gap between the two highest priorities (${sorted[0]} - ${sorted[1]}) or a failing script never moves the VIP: ${show(w)}`);
+    }
+    const out = prios.find((p) => p + w < 1 || p + w > MAX_PRIORITY);
+    if (out !== undefined) errs.push(`${arg}: priority ${out} + weight leaves 1..${MAX_PRIORITY}; keepalived clamps it and nodes tie: ${show(w)}`);
+}
+
+function checkTrackScript(arg: string, v: unknown, prios: number[] | undefined, nopreempt: boolean, errs: string[]) {
+    if (v === undefined) return;
+    if (!isObject(v)) {
+        errs.push(`${arg}: must be an object: ${show(v)}`);
+        return;
+    }
+    checkUnknown(arg, v, SCRIPT_PROPS, errs);
+    checkArgv(`${arg}.argv`, v.argv, errs);
+    // Whole seconds: keepalived reads sub-second intervals only from 2.3.2 on.
+    if (v.interval !== undefined) checkInt(`${arg}.interval`, v.interval, 1, 3600, errs);
+    if (v.fall !== undefined) checkInt(`${arg}.fall`, v.fall, 1, 255, errs);
+    if (v.rise !== undefined) checkInt(`${arg}.rise`, v.rise, 1, 255, errs);
+    if (v.weight === undefined) return;
+    const w = checkInt(`${arg}.weight`, v.weight, -253, 253, errs);
+    if (w !== undefined && prios) checkWeight(`${arg}.weight`, w, prios, nopreempt, errs);
+}
+
+function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: string[]) {
+    if (v === undefined) return;
+    const seen = new Set<unknown>();
+    checkList(arg, v, errs).forEach((t, i) => {
+        if (checkIfname(`${arg}[${i}]`, t, errs) === undefined) return;
+        const own = nodes.findIndex((n) => n.interface === t);
+        if (seen.has(t)) errs.push(`${arg}[${i}]: listed twice: ${show(t)}`);
+        // keepalived always tracks the instance's own interface and ignores it in track_interface (with a warning).
+        else if (own >= 0) errs.push(`${arg}[${i}]: the VRRP interface of nodes[${own}], which keepalived tracks already: ${show(t)}`);
+        seen.add(t);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Validation
+
+/** Every problem of a GatewayVipSpec, each naming the argument path and (except for the secret) the bad value. */
+export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): string[] {
+    if (!isObject(s)) return [`${arg}: must be an object: ${show(s)}`];
+    const raw: Record<string, unknown> = { ...s };
+    const errs: string[] = [];
+    checkUnknown(arg, raw, SPEC_PROPS, errs);
+    checkInstanceName(`${arg}.instanceName`, raw.instanceName, errs);
+    const segment = raw.segment === undefined ? undefined : checkSegment(`${arg}.segment`, raw.segment, errs);
+    const vip = checkVip(`${arg}.vip`, raw.vip, segment, errs);
+    checkInt(`${arg}.virtualRouterId`, raw.virtualRouterId, 1, 255, errs);
+    const n = errs.length;
+    const nodes = checkNodes(`${arg}.nodes`, raw.nodes, segment, vip, errs);
+    checkPriorities(`${arg}.nodes`, nodes, errs);
+    // Weight checks compare priorities, which only mean something once the nodes are sound.
+    const prios = errs.length === n && nodes.length >= 2 ? priorities(nodes) : undefined;
+    checkAdvertInt(`${arg}.advertInt`, raw.advertInt, errs);
+    checkAuthPass(`${arg}.authPass`, raw.authPass, errs);
+    if (raw.nopreempt !== undefined && typeof raw.nopreempt !== "boolean") errs.push(`${arg}.nopreempt: must be true or false: ${show(raw.nopreempt)}`);
+    checkTrackScript(`${arg}.trackScript`, raw.trackScript, prios, raw.nopreempt === true, errs);
+    checkTrackInterfaces(`${arg}.trackInterfaces`, raw.trackInterfaces, nodes, errs);
+    if (raw.garpMasterDelay !== undefined) checkInt(`${arg}.garpMasterDelay`, raw.garpMasterDelay, 0, 3600, errs);
+    return errs;
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+const INDENT = "    ";
+
+function block(head: string, body: string[]): string[] {
+    return [`${head} {`, ...body.map((l) => INDENT + l), "}"];
+}
+
+function globalDefs(s: GatewayVipSpec): string[] {
+    const body: string[] = [];
+    // Without enable_script_security keepalived runs scripts as root even when
+    // a non-root user could replace them; with it, it refuses such scripts.
+    if (s.trackScript) body.push("enable_script_security", "script_user root");
+    if (s.garpMasterDelay !== undefined) body.push(`vrrp_garp_master_delay ${s.garpMasterDelay}`);
+    return body.length ? [...block("global_defs", body), ""] : [];
+}
+
+const instanceName = (s: GatewayVipSpec) => s.instanceName ?? `RO_${s.virtualRouterId}`;
+const scriptName = (s: GatewayVipSpec) => `${instanceName(s)}_check`;
+
+function vrrpScript(s: GatewayVipSpec): string[] {
+    const t = s.trackScript;
+    if (!t) return [];
+    const body = [
+        `script "${t.argv.join(" ")}"`,
+        `interval ${t.interval ?? VIP_DEFAULTS.scriptInterval}`,
+        `fall ${t.fall ?? VIP_DEFAULTS.scriptFall}`,
+        `rise ${t.rise ?? VIP_DEFAULTS.scriptRise}`,
+    ];
+    if (t.weight !== undefined) body.push(`weight ${t.weight}`);
+    return [...block(`vrrp_script ${scriptName(s)}`, body), ""];
+}
+
+function vipText(s: GatewayVipSpec): string {
+    if (s.vip.includes("/")) return s.vip;
+    // Without a prefix keepalived would add a /32; the segment's prefix makes it an ordinary address of the segment.
+    const prefix = s.segment ? s.segment.slice(s.segment.indexOf("/")) : "/32";
+    return s.vip + prefix;
+}
+
+function vrrpInstance(s: GatewayVipSpec, i: number): string[] {
+    const node = s.nodes[i];
+    const prios = priorities(s.nodes);
+    const master = !s.nopreempt && prios[i] === Math.max(...prios);
+    const body = [
+        // keepalived honours nopreempt only when every node starts as BACKUP.
+        `state ${master ? "MASTER" : "BACKUP"}`,
+        `interface ${node.interface}`,
+        `virtual_router_id ${s.virtualRouterId}`,
+        `priority ${prios[i]}`,
+        `advert_int ${s.advertInt ?? VIP_DEFAULTS.advertInt}`,
+        ...(s.nopreempt ? ["nopreempt"] : []),
+        // Unicast, because many clouds and virtual switches drop multicast VRRP.
+        `unicast_src_ip ${node.address}`,
+        ...block("unicast_peer", s.nodes.filter((_, j) => j !== i).map((n) => n.address)),
+        ...(s.authPass !== undefined ? block("authentication", ["auth_type PASS", `auth_pass ${s.authPass}`]) : []),
+        ...block("virtual_ipaddress", [`${vipText(s)} dev ${node.interface}`]),
+        ...(s.trackInterfaces?.length ? block("track_interface", s.trackInterfaces) : []),
+        ...(s.trackScript ? block("track_script", [scriptName(s)]) : []),
+    ];
+    return block(`vrrp_instance ${instanceName(s)}`, body);
+}
+
+function assertValid(s: GatewayVipSpec) {
+    const errs = validateGatewayVip(s);
+    if (errs.length) throw new Error(`invalid GatewayVip arguments:\n  ${errs.join("\n  ")}`);
+}
+
+/** keepalived.conf for the node named `node`. Throws with every problem when the spec is invalid. */
+export function renderKeepalivedConf(s: GatewayVipSpec, node: string): string {
+    assertValid(s);
+    const i = s.nodes.findIndex((n) => n.name === node);
+    if (i < 0) throw new Error(`renderKeepalivedConf: no node named ${show(node)} in the spec`);
+    const lines = [
+        `# keepalived.conf for ${node}, rendered by routed-overlay (GatewayVip); local changes are overwritten.`,
+        "",
+        ...globalDefs(s),
+        ...vrrpScript(s),
+        ...vrrpInstance(s, i),
+    ];
+    return `${lines.join("\n")}\n`;
+}
+
+/** One keepalived.conf per node, in node order. The configs hold authPass: treat them as secrets. */
+export function planGatewayVip(s: GatewayVipSpec): { node: string; config: string }[] {
+    assertValid(s);
+    return s.nodes.map((n) => ({ node: n.name, config: renderKeepalivedConf(s, n.name) }));
+}

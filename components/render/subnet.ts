@@ -1,0 +1,527 @@
+/**
+ * The Kube-OVN Subnet a routed overlay needs, as a plain manifest.
+ *
+ * Design source: Kube-OVN "Interconnection with Routes in Overlay Mode"
+ * (seeds 000/001) and the vendor variant (seed 002): an overlay subnet of the
+ * default VPC with `natOutgoing: false`, so pod addresses leave the cluster
+ * unchanged and outside hosts reach them by a route to a node (distributed
+ * gateway) or to the gateway node (centralized gateway).
+ *
+ * Checks follow Kube-OVN's own admission rules (pkg/util/validator.go) where
+ * they exist, so a spec that passes here is not refused by the controller.
+ */
+import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
+
+export interface SubnetSpecArgs {
+    /** metadata.name of the Subnet (DNS-1123 subdomain). */
+    name: string;
+    /** "10.166.0.0/16", or dual stack "10.166.0.0/16,fd00:10:166::/112" (IPv4 first). */
+    cidrBlock: string;
+    /** Default: first host address of each CIDR (comma-joined for dual stack, in cidrBlock order). */
+    gateway?: string;
+    /** Single IPs or "a..b" ranges as Kube-OVN writes them. */
+    excludeIps?: string[];
+    /** Default from the CIDR families. */
+    protocol?: "IPv4" | "IPv6" | "Dual";
+    namespaces?: string[];
+    /** Default distributed. */
+    gatewayType?: "distributed" | "centralized";
+    /** Node names or "node:ip"; Kube-OVN stores a comma-separated string. */
+    gatewayNode?: string | string[];
+    enableEcmp?: boolean;
+    private?: boolean;
+    allowSubnets?: string[];
+    /** Only the default VPC "ovn-cluster". */
+    vpc?: string;
+    /** Must be false or absent. */
+    natOutgoing?: boolean;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+}
+
+/** Kube-OVN's default VPC (its `--cluster-router` flag, ovn-cluster unless changed at install). */
+export const DEFAULT_VPC = "ovn-cluster";
+
+const SUBNET_PROPS = [
+    "name", "cidrBlock", "gateway", "excludeIps", "protocol", "namespaces", "gatewayType", "gatewayNode",
+    "enableEcmp", "private", "allowSubnets", "vpc", "natOutgoing", "labels", "annotations",
+] as const;
+
+// ---------------------------------------------------------------------------
+// Shared helpers. Every message is "<argument path>: <what is wrong>: <the value as JSON>".
+
+export const show = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v));
+
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function checkUnknown(arg: string, raw: Record<string, unknown>, known: readonly string[], errs: string[]) {
+    for (const k of Object.keys(raw)) {
+        if (!known.includes(k)) errs.push(`${arg}.${k}: unknown property (known: ${known.join(", ")}): ${show(raw[k])}`);
+    }
+}
+
+export function checkList(arg: string, v: unknown, errs: string[], min = 0): unknown[] {
+    if (!Array.isArray(v)) {
+        errs.push(`${arg}: must be a list: ${show(v)}`);
+        return [];
+    }
+    if (v.length < min) errs.push(`${arg}: needs at least ${min} entr${min === 1 ? "y" : "ies"}: ${show(v)}`);
+    return v;
+}
+
+export function checkBool(arg: string, v: unknown, errs: string[]) {
+    if (v !== undefined && typeof v !== "boolean") errs.push(`${arg}: must be true or false: ${show(v)}`);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isDnsLabel(v: unknown): v is string {
+    return typeof v === "string" && v.length <= 63 && DNS_LABEL.test(v);
+}
+
+export function isDnsSubdomain(v: unknown): v is string {
+    return typeof v === "string" && v.length <= 253 && v.split(".").every((l) => DNS_LABEL.test(l));
+}
+
+/** Kubernetes object and node names. */
+export function checkSubdomain(arg: string, v: unknown, what: string, errs: string[]): string | undefined {
+    if (isDnsSubdomain(v)) return v;
+    errs.push(`${arg}: not a valid ${what} (DNS-1123 subdomain: lower-case a-z 0-9 - ., at most 253 characters): ${show(v)}`);
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Addresses (ip-num does the parsing and the arithmetic)
+
+export type Family = "IPv4" | "IPv6";
+export type Ip = { family: "IPv4"; ip: IPv4; text: string } | { family: "IPv6"; ip: IPv6; text: string };
+export type Cidr =
+    | { family: "IPv4"; range: IPv4CidrRange; text: string; prefix: number }
+    | { family: "IPv6"; range: IPv6CidrRange; text: string; prefix: number };
+
+/** RFC 5952 text for IPv6 (lower case, longest zero run compressed), as Go's net.IP prints it. */
+const ipText = (ip: IPv4 | IPv6) => (ip instanceof IPv6 ? collapseIPv6Number(ip.toString()) : ip.toString());
+
+function readIp(v: string): Ip | undefined {
+    if (Validator.isValidIPv4String(v)[0]) {
+        const ip = IPv4.fromString(v);
+        return { family: "IPv4", ip, text: ipText(ip) };
+    }
+    if (Validator.isValidIPv6String(v)[0]) {
+        const ip = IPv6.fromString(v);
+        return { family: "IPv6", ip, text: ipText(ip) };
+    }
+    return undefined;
+}
+
+/**
+ * An address in canonical form, or the reason it is not one. Canonical
+ * because Kube-OVN compares addresses as strings (the gateway against
+ * excludeIps, the broadcast address against the gateway), refuses upper-case
+ * IPv6, and "010.1.2.3" is octal to inet_aton but decimal elsewhere.
+ */
+export function parseIp(v: unknown): Ip | string {
+    const ip = typeof v === "string" ? readIp(v) : undefined;
+    if (!ip) return "not an IP address";
+    return ip.text === v ? ip : `not in canonical form (write ${ip.text})`;
+}
+
+/** A CIDR with its host bits clear and in canonical form, or the reason it is not one. */
+export function parseCidr(v: unknown): Cidr | string {
+    if (typeof v !== "string") return "not a CIDR (address/prefix)";
+    let c: Cidr;
+    if (Validator.isValidIPv4CidrNotation(v)[0]) {
+        const range = IPv4CidrRange.fromCidr(v);
+        c = { family: "IPv4", range, prefix: Number(range.getPrefix().getValue()), text: "" };
+    } else if (Validator.isValidIPv6CidrNotation(v)[0]) {
+        const range = IPv6CidrRange.fromCidr(v);
+        c = { family: "IPv6", range, prefix: Number(range.getPrefix().getValue()), text: "" };
+    } else {
+        return "not a CIDR (address/prefix)";
+    }
+    c.text = `${ipText(c.range.getFirst())}/${c.prefix}`;
+    if (c.text === v) return c;
+    const given = readIp(v.slice(0, v.indexOf("/")));
+    // Host bits are an error, not masked: Kube-OVN stores the string as given
+    // and every later comparison would be against the wrong text.
+    if (given && !given.ip.isEquals(c.range.getFirst())) return `host bits set (use the network address ${c.text})`;
+    return `not in canonical form (write ${c.text})`;
+}
+
+export function contains(c: Cidr, a: Ip): boolean {
+    if (c.family === "IPv4" && a.family === "IPv4") return c.range.contains(a.ip);
+    if (c.family === "IPv6" && a.family === "IPv6") return c.range.contains(a.ip);
+    return false;
+}
+
+function rangesOverlap(x: Cidr, y: Cidr): boolean {
+    if (x.family === "IPv4" && y.family === "IPv4") return x.range.isOverlapping(y.range);
+    if (x.family === "IPv6" && y.family === "IPv6") return x.range.isOverlapping(y.range);
+    return false;
+}
+
+/** Kube-OVN reserves the first and the last address of a CIDR for both families (util.SubnetNumber/SubnetBroadcast). */
+export function isNetworkOrBroadcast(c: Cidr, a: Ip): boolean {
+    return a.ip.isEquals(c.range.getFirst()) || a.ip.isEquals(c.range.getLast());
+}
+
+function parseCidrList(v: string): Cidr[] {
+    return v.split(",").map((s) => {
+        const c = parseCidr(s);
+        if (typeof c === "string") throw new Error(`${show(s)}: ${c}`);
+        return c;
+    });
+}
+
+/**
+ * Whether two CIDR lists (each one CIDR or Kube-OVN's comma-separated dual
+ * stack) share an address, like Kube-OVN's util.CIDROverlap. Throws on input
+ * that is not a CIDR list.
+ */
+export function overlaps(a: string, b: string): boolean {
+    const xs = parseCidrList(a), ys = parseCidrList(b);
+    return xs.some((x) => ys.some((y) => rangesOverlap(x, y)));
+}
+
+/** The address after the network address, Kube-OVN's default gateway (util.FirstIP). Throws on a non-CIDR. */
+export function firstHost(cidr: string): string {
+    const c = parseCidr(cidr);
+    if (typeof c === "string") throw new Error(`${show(cidr)}: ${c}`);
+    return ipText(c.range.getFirst().nextIPNumber());
+}
+
+// ---------------------------------------------------------------------------
+// Validation
+
+/** What Kube-OVN refuses in a subnet CIDR (util.CIDRGlobalUnicast). */
+const RESERVED = [
+    ["255.255.255.255/32", "v4 broadcast"], ["224.0.0.0/4", "v4 multicast"], ["127.0.0.0/8", "v4 loopback"],
+    ["0.0.0.0/32", "v4 unspecified"], ["169.254.0.0/16", "v4 link-local"],
+    ["::/128", "v6 unspecified"], ["::1/128", "v6 loopback"], ["ff00::/8", "v6 multicast"], ["fe80::/10", "v6 link-local"],
+].map(([c, what]) => ({ cidr: parseCidr(c) as Cidr, what }));
+
+/** Room for the network and broadcast addresses, the gateway and at least one pod. */
+const MAX_PREFIX: Record<Family, number> = { IPv4: 30, IPv6: 126 };
+
+function checkOneCidr(arg: string, s: string, errs: string[]): Cidr | undefined {
+    const c = parseCidr(s);
+    if (typeof c === "string") {
+        errs.push(`${arg}: ${c}: ${show(s)}`);
+        return undefined;
+    }
+    if (c.prefix > MAX_PREFIX[c.family]) {
+        errs.push(`${arg}: prefix longer than /${MAX_PREFIX[c.family]} leaves no address for pods after the network, broadcast and gateway addresses: ${show(s)}`);
+        return undefined;
+    }
+    const r = RESERVED.find((x) => rangesOverlap(x.cidr, c));
+    if (r) {
+        errs.push(`${arg}: overlaps the ${r.what} range ${r.cidr.text}, which Kube-OVN refuses: ${show(s)}`);
+        return undefined;
+    }
+    return c;
+}
+
+/** The CIDRs, in order, or undefined when cidrBlock is unusable. */
+function checkCidrBlock(arg: string, v: unknown, errs: string[]): Cidr[] | undefined {
+    if (typeof v !== "string" || v === "") {
+        errs.push(`${arg}: must be a CIDR or an IPv4 and an IPv6 CIDR joined by a comma: ${show(v)}`);
+        return undefined;
+    }
+    const parts = v.split(",");
+    const n = errs.length;
+    const cidrs = parts.map((p) => checkOneCidr(arg, p, errs));
+    if (errs.length > n) return undefined;
+    const ok = cidrs as Cidr[];
+    // Kube-OVN pairs the n-th address of a dual-stack list with the n-th CIDR
+    // (util.GetIPAddrWithMask), and its own defaults write IPv4 first.
+    if (ok.length > 2 || (ok.length === 2 && (ok[0].family !== "IPv4" || ok[1].family !== "IPv6"))) {
+        errs.push(`${arg}: at most one IPv4 and one IPv6 CIDR, IPv4 first: ${show(v)}`);
+        return undefined;
+    }
+    return ok;
+}
+
+function protocolOf(cidrs: Cidr[]): "IPv4" | "IPv6" | "Dual" {
+    return cidrs.length === 2 ? "Dual" : cidrs[0].family;
+}
+
+function checkProtocol(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+    if (v === undefined) return;
+    if (v !== "IPv4" && v !== "IPv6" && v !== "Dual") {
+        errs.push(`${arg}: must be IPv4, IPv6 or Dual: ${show(v)}`);
+        return;
+    }
+    if (cidrs && protocolOf(cidrs) !== v) {
+        const want = v === "Dual" ? "an IPv4 and an IPv6 CIDR" : `a single ${v} CIDR`;
+        errs.push(`${arg}: ${v} needs ${want} in cidrBlock ${cidrs.map((c) => c.text).join(",")}: ${show(v)}`);
+    }
+}
+
+/** An address that must sit inside the cidrBlock CIDR of its family. */
+function checkInside(arg: string, s: unknown, cidrs: Cidr[] | undefined, errs: string[]): { ip: Ip; cidr?: Cidr } | undefined {
+    const ip = parseIp(s);
+    if (typeof ip === "string") {
+        errs.push(`${arg}: ${ip}: ${show(s)}`);
+        return undefined;
+    }
+    if (!cidrs) return { ip };
+    const cidr = cidrs.find((c) => c.family === ip.family);
+    if (!cidr || !contains(cidr, ip)) {
+        errs.push(`${arg}: outside cidrBlock ${cidrs.map((c) => c.text).join(",")}: ${show(s)}`);
+        return undefined;
+    }
+    return { ip, cidr };
+}
+
+function checkGateway(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+    if (v === undefined) return;
+    if (typeof v !== "string") {
+        errs.push(`${arg}: must be an address (two comma-joined for dual stack): ${show(v)}`);
+        return;
+    }
+    const parts = v.split(",");
+    const order = () => `needs one address per CIDR of cidrBlock ${cidrs!.map((c) => c.text).join(",")}, in the same order`;
+    if (cidrs && parts.length !== cidrs.length) {
+        errs.push(`${arg}: ${order()}: ${show(v)}`);
+        return;
+    }
+    const got = parts.map((p) => checkInside(arg, p, cidrs, errs));
+    if (got.some((r, i) => r?.cidr && r.cidr !== cidrs![i])) {
+        errs.push(`${arg}: ${order()}: ${show(v)}`);
+        return;
+    }
+    for (const r of got) {
+        if (r?.cidr && isNetworkOrBroadcast(r.cidr, r.ip)) {
+            errs.push(`${arg}: the network or broadcast address of ${r.cidr.text}, Kube-OVN refuses it as gateway: ${show(r.ip.text)}`);
+        }
+    }
+}
+
+function checkExcludeEntry(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+    if (typeof v !== "string") {
+        errs.push(`${arg}: must be an address or a range "a..b": ${show(v)}`);
+        return;
+    }
+    const ends = v.split("..");
+    if (ends.length > 2) {
+        errs.push(`${arg}: not an address or a range "a..b": ${show(v)}`);
+        return;
+    }
+    const n = errs.length;
+    const got = ends.map((e) => checkInside(arg, e, cidrs, errs));
+    if (errs.length > n || got.length === 1) return;
+    const [a, b] = got as { ip: Ip; cidr?: Cidr }[];
+    if (a.ip.family !== b.ip.family) errs.push(`${arg}: range ends of different families: ${show(v)}`);
+    else if (a.ip.ip.isGreaterThan(b.ip.ip)) errs.push(`${arg}: range start after its end: ${show(v)}`);
+}
+
+function checkExcludeIps(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+    if (v === undefined) return;
+    checkList(arg, v, errs).forEach((e, i) => checkExcludeEntry(`${arg}[${i}]`, e, cidrs, errs));
+}
+
+/** gatewayNode as entries, whether given as Kube-OVN's comma-separated string or as a list. */
+function gatewayNodeEntries(v: string | string[]): string[] {
+    // Kube-OVN trims around the commas (util.GatewayContains), so a hand-written "node1, node2" is common.
+    return Array.isArray(v) ? v : v.split(",").map((s) => s.trim());
+}
+
+function checkGatewayNodeEntry(arg: string, e: unknown, cidrs: Cidr[] | undefined, errs: string[]): string | undefined {
+    if (typeof e !== "string") {
+        errs.push(`${arg}: must be "node" or "node:ip": ${show(e)}`);
+        return undefined;
+    }
+    const colon = e.indexOf(":");
+    const node = colon < 0 ? e : e.slice(0, colon);
+    checkSubdomain(arg, node, "node name", errs);
+    if (colon < 0) return node;
+    const ip = parseIp(e.slice(colon + 1));
+    if (typeof ip === "string") {
+        errs.push(`${arg}: the ip after "node:" is ${ip}: ${show(e)}`);
+    } else if (ip.family === "IPv6") {
+        // Kube-OVN splits the entry at every ':' (strings.Split(gw, ":")[1]),
+        // so an IPv6 address would be read as its first group.
+        errs.push(`${arg}: Kube-OVN cannot read an IPv6 address in "node:ip" (it splits at every ':'): ${show(e)}`);
+    } else if (cidrs && !cidrs.some((c) => c.family === "IPv4")) {
+        errs.push(`${arg}: an IPv4 address for a subnet without an IPv4 CIDR is never used: ${show(e)}`);
+    }
+    return node;
+}
+
+function checkGatewayNodes(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+    if (typeof v !== "string" && !Array.isArray(v)) {
+        errs.push(`${arg}: must be a node name list or Kube-OVN's comma-separated string: ${show(v)}`);
+        return;
+    }
+    const entries = gatewayNodeEntries(v);
+    if (entries.length === 0 || entries.every((e) => e === "")) {
+        errs.push(`${arg}: a centralized gateway needs at least one node: ${show(v)}`);
+        return;
+    }
+    const seen = new Set<string>();
+    entries.forEach((e, i) => {
+        const where = Array.isArray(v) ? `${arg}[${i}]` : arg;
+        if (typeof e === "string" && e.includes(",")) {
+            errs.push(`${where}: one node per list entry, no commas: ${show(e)}`);
+            return;
+        }
+        const node = checkGatewayNodeEntry(where, e, cidrs, errs);
+        if (node !== undefined && seen.has(node)) errs.push(`${where}: node listed twice: ${show(e)}`);
+        if (node !== undefined) seen.add(node);
+    });
+}
+
+function checkGatewayMode(arg: string, a: Record<string, unknown>, cidrs: Cidr[] | undefined, errs: string[]) {
+    const t = a.gatewayType ?? "distributed";
+    if (t !== "distributed" && t !== "centralized") {
+        errs.push(`${arg}.gatewayType: must be distributed or centralized: ${show(a.gatewayType)}`);
+        return;
+    }
+    checkBool(`${arg}.enableEcmp`, a.enableEcmp, errs);
+    if (t === "centralized") {
+        if (a.gatewayNode === undefined) {
+            errs.push(`${arg}.gatewayNode: gatewayType centralized requires gatewayNode (the node(s) the outside routes the subnet to, seed 000): ${show(a.gatewayNode)}`);
+        } else {
+            checkGatewayNodes(`${arg}.gatewayNode`, a.gatewayNode, cidrs, errs);
+        }
+        return;
+    }
+    if (a.gatewayNode !== undefined) {
+        errs.push(`${arg}.gatewayNode: only for gatewayType centralized; a distributed gateway leaves the subnet on every node: ${show(a.gatewayNode)}`);
+    }
+    if (a.enableEcmp === true) errs.push(`${arg}.enableEcmp: only spreads a centralized gateway over its gateway nodes: ${show(a.enableEcmp)}`);
+}
+
+function checkRouting(arg: string, a: Record<string, unknown>, errs: string[]) {
+    checkBool(`${arg}.natOutgoing`, a.natOutgoing, errs);
+    if (a.natOutgoing === true) {
+        errs.push(
+            `${arg}.natOutgoing: must be false: routed mode exposes pod IPs to the outside, and NAT would rewrite them to the node's address ` +
+                `(seed 000: "set natOutgoing of the subnet to false to turn off nat mapping"): ${show(a.natOutgoing)}`,
+        );
+    }
+    if (a.vpc !== undefined && a.vpc !== DEFAULT_VPC) {
+        errs.push(`${arg}.vpc: routed interconnection works for overlay subnets of the default VPC "${DEFAULT_VPC}" only (seed 000): ${show(a.vpc)}`);
+    }
+}
+
+function checkNamespaces(arg: string, v: unknown, errs: string[]) {
+    if (v === undefined) return;
+    const seen = new Set<unknown>();
+    checkList(arg, v, errs).forEach((ns, i) => {
+        if (!isDnsLabel(ns)) errs.push(`${arg}[${i}]: not a namespace name (DNS-1123 label: lower-case a-z 0-9 -, at most 63 characters): ${show(ns)}`);
+        else if (seen.has(ns)) errs.push(`${arg}[${i}]: listed twice: ${show(ns)}`);
+        seen.add(ns);
+    });
+}
+
+function checkIsolation(arg: string, a: Record<string, unknown>, errs: string[]) {
+    checkBool(`${arg}.private`, a.private, errs);
+    if (a.allowSubnets === undefined) return;
+    checkList(`${arg}.allowSubnets`, a.allowSubnets, errs).forEach((s, i) => {
+        const c = parseCidr(s);
+        if (typeof c === "string") errs.push(`${arg}.allowSubnets[${i}]: ${c}: ${show(s)}`);
+    });
+    // Kube-OVN reads allowSubnets only for private subnets; elsewhere it would silently mean nothing.
+    if (a.private !== true) errs.push(`${arg}.allowSubnets: only takes effect with private: true: ${show(a.allowSubnets)}`);
+}
+
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+function isQualifiedName(k: string): boolean {
+    const slash = k.lastIndexOf("/");
+    const name = slash < 0 ? k : k.slice(slash + 1);
+    if (slash >= 0 && !isDnsSubdomain(k.slice(0, slash))) return false;
+    return name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+function checkMap(arg: string, v: unknown, labels: boolean, errs: string[]) {
+    if (v === undefined) return;
+    if (!isObject(v)) {
+        errs.push(`${arg}: must be a map of strings: ${show(v)}`);
+        return;
+    }
+    for (const [k, val] of Object.entries(v)) {
+        if (!isQualifiedName(k)) errs.push(`${arg}: key is not a qualified name ([prefix/]name, name at most 63 of A-Z a-z 0-9 - _ .): ${show(k)}`);
+        if (typeof val !== "string") errs.push(`${arg}.${k}: must be a string: ${show(val)}`);
+        else if (labels && (val.length > 63 || (val !== "" && !QUALIFIED_NAME.test(val)))) {
+            errs.push(`${arg}.${k}: not a label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends): ${show(val)}`);
+        }
+    }
+}
+
+/** Every problem of a SubnetSpecArgs, each naming the argument path and the bad value. */
+export function validateSubnetSpec(a: SubnetSpecArgs, arg = "args"): string[] {
+    if (!isObject(a)) return [`${arg}: must be an object: ${show(a)}`];
+    const raw: Record<string, unknown> = { ...a };
+    const errs: string[] = [];
+    checkUnknown(arg, raw, SUBNET_PROPS, errs);
+    checkSubdomain(`${arg}.name`, raw.name, "Subnet name", errs);
+    const cidrs = checkCidrBlock(`${arg}.cidrBlock`, raw.cidrBlock, errs);
+    checkProtocol(`${arg}.protocol`, raw.protocol, cidrs, errs);
+    checkGateway(`${arg}.gateway`, raw.gateway, cidrs, errs);
+    checkExcludeIps(`${arg}.excludeIps`, raw.excludeIps, cidrs, errs);
+    checkGatewayMode(arg, raw, cidrs, errs);
+    checkRouting(arg, raw, errs);
+    checkNamespaces(`${arg}.namespaces`, raw.namespaces, errs);
+    checkIsolation(arg, raw, errs);
+    checkMap(`${arg}.labels`, raw.labels, true, errs);
+    checkMap(`${arg}.annotations`, raw.annotations, false, errs);
+    return errs;
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+const dedupe = (xs: string[]) => [...new Set(xs)];
+
+/**
+ * Kube-OVN's controller appends every gateway address missing from
+ * excludeIps (formatSubnet, an exact string match, so a range that covers the
+ * gateway does not count). Rendering the same list up front keeps the object
+ * we apply equal to what the controller leaves behind: no perpetual diff.
+ */
+function renderExcludeIps(given: string[] | undefined, gateway: string): string[] {
+    const out = dedupe(given ?? []);
+    for (const gw of gateway.split(",")) if (!out.includes(gw)) out.push(gw);
+    return out;
+}
+
+const sortedMap = (m: Record<string, string>) => Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]));
+
+function renderMetadata(a: SubnetSpecArgs): Record<string, unknown> {
+    const md: Record<string, unknown> = { name: a.name };
+    if (a.labels !== undefined) md.labels = sortedMap(a.labels);
+    if (a.annotations !== undefined) md.annotations = sortedMap(a.annotations);
+    return md;
+}
+
+/** The spec, keys in a fixed order (the seed's order first) so rendered text is stable. */
+function renderSpec(a: SubnetSpecArgs): Record<string, unknown> {
+    const cidrs = parseCidrList(a.cidrBlock);
+    const gateway = a.gateway ?? cidrs.map((c) => firstHost(c.text)).join(",");
+    const spec: Record<string, unknown> = {};
+    if (a.vpc !== undefined) spec.vpc = a.vpc;
+    spec.protocol = a.protocol ?? protocolOf(cidrs);
+    spec.cidrBlock = a.cidrBlock;
+    // As in the seeds. A routed subnet is never the cluster's default subnet:
+    // that one is created by Kube-OVN from its install flags.
+    spec.default = false;
+    spec.excludeIps = renderExcludeIps(a.excludeIps, gateway);
+    spec.gateway = gateway;
+    spec.gatewayType = a.gatewayType ?? "distributed";
+    if (a.gatewayNode !== undefined) spec.gatewayNode = gatewayNodeEntries(a.gatewayNode).join(",");
+    if (a.enableEcmp !== undefined) spec.enableEcmp = a.enableEcmp;
+    spec.natOutgoing = false;
+    if (a.namespaces !== undefined) spec.namespaces = [...a.namespaces];
+    if (a.private !== undefined) spec.private = a.private;
+    if (a.allowSubnets !== undefined) spec.allowSubnets = dedupe(a.allowSubnets);
+    return spec;
+}
+
+/** The Subnet manifest. Throws with every problem when the arguments are invalid. */
+export function renderSubnet(a: SubnetSpecArgs): Record<string, unknown> {
+    const errs = validateSubnetSpec(a);
+    if (errs.length) throw new Error(`invalid Subnet arguments:\n  ${errs.join("\n  ")}`);
+    return { apiVersion: "kubeovn.io/v1", kind: "Subnet", metadata: renderMetadata(a), spec: renderSpec(a) };
+}

@@ -1,0 +1,213 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { GatewayVipSpec, planGatewayVip, renderKeepalivedConf, validateGatewayVip, VipNode } from "../../components/render/keepalived";
+import { expectGolden } from "../support/golden";
+
+/** The lab segment of seed 000: node1 is 192.168.2.10, as in its `ip route add ... via 192.168.2.10`. */
+const NODES: VipNode[] = [1, 2, 3].map((i) => ({ name: `node${i}`, address: `192.168.2.${9 + i}`, interface: "eth0" }));
+
+const BASIC: GatewayVipSpec = {
+    vip: "192.168.2.250",
+    segment: "192.168.2.0/24",
+    virtualRouterId: 51,
+    nodes: NODES,
+    authPass: "ro-vip51",
+    trackScript: { argv: ["/usr/local/libexec/routed-overlay/check-gateway", "--subnet", "10.166.0.0/16"] },
+    // Kube-OVN's node interface: a node that lost it cannot route into the overlay.
+    trackInterfaces: ["ovn0"],
+    garpMasterDelay: 1,
+};
+
+const NOPREEMPT: GatewayVipSpec = {
+    instanceName: "RO_routed",
+    vip: "192.168.2.250/24",
+    virtualRouterId: 52,
+    nodes: NODES.map((n, i) => ({ ...n, priority: 200 - 50 * i })),
+    advertInt: 2,
+    nopreempt: true,
+};
+
+const CASES: Record<string, GatewayVipSpec> = { basic: BASIC, nopreempt: NOPREEMPT };
+
+const stateOf = (conf: string) => /^ {4}state (\w+)$/m.exec(conf)?.[1];
+
+describe("keepalived renderer", () => {
+    for (const [name, spec] of Object.entries(CASES)) {
+        for (const { node, config } of planGatewayVip(spec)) {
+            it(`renders ${name} for ${node} as its golden file`, () => expectGolden(`keepalived/${name}-${node}.conf`, config));
+        }
+    }
+
+    it("makes the first node MASTER at 150 and the others BACKUP at 140, 130", () => {
+        const plan = planGatewayVip(BASIC);
+        assert.deepStrictEqual(plan.map((p) => stateOf(p.config)), ["MASTER", "BACKUP", "BACKUP"]);
+        assert.deepStrictEqual(plan.map((p) => /priority (\d+)/.exec(p.config)?.[1]), ["150", "140", "130"]);
+    });
+
+    it("starts every node as BACKUP with nopreempt, since keepalived ignores nopreempt on a MASTER", () => {
+        const plan = planGatewayVip(NOPREEMPT);
+        assert.deepStrictEqual(plan.map((p) => stateOf(p.config)), ["BACKUP", "BACKUP", "BACKUP"]);
+        assert.ok(plan.every((p) => /^ {4}nopreempt$/m.test(p.config)));
+    });
+
+    it("gives the MASTER role to the highest explicit priority wherever it is listed", () => {
+        const spec = { ...BASIC, nodes: NODES.map((n, i) => ({ ...n, priority: [100, 200, 150][i] })) };
+        assert.deepStrictEqual(planGatewayVip(spec).map((p) => stateOf(p.config)), ["BACKUP", "MASTER", "BACKUP"]);
+    });
+
+    it("uses each node's own address as unicast source and the others' as peers", () => {
+        const conf = renderKeepalivedConf(BASIC, "node2");
+        assert.match(conf, /unicast_src_ip 192\.168\.2\.11\n/);
+        assert.match(conf, /unicast_peer \{\n {8}192\.168\.2\.10\n {8}192\.168\.2\.12\n {4}\}/);
+    });
+
+    it("takes the VIP's prefix from the segment, or /32 without one", () => {
+        assert.match(renderKeepalivedConf(BASIC, "node1"), /192\.168\.2\.250\/24 dev eth0/);
+        const bare = { ...BASIC, segment: undefined };
+        assert.match(renderKeepalivedConf(bare, "node1"), /192\.168\.2\.250\/32 dev eth0/);
+    });
+
+    it("renders the script weight and leaves out global_defs without script or garp delay", () => {
+        const spec = { ...BASIC, trackScript: { ...BASIC.trackScript!, weight: -20 }, garpMasterDelay: undefined };
+        assert.match(renderKeepalivedConf(spec, "node1"), /^ {4}weight -20$/m);
+        assert.doesNotMatch(renderKeepalivedConf(NOPREEMPT, "node1"), /global_defs|vrrp_script|track_script|authentication/);
+    });
+
+    it("ends with one newline, indents with 4 spaces and holds no tab", () => {
+        for (const { config } of [...planGatewayVip(BASIC), ...planGatewayVip(NOPREEMPT)]) {
+            assert.ok(config.endsWith("}\n") && !config.endsWith("\n\n"));
+            assert.ok(!config.includes("\t"));
+            assert.ok(config.split("\n").every((l) => /^( {4})*\S/.test(l) || l === "" || l.startsWith("#")));
+        }
+    });
+
+    it("refuses to render an invalid spec or an unknown node", () => {
+        assert.throws(() => planGatewayVip({ ...BASIC, virtualRouterId: 0 }), /virtualRouterId/);
+        assert.throws(() => renderKeepalivedConf(BASIC, "node9"), /no node named "node9"/);
+    });
+});
+
+/**
+ * keepalived's own parser (scripts/setup.sh installs it) as the syntax check.
+ * It refuses interfaces and scripts that do not exist here, so the specs are
+ * moved onto an interface of this machine and a script that exists; the
+ * rest of the text is the golden one.
+ */
+describe("keepalived --config-test", () => {
+    const bin = "/usr/sbin/keepalived";
+    const links = fs.existsSync("/sys/class/net") ? fs.readdirSync("/sys/class/net") : [];
+    const iface = links.includes("eth0") ? "eth0" : links.find((l) => l !== "lo" && /^[A-Za-z0-9_.-]{1,15}$/.test(l));
+
+    function localised(spec: GatewayVipSpec): GatewayVipSpec {
+        const t = spec.trackScript;
+        return {
+            ...spec,
+            nodes: spec.nodes.map((n) => ({ ...n, interface: iface! })),
+            trackInterfaces: undefined,
+            trackScript: t && { ...t, argv: ["/usr/bin/true", ...t.argv.slice(1)] },
+        };
+    }
+
+    for (const [name, spec] of Object.entries(CASES)) {
+        it(`accepts every node's config of ${name} without a warning`, function () {
+            if (!fs.existsSync(bin) || !iface) {
+                if (process.env.CI === "true") throw new Error(`${bin} or a network interface is missing, and CI=true forbids skipping`);
+                this.skip();
+            }
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-keepalived-"));
+            try {
+                for (const { node, config } of planGatewayVip(localised(spec))) {
+                    const conf = path.join(dir, `${node}.conf`), log = path.join(dir, `${node}.log`);
+                    fs.writeFileSync(conf, config);
+                    const r = spawnSync(bin, [`--config-test=${log}`, "-f", conf], { encoding: "utf8", timeout: 20000 });
+                    const said = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
+                    assert.strictEqual(r.status, 0, `${node}: exit ${r.status}\n${said}${r.stderr}`);
+                    assert.strictEqual(said.trim(), "", `${node}: ${said}`);
+                }
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
+});
+
+describe("GatewayVip validation", () => {
+    const withNode = (i: number, patch: Partial<VipNode> & Record<string, unknown>) => NODES.map((n, j) => (j === i ? { ...n, ...patch } : n));
+    const bad: { why: string; spec: Partial<GatewayVipSpec> & Record<string, unknown>; msg: RegExp }[] = [
+        { why: "a single node", spec: { nodes: [NODES[0]] }, msg: /^args\.nodes: needs at least 2 nodes, one node is a single point of failure: \[\{"name":"node1"/ },
+        { why: "virtual_router_id 0", spec: { virtualRouterId: 0 }, msg: /^args\.virtualRouterId: must be an integer from 1 to 255: 0$/ },
+        { why: "virtual_router_id 256", spec: { virtualRouterId: 256 }, msg: /^args\.virtualRouterId: must be an integer from 1 to 255: 256$/ },
+        { why: "priority 255, the address owner's", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: 255 - i })) }, msg: /^args\.nodes\[0\]\.priority: must be an integer from 1 to 254 .*: 255$/ },
+        { why: "duplicate explicit priorities", spec: { nodes: NODES.map((n) => ({ ...n, priority: 100 })) }, msg: /^args\.nodes\[1\]\.priority: same as args\.nodes\[0\]: 100$/ },
+        { why: "priorities on some nodes only", spec: { nodes: withNode(1, { priority: 120 }) }, msg: /^args\.nodes: give priority for every node or for none: \[null,120,null\]$/ },
+        { why: "a node name that is not DNS-1123", spec: { nodes: withNode(2, { name: "Node3" }) }, msg: /^args\.nodes\[2\]\.name: not a valid node name .*: "Node3"$/ },
+        { why: "duplicate node names", spec: { nodes: withNode(2, { name: "node1" }) }, msg: /^args\.nodes\[2\]\.name: duplicate node name \(also args\.nodes\[0\]\): "node1"$/ },
+        { why: "duplicate addresses", spec: { nodes: withNode(1, { address: "192.168.2.10" }) }, msg: /^args\.nodes\[1\]\.address: duplicate address \(also args\.nodes\[0\]\): "192\.168\.2\.10"$/ },
+        { why: "an interface name with a shell metacharacter", spec: { nodes: withNode(0, { interface: "eth0;reboot" }) }, msg: /^args\.nodes\[0\]\.interface: not a Linux interface name .*: "eth0;reboot"$/ },
+        { why: "an interface name over 15 characters", spec: { nodes: withNode(0, { interface: "averyveryverylongif" }) }, msg: /^args\.nodes\[0\]\.interface: not a Linux interface name .*: "averyveryverylongif"$/ },
+        { why: "an interface named ..", spec: { trackInterfaces: [".."] }, msg: /^args\.trackInterfaces\[0\]: not a Linux interface name .*: "\.\."$/ },
+        { why: "tracking the VRRP interface itself", spec: { trackInterfaces: ["ovn0", "eth0"] }, msg: /^args\.trackInterfaces\[1\]: the VRRP interface of nodes\[0\], which keepalived tracks already: "eth0"$/ },
+        { why: "a VIP outside the segment", spec: { vip: "192.168.3.250" }, msg: /^args\.vip: outside segment 192\.168\.2\.0\/24: "192\.168\.3\.250"$/ },
+        { why: "a VIP on the broadcast address", spec: { vip: "192.168.2.255" }, msg: /^args\.vip: the network or broadcast address of segment 192\.168\.2\.0\/24: "192\.168\.2\.255"$/ },
+        { why: "a VIP prefix other than the segment's", spec: { vip: "192.168.2.250/16" }, msg: /^args\.vip: prefix \/16 is neither \/32 nor the prefix of segment 192\.168\.2\.0\/24: "192\.168\.2\.250\/16"$/ },
+        { why: "a VIP prefix that is not a number", spec: { vip: "192.168.2.250/024" }, msg: /^args\.vip: the prefix after the address must be \/1 to \/32: "192\.168\.2\.250\/024"$/ },
+        { why: "a VIP that is a node's address", spec: { vip: "192.168.2.11" }, msg: /^args\.nodes\[1\]\.address: the VIP itself.*: "192\.168\.2\.11"$/ },
+        { why: "an IPv6 VIP", spec: { vip: "fd00::250", segment: undefined }, msg: /^args\.vip: IPv6 is not supported here, need an IPv4 address: "fd00::250"$/ },
+        { why: "a node outside the segment", spec: { nodes: withNode(2, { address: "192.168.3.12" }) }, msg: /^args\.nodes\[2\]\.address: outside segment 192\.168\.2\.0\/24: "192\.168\.3\.12"$/ },
+        { why: "a segment with host bits", spec: { segment: "192.168.2.1/24" }, msg: /^args\.segment: host bits set \(use the network address 192\.168\.2\.0\/24\): "192\.168\.2\.1\/24"$/ },
+        { why: "a fractional advert_int, which VRRPv2 rounds", spec: { advertInt: 0.5 }, msg: /^args\.advertInt: must be an integer from 1 to 255 \(VRRPv2 advertises whole seconds\): 0\.5$/ },
+        { why: "an instance name with a space", spec: { instanceName: "RO 51" }, msg: /^args\.instanceName: must be 1-64 of A-Z a-z 0-9 _ -: "RO 51"$/ },
+        { why: "a relative script path", spec: { trackScript: { argv: ["check-gateway"] } }, msg: /^args\.trackScript\.argv\[0\]: must be an absolute path: "check-gateway"$/ },
+        { why: "a script argument with a space", spec: { trackScript: { argv: ["/bin/check", "a b"] } }, msg: /^args\.trackScript\.argv\[1\]: may hold only .*: "a b"$/ },
+        { why: "a script argument with a quote", spec: { trackScript: { argv: ["/bin/check", 'say"hi'] } }, msg: /^args\.trackScript\.argv\[1\]: may hold only .*: "say\\"hi"$/ },
+        { why: "a script argument with a newline", spec: { trackScript: { argv: ["/bin/check\n}"] } }, msg: /^args\.trackScript\.argv\[0\]: may hold only .*: "\/bin\/check\\n}"$/ },
+        { why: "an empty argv", spec: { trackScript: { argv: [] } }, msg: /^args\.trackScript\.argv: needs at least 1 entry: \[\]$/ },
+        { why: "a weight too small to move the VIP", spec: { trackScript: { argv: ["/bin/check"], weight: -10 } }, msg: /^args\.trackScript\.weight: \|weight\| must exceed the gap .*\(150 - 140\).*: -10$/ },
+        { why: "a weight with nopreempt", spec: { nopreempt: true, trackScript: { argv: ["/bin/check"], weight: -50 } }, msg: /^args\.trackScript\.weight: with nopreempt .*: -50$/ },
+        { why: "a weight pushing a priority past 254", spec: { trackScript: { argv: ["/bin/check"], weight: 120 } }, msg: /^args\.trackScript\.weight: priority 150 \+ weight leaves 1\.\.254.*: 120$/ },
+        { why: "a negative garp delay", spec: { garpMasterDelay: -1 }, msg: /^args\.garpMasterDelay: must be an integer from 0 to 3600: -1$/ },
+        { why: "a misspelt property", spec: { advert_int: 1 }, msg: /^args\.advert_int: unknown property .*: 1$/ },
+    ];
+
+    for (const b of bad) {
+        it(`rejects ${b.why}`, () => {
+            const errs = validateGatewayVip({ ...BASIC, ...b.spec } as GatewayVipSpec);
+            assert.ok(errs.some((e) => b.msg.test(e)), `no message matched ${b.msg}:\n${errs.join("\n")}`);
+        });
+    }
+
+    describe("authPass, a secret", () => {
+        const cases = [
+            { why: "longer than 8 characters, which keepalived truncates", pass: "ninechars", msg: /^args\.authPass: must be 1 to 8 characters, keepalived silently truncates .*: length 9$/ },
+            { why: "holding a space", pass: "a b", msg: /^args\.authPass: may hold only .*: length 3$/ },
+            { why: "holding a comment character", pass: "pa#ss", msg: /^args\.authPass: may hold only .*: length 5$/ },
+            { why: "empty", pass: "", msg: /^args\.authPass: must be 1 to 8 characters.*: length 0$/ },
+        ];
+        for (const c of cases) {
+            it(`rejects a password ${c.why}, naming its length but never the value`, () => {
+                const errs = validateGatewayVip({ ...BASIC, authPass: c.pass });
+                assert.ok(errs.some((e) => c.msg.test(e)), errs.join("\n"));
+                if (c.pass) assert.ok(errs.every((e) => !e.includes(c.pass)), errs.join("\n"));
+            });
+        }
+    });
+
+    it("accepts the golden specs, a weighted script and a bare two-node VIP", () => {
+        for (const spec of [
+            ...Object.values(CASES),
+            { ...BASIC, trackScript: { argv: ["/bin/check"], interval: 1, fall: 3, rise: 1, weight: -20 } },
+            { ...BASIC, trackScript: { argv: ["/bin/check"], weight: 20 } },
+            { vip: "10.0.0.100", virtualRouterId: 1, nodes: NODES.slice(0, 2) },
+            { ...BASIC, vip: "192.168.2.250/32" },
+        ]) {
+            assert.deepStrictEqual(validateGatewayVip(spec), [], JSON.stringify(spec));
+        }
+    });
+
+    it("prefixes messages with the given argument path", () => {
+        assert.match(validateGatewayVip({ ...BASIC, virtualRouterId: 0 }, "gatewayVip")[0], /^gatewayVip\.virtualRouterId: /);
+    });
+});
