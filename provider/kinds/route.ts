@@ -187,7 +187,8 @@ function familyOfRoute(r: Route): net.Family {
 }
 
 async function readOne(t: Transport, r: Route): Promise<Route | undefined> {
-    const argv = ["ip", "-N", "-d", "-j", "route", "show", "table", String(r.table), "exact", r.dst];
+    // `exact` alone does not switch ip to IPv6: the family flag must be given.
+    const argv = ["ip", "-N", "-d", "-j", familyOfRoute(r) === 6 ? "-6" : "-4", "route", "show", "table", String(r.table), "exact", r.dst];
     return parseJsonArray(await show(t, argv))
         .map((e) => parseRoute(e, r.table))
         .find((l) => l.metric === r.metric && l.dst === r.dst);

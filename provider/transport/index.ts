@@ -18,6 +18,8 @@ export interface RunOptions {
 
 export interface Transport {
     readonly name: string;
+    /** Commands run so far: each is one round trip to the host. */
+    readonly calls: number;
     run(argv: readonly string[], opts?: RunOptions): Promise<ExecResult>;
 }
 
@@ -56,10 +58,12 @@ export function hostKeyMatches(pinned: string, presented: Buffer): boolean {
 
 class NetnsTransport implements Transport {
     readonly name: string;
+    calls = 0;
     constructor(private readonly netns: string, private readonly sudo: boolean) {
         this.name = `netns ${netns}`;
     }
     run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+        this.calls++;
         const full = ["ip", "netns", "exec", this.netns, ...argv];
         return execArgv(this.sudo ? ["sudo", "-n", "--", ...full] : full, { ...opts, context: this.name });
     }
@@ -67,6 +71,7 @@ class NetnsTransport implements Transport {
 
 class SshTransport implements Transport {
     readonly name: string;
+    calls = 0;
     private client?: Promise<Client>;
     constructor(private readonly c: Connection) {
         this.name = describe(c);
@@ -113,6 +118,7 @@ class SshTransport implements Transport {
     }
 
     async run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+        this.calls++;
         const full = this.c.sudo ? ["sudo", "-n", "--", ...argv] : [...argv];
         const client = await this.connect();
         const result = await new Promise<ExecResult>((resolve, reject) => {

@@ -1,0 +1,107 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import { ensureLab, requireRoot } from "../support/lab";
+import { hostExec, LabInfo } from "../../lab/lab";
+import { kinds, KindImpl } from "../../provider/runtime";
+import { Connection, transportFor } from "../../provider/transport";
+
+/**
+ * The provider lifecycle as the dynamic-provider process runs it, over real
+ * SSH to a lab host, for what the CLI suite does not cover: the nftables
+ * backend, IPv6 routes and rules, and a bulk set's round trips.
+ */
+describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () {
+    this.timeout(120_000);
+    let lab: LabInfo;
+    let conn: Record<string, unknown>;
+    const on = async (...argv: string[]) => (await hostExec(lab, "remote", argv)).stdout;
+
+    async function lifecycle(k: KindImpl, props: Record<string, unknown>) {
+        const c = await k.check({}, { ...props, connection: conn });
+        assert.strictEqual(c.failures, undefined, JSON.stringify(c.failures));
+        const created = await k.create(c.inputs!);
+        const read = async () => (await k.read(created.id, created.outs)).props;
+        return { inputs: c.inputs!, created, read, diff: async () => k.diff(created.id, await read(), c.inputs!) };
+    }
+
+    before(async function () {
+        requireRoot(this);
+        lab = await ensureLab({ kube: false });
+        const h = lab.hosts.remote;
+        conn = { host: h.ssh.host, user: "root", privateKey: fs.readFileSync(lab.ssh.privateKeyPath, "utf8"), hostKey: h.ssh.hostKey };
+    });
+
+    describe("FORWARD accept on an nftables-only firewall", () => {
+        before(async () => {
+            await on("nft", "add", "table", "inet", "rofilter");
+            await on("nft", "add", "chain", "inet", "rofilter", "forward", "{ type filter hook forward priority 0 ; policy drop ; }");
+            await on("nft", "add", "rule", "inet", "rofilter", "forward", "ip", "saddr", "10.99.0.0/16", "accept", "comment", '"foreign"');
+        });
+        after(async () => { await hostExec(lab, "remote", ["nft", "delete", "table", "inet", "rofilter"], { allowFailure: true }); });
+
+        it("inserts both rules, sees one deleted out of band, repairs it, and deletes only its own", async () => {
+            const k = kinds.FirewallAccept;
+            const r = await lifecycle(k, { cidr: "10.166.0.0/16", marker: "nft-test", backend: "nft", nftChain: "inet rofilter forward" });
+            const listing = () => on("nft", "-a", "list", "chain", "inet", "rofilter", "forward");
+            assert.match(await listing(), /ip saddr 10\.166\.0\.0\/16 accept comment "routed-overlay:nft-test:accept:src"/);
+            assert.match(await listing(), /ip daddr 10\.166\.0\.0\/16 accept comment "routed-overlay:nft-test:accept:dst"/);
+            assert.strictEqual((await r.diff()).changes, false);
+
+            const handle = /accept:src" # handle (\d+)/.exec(await listing())![1];
+            await on("nft", "delete", "rule", "inet", "rofilter", "forward", "handle", handle);
+            const drifted = await r.read();
+            assert.deepStrictEqual(drifted.directions, ["dst"]);
+            assert.strictEqual((await k.diff(r.created.id, drifted, r.inputs)).changes, true);
+            await k.update(r.created.id, drifted, r.inputs);
+            assert.deepStrictEqual((await r.read()).directions, ["dst", "src"]);
+
+            await k.delete(r.created.id, r.created.outs);
+            const after = await listing();
+            assert.doesNotMatch(after, /routed-overlay/);
+            assert.match(after, /comment "foreign"/);
+        });
+    });
+
+    describe("IPv6 routes and rules", () => {
+        after(async () => {
+            await hostExec(lab, "remote", ["ip", "-6", "rule", "del", "priority", "2001"], { allowFailure: true });
+            await hostExec(lab, "remote", ["ip", "-6", "route", "flush", "table", "2001"], { allowFailure: true });
+        });
+        it("creates, reads back without changes, and deletes an IPv6 route and rule", async () => {
+            const route = await lifecycle(kinds.Route, { dst: "2001:db8:66::/64", dev: "eth0", table: 2001 });
+            const rule = await lifecycle(kinds.Rule, { priority: 2001, from: "2001:db8:66::/64", table: 2001 });
+            assert.strictEqual((await route.diff()).changes, false);
+            assert.strictEqual((await rule.diff()).changes, false);
+            assert.match(await on("ip", "-6", "route", "show", "table", "2001"), /2001:db8:66::\/64 dev eth0 proto 214/);
+            assert.match(await on("ip", "-6", "rule", "show", "priority", "2001"), /from 2001:db8:66::\/64 lookup 2001 proto 214/);
+            await kinds.Rule.delete(rule.created.id, rule.created.outs);
+            await kinds.Route.delete(route.created.id, route.created.outs);
+            assert.strictEqual((await route.read()).present, false);
+            assert.strictEqual((await rule.read()).present, false);
+        });
+    });
+
+    describe("a dual-stack route set", () => {
+        it("applies, reads and removes 500 routes of two families, leaving a foreign route of its table", async () => {
+            await on("ip", "route", "add", "10.250.0.0/16", "dev", "eth0", "table", "3000", "proto", "static");
+            const routes = [];
+            for (let i = 0; i < 250; i++) routes.push({ dst: `10.${100 + (i >> 8)}.${i & 255}.0/24`, gateway: "192.168.3.1", dev: "eth0" });
+            for (let i = 0; i < 250; i++) routes.push({ dst: `2001:db8:${i.toString(16)}::/48`, dev: "eth0" });
+            const calls = () => transportFor(conn as unknown as Connection).calls;
+            let n = calls();
+            const s = await lifecycle(kinds.RouteSet, { table: 3000, routes });
+            assert.strictEqual(calls() - n, 2, "create: one read for conflicts, one ip -batch");
+            n = calls();
+            const read = await s.read();
+            assert.strictEqual(calls() - n, 1, "refresh: one read of the table, both families");
+            assert.strictEqual(Object.keys(read.routes).length, 500);
+            assert.strictEqual((await kinds.RouteSet.diff(s.created.id, read, s.inputs)).changes, false);
+            n = calls();
+            await kinds.RouteSet.delete(s.created.id, s.created.outs);
+            assert.strictEqual(calls() - n, 1, "delete: one ip -batch");
+            assert.strictEqual(Object.keys((await s.read()).routes).length, 0);
+            assert.match(await on("ip", "route", "show", "table", "3000"), /^10\.250\.0\.0\/16 dev eth0 proto static/);
+            await on("ip", "route", "del", "10.250.0.0/16", "table", "3000");
+        });
+    });
+});
