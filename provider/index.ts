@@ -6,3 +6,4 @@ export type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
 export type { RuleSpec } from "./kinds/rule";
 export type { FdbSpec } from "./kinds/fdb";
 export type { VxlanLinkSpec } from "./kinds/link";
+export type { FrrStaticRouteSpec } from "./kinds/frr";

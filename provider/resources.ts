@@ -11,6 +11,7 @@ import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
 import type { RuleSpec } from "./kinds/rule";
 import type { FdbSpec } from "./kinds/fdb";
 import type { VxlanLinkSpec } from "./kinds/link";
+import type { FrrStaticRouteSpec } from "./kinds/frr";
 
 /** A Connection whose fields may be Pulumi inputs. Shaped like @pulumi/command's remote.ConnectionArgs. */
 export type ConnectionInput = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
@@ -154,7 +155,7 @@ export interface RouteSetArgs extends HostObjectArgs {
     /** The table all routes go to; default main. */
     table?: pulumi.Input<number | string>;
     /** The routes, without table. Applied in one round trip (`ip -batch -`). */
-    routes: pulumi.Input<pulumi.Input<Omit<RouteSpec, "table">>[]>;
+    routes: pulumi.Input<pulumi.Input<Inputs<Omit<RouteSpec, "table">>>[]>;
 }
 
 /**
@@ -167,13 +168,13 @@ export class RouteSet extends HostObject {
     declare public readonly routes: pulumi.Output<Record<string, Omit<RouteSpec, "table">>>;
 
     constructor(name: string, args: RouteSetArgs, opts?: pulumi.CustomResourceOptions) {
-        super("RouteSet", name, { ...args, routes: keyed(args.routes, routeKey) }, ["table"], opts);
+        super("RouteSet", name, { ...args, routes: keyed(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>, routeKey) }, ["table"], opts);
     }
 }
 
 export interface FdbSetArgs extends HostObjectArgs {
     dev: pulumi.Input<string>;
-    entries: pulumi.Input<pulumi.Input<Omit<FdbSpec, "dev">>[]>;
+    entries: pulumi.Input<pulumi.Input<Inputs<Omit<FdbSpec, "dev">>>[]>;
 }
 
 /** Many FDB entries of one device on one host, applied in one round trip (`bridge -batch -`). */
@@ -182,7 +183,7 @@ export class FdbSet extends HostObject {
     declare public readonly entries: pulumi.Output<Record<string, Omit<FdbSpec, "dev">>>;
 
     constructor(name: string, args: FdbSetArgs, opts?: pulumi.CustomResourceOptions) {
-        super("FdbSet", name, { ...args, entries: keyed(args.entries, fdbKeyOf) }, [], opts);
+        super("FdbSet", name, { ...args, entries: keyed(args.entries as pulumi.Input<Omit<FdbSpec, "dev">[]>, fdbKeyOf) }, [], opts);
     }
 }
 
@@ -190,7 +191,7 @@ export class FdbSet extends HostObject {
 const routeKey = (r: Omit<RouteSpec, "table">) => (r.metric !== undefined ? `${r.dst} metric ${r.metric}` : String(r.dst));
 const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}`;
 
-function keyed<T>(list: pulumi.Input<pulumi.Input<T>[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
+function keyed<T>(list: pulumi.Input<T[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
     return pulumi.output(list).apply((items) => {
         const out: Record<string, T> = {};
         (items as T[]).forEach((it, i) => {
@@ -201,4 +202,20 @@ function keyed<T>(list: pulumi.Input<pulumi.Input<T>[]>, key: (v: T) => string):
         });
         return out;
     });
+}
+
+export type FrrStaticRouteArgs = HostObjectArgs & Inputs<FrrStaticRouteSpec>;
+
+/**
+ * A static route in FRR's running configuration (through vtysh), tagged 214
+ * as routed-overlay's. For routers whose table FRR owns.
+ */
+export class FrrStaticRoute extends HostObject {
+    declare public readonly dst: pulumi.Output<string>;
+    declare public readonly nexthop: pulumi.Output<string>;
+    declare public readonly tag: pulumi.Output<number>;
+
+    constructor(name: string, args: FrrStaticRouteArgs, opts?: pulumi.CustomResourceOptions) {
+        super("FrrStaticRoute", name, { ...args }, ["tag"], opts);
+    }
 }

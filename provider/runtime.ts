@@ -18,6 +18,7 @@ import { fdbKind } from "./kinds/fdb";
 import { linkKind } from "./kinds/link";
 import { firewallKind } from "./kinds/firewall";
 import { fdbSetKind, routeSetKind } from "./kinds/sets";
+import { frrRouteKind } from "./kinds/frr";
 
 type Inputs = Record<string, any>;
 
@@ -30,6 +31,7 @@ export const KINDS = {
     FirewallAccept: firewallKind,
     RouteSet: routeSetKind,
     FdbSet: fdbSetKind,
+    FrrStaticRoute: frrRouteKind,
 } as const;
 export type Kind = keyof typeof KINDS;
 

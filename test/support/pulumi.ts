@@ -38,12 +38,13 @@ export function toolchainEnv(): Record<string, string> {
  * `require("routed-overlay")` and @pulumi/* resolve to this checkout) and
  * creates a stack for it on a fresh file backend.
  */
-export async function programStack(program: string, files: Record<string, string>, env: Record<string, string> = {}): Promise<TestStack> {
+export async function programStack(program: string, files: Record<string, string>, env: Record<string, string> = {}, opts: { workDir?: string } = {}): Promise<TestStack> {
     const root = path.join(REPO_ROOT, ".e2e-work");
     fs.mkdirSync(root, { recursive: true });
-    const dir = fs.mkdtempSync(path.join(root, `${program}-`));
+    // An example runs where it lives, as a user runs it; test programs are copied to scratch folders.
+    const dir = opts.workDir ?? fs.mkdtempSync(path.join(root, `${program}-`));
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-    if (!files["Pulumi.yaml"]) {
+    if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"),
             `name: ${program}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n`);
     }
@@ -61,7 +62,8 @@ export async function programStack(program: string, files: Record<string, string
         env: tcEnv,
         async cleanup() {
             await stack.workspace.removeStack("e2e", { force: true }).catch(() => undefined);
-            fs.rmSync(dir, { recursive: true, force: true });
+            if (opts.workDir) fs.rmSync(path.join(dir, "Pulumi.e2e.yaml"), { force: true });
+            else fs.rmSync(dir, { recursive: true, force: true });
             fs.rmSync(backend, { recursive: true, force: true });
         },
     };

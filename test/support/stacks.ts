@@ -4,17 +4,21 @@ import type { LabInfo } from "../../lab/lab";
 import { programStack, TestStack } from "./pulumi";
 
 const PROGRAMS = path.resolve(__dirname, "..", "..", "..", "test", "e2e", "programs");
+const EXAMPLES = path.resolve(__dirname, "..", "..", "..", "examples");
 
 export function programFiles(name: string): Record<string, string> {
     const dir = path.join(PROGRAMS, name);
     return Object.fromEntries(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]));
 }
 
-/** A stack of test/e2e/programs/NAME for the enclosing describe, destroyed and removed after it. */
-export function useStack(name: string, lab: () => LabInfo): () => TestStack {
+/** A stack of test/e2e/programs/NAME (or examples/NAME, run in place) for the enclosing describe, destroyed and removed after it. */
+export function useStack(name: string, lab: () => LabInfo, opts: { example?: boolean } = {}): () => TestStack {
     let t: TestStack;
     before(async () => {
-        t = await programStack(name, programFiles(name), { RO_LAB_JSON: path.join(lab().stateDir, "lab.json") });
+        const env = { RO_LAB_JSON: path.join(lab().stateDir, "lab.json") };
+        t = opts.example
+            ? await programStack(name, {}, env, { workDir: path.join(EXAMPLES, name) })
+            : await programStack(name, programFiles(name), env);
     });
     after(async () => {
         await t?.stack.destroy().catch(() => undefined);

@@ -1,0 +1,117 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ConnectionInput, ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
+import * as net from "../provider/kinds/net";
+import { renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
+import { assertValid, ExternalReturnRoute, ReturnRouteTarget } from "./external-return-route";
+
+export interface RoutedSubnetNode {
+    /** The Kubernetes node name (as in gatewayNode). */
+    name: string;
+    /** The node's address on the segment the peers share: the next hop of return routes. */
+    address: string;
+    /** How to reach the node for its prerequisites. Kept secret in the state. */
+    connection: pulumi.Input<ConnectionInput>;
+}
+
+export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name"> {
+    /** metadata.name of the Subnet; default the component's name. */
+    subnetName?: string;
+    /**
+     * The nodes that forward the subnet's traffic: every node for a
+     * distributed gateway, at least the gateway nodes for a centralized one.
+     * Each gets ip_forward, a FORWARD accept and a conntrack-INVALID accept
+     * for the subnet (the seed's prerequisites).
+     */
+    nodes: RoutedSubnetNode[];
+    /** Where return routes point: an address (a GatewayVip's, typically). Default: see RoutedSubnet. */
+    nextHop?: pulumi.Input<string>;
+    /** Peers and routers outside the cluster that get the return route. */
+    returnRoutes?: ReturnRouteTarget[];
+    /** Firewall to put the accepts in; default auto (iptables when present, else nftables). */
+    firewallBackend?: "auto" | "iptables" | "nft";
+}
+
+/** gatewayNode entries are "node" or "node:ip" (Kube-OVN). */
+const gatewayNames = (g: SubnetSpecArgs["gatewayNode"]): string[] =>
+    (g === undefined ? [] : Array.isArray(g) ? g : g.split(",")).map((e) => e.trim().split(":")[0]).filter(Boolean);
+
+export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): string[] {
+    const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = a;
+    const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name }, arg);
+    if (!Array.isArray(nodes) || nodes.length === 0) errs.push(`${arg}.nodes: needs at least one node: ${JSON.stringify(nodes)}`);
+    const seen = new Set<string>();
+    (nodes ?? []).forEach((n, i) => {
+        if (seen.has(n.name)) errs.push(`${arg}.nodes[${i}].name: ${JSON.stringify(n.name)} appears twice`);
+        seen.add(n.name);
+        net.ipAddress(`${arg}.nodes[${i}].address`, n.address, errs);
+    });
+    for (const g of gatewayNames(spec.gatewayNode)) {
+        if (!seen.has(g)) errs.push(`${arg}.gatewayNode: ${JSON.stringify(g)} is not among nodes (the gateway node needs the prerequisites)`);
+    }
+    if (typeof nextHop === "string") net.ipAddress(`${arg}.nextHop`, nextHop, errs);
+    if (firewallBackend !== undefined && !["auto", "iptables", "nft"].includes(firewallBackend)) {
+        errs.push(`${arg}.firewallBackend: must be auto, iptables or nft: ${JSON.stringify(firewallBackend)}`);
+    }
+    return errs;
+}
+
+/**
+ * A Kube-OVN overlay subnet whose pod IPs are reachable from outside by
+ * routing (seed 000): the Subnet with natOutgoing false, the node
+ * prerequisites, and return routes on the given peers and routers.
+ *
+ * The next hop of return routes, unless `nextHop` is given: for a
+ * centralized gateway, the (first) gateway node, so that replies leave
+ * through the node the requests came in by and no stateful firewall drops
+ * them as asymmetric; for a distributed gateway, the first node. Both are a
+ * single point of failure, and a warning says so: give a GatewayVip's
+ * address as nextHop to avoid it.
+ */
+export class RoutedSubnet extends pulumi.ComponentResource {
+    /** The Subnet custom resource. */
+    public readonly subnet: k8s.apiextensions.CustomResource;
+    /** The address return routes point to. */
+    public readonly nextHop: pulumi.Output<string>;
+    public readonly cidrBlock: string;
+
+    constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("routed-overlay:index:RoutedSubnet", name, {}, opts);
+        assertValid("RoutedSubnet", name, validateRoutedSubnet(name, args));
+        const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = args;
+        this.cidrBlock = spec.cidrBlock;
+        const manifest = renderSubnet({ ...spec, name: subnetName ?? name });
+        this.subnet = new k8s.apiextensions.CustomResource(name, manifest as any, { parent: this });
+
+        const cidrs = spec.cidrBlock.split(",").map((c) => c.trim());
+        for (const n of nodes) {
+            const conn = { connection: n.connection };
+            new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this });
+            if (cidrs.some((c) => c.includes(":"))) {
+                new Sysctl(`${name}-${n.name}-ipv6-forwarding`, { ...conn, key: "net.ipv6.conf.all.forwarding", value: "1" }, { parent: this });
+            }
+            cidrs.forEach((cidr, i) => {
+                const suffix = cidrs.length > 1 ? `-${i}` : "";
+                new ForwardAccept(`${name}-${n.name}-forward${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this });
+                new ConntrackInvalidAccept(`${name}-${n.name}-invalid${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this });
+            });
+        }
+
+        this.nextHop = pulumi.output(nextHop ?? this.defaultNextHop(name, spec, nodes));
+        if (returnRoutes?.length) {
+            new ExternalReturnRoute(`${name}-return`, { destinations: cidrs, nextHop: this.nextHop, targets: returnRoutes }, { parent: this });
+        }
+        this.registerOutputs({ subnet: this.subnet, nextHop: this.nextHop });
+    }
+
+    private defaultNextHop(name: string, spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[]): string {
+        const gw = gatewayNames(spec.gatewayNode);
+        const node = spec.gatewayType === "centralized" ? nodes.find((n) => n.name === gw[0])! : nodes[0];
+        pulumi.log.warn(
+            `RoutedSubnet ${name}: return routes point at the single node ${node.name} (${node.address}); ` +
+                "it is a single point of failure. Give nextHop a GatewayVip's address to fail over.",
+            this,
+        );
+        return node.address;
+    }
+}

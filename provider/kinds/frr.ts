@@ -1,0 +1,98 @@
+/**
+ * Static routes in FRR (staticd), for routers where FRR owns the routing
+ * table: a kernel route added beside zebra would be invisible to FRR and lost
+ * or overridden by it. Modelled on `show running-config`, which is what FRR
+ * itself would write back: a route missing there (after a restart without a
+ * saved config) is missing. The route's `tag` is the ownership mark.
+ */
+import type { Transport } from "../transport";
+import { alreadyExists, Kind } from "./kind";
+import { OWN_PROTO } from "./iproute";
+import * as net from "./net";
+
+/** The same number as the kernel mark: FRR tags are free-form 32-bit values. */
+export const OWN_TAG = OWN_PROTO;
+
+export interface FrrStaticRouteSpec {
+    dst: string;
+    nexthop: string;
+    /** Administrative distance 1..255 (FRR's default 1 when absent). */
+    distance?: number;
+}
+
+export interface FrrStaticRoute {
+    dst: string;
+    nexthop: string;
+    tag: number;
+    distance?: number;
+}
+
+export function normalizeFrrRoute(raw: Record<string, any>, errs: string[]): FrrStaticRoute | undefined {
+    const before = errs.length;
+    net.noUnknown(raw, ["dst", "nexthop", "distance"], errs);
+    const dst = net.cidr("dst", raw.dst, errs);
+    const nh = net.ipAddress("nexthop", raw.nexthop, errs);
+    if (dst && nh && net.familyOf(nh) !== dst.family) errs.push(`nexthop: ${JSON.stringify(raw.nexthop)} is not of the IP family of dst ${JSON.stringify(raw.dst)}`);
+    const r: FrrStaticRoute = { dst: dst?.text ?? "", nexthop: nh ?? "", tag: OWN_TAG };
+    if (raw.distance !== undefined) r.distance = net.integer("distance", raw.distance, 1, 255, errs);
+    return errs.length > before ? undefined : r;
+}
+
+/** The configuration line, words all validated, as FRR prints it back. */
+export function frrLine(r: FrrStaticRoute): string {
+    const words = [r.dst.includes(":") ? "ipv6" : "ip", "route", r.dst, r.nexthop, "tag", String(r.tag)];
+    if (r.distance !== undefined) words.push(String(r.distance));
+    return words.join(" ");
+}
+
+export const configureArgv = (lines: string[]) => ["vtysh", "-c", "configure terminal", ...lines.flatMap((l) => ["-c", l])];
+
+/** Static routes in `show running-config` text, keyed by "dst nexthop". */
+export function parseRunningConfig(text: string): Map<string, FrrStaticRoute> {
+    const out = new Map<string, FrrStaticRoute>();
+    for (const line of text.split("\n")) {
+        const m = /^(?:ip|ipv6) route (\S+) (\S+)((?: \S+)*)$/.exec(line.trim());
+        if (!m) continue;
+        const rest = m[3].trim().split(/\s+/).filter(Boolean);
+        const r: FrrStaticRoute = { dst: m[1], nexthop: m[2], tag: 0 };
+        for (let i = 0; i < rest.length; i++) {
+            if (rest[i] === "tag") r.tag = Number(rest[++i]);
+            else if (/^\d+$/.test(rest[i])) r.distance = Number(rest[i]);
+        }
+        out.set(`${r.dst} ${r.nexthop}`, r);
+    }
+    return out;
+}
+
+async function running(t: Transport): Promise<Map<string, FrrStaticRoute>> {
+    return parseRunningConfig((await t.run(["vtysh", "-c", "show running-config"])).stdout);
+}
+
+const key = (r: FrrStaticRoute) => `${r.dst} ${r.nexthop}`;
+
+export const frrRouteKind: Kind<FrrStaticRoute> = {
+    normalize: normalizeFrrRoute,
+    identity: ["dst", "nexthop"],
+    key: (r) => `frr/${r.dst}/${r.nexthop}`,
+    async read(t, r) {
+        const live = (await running(t)).get(key(r));
+        if (!live) return undefined;
+        const p: FrrStaticRoute = { dst: r.dst, nexthop: r.nexthop, tag: live.tag };
+        if (live.distance !== undefined) p.distance = live.distance;
+        return p;
+    },
+    async create(t, r, adopt) {
+        const live = (await running(t)).get(key(r));
+        if (live && !adopt) throw alreadyExists(t.name, `the FRR static route ${r.dst} via ${r.nexthop}`, `tag ${live.tag}`);
+        await t.run(configureArgv([frrLine(r)]));
+    },
+    async update(t, olds, news) {
+        // Re-entering the route with other attributes replaces them; the old line goes first so no twin stays.
+        await t.run(configureArgv([`no ${frrLine(olds)}`, frrLine(news)]));
+    },
+    async remove(t, r) {
+        const live = (await running(t)).get(key(r));
+        if (!live || live.tag !== r.tag) return; // gone, or re-entered by someone else since
+        await t.run(configureArgv([`no ${frrLine(live)}`]));
+    },
+};

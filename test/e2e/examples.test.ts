@@ -1,0 +1,106 @@
+import * as assert from "assert";
+import { ensureLab, requireRoot } from "../support/lab";
+import { changes, TestStack } from "../support/pulumi";
+import { useStack } from "../support/stacks";
+import { sourceSeenBy, whoAmIServer } from "../support/packets";
+import { hostExec, LabInfo } from "../../lab/lab";
+import { toolchainBin } from "../../lab/toolchain";
+import { execArgv } from "../../provider/transport/exec";
+
+/** Everything on the lab's hosts that an example may touch, to compare before up and after destroy. */
+async function labSnapshot(lab: LabInfo): Promise<Record<string, string>> {
+    const snap: Record<string, string> = {};
+    for (const h of Object.values(lab.hosts)) {
+        const run = async (...argv: string[]) => (await hostExec(lab, h.name, argv, { allowFailure: true })).stdout;
+        snap[h.name] = [
+            await run("ip", "route", "show", "table", "all"),
+            await run("ip", "-6", "route", "show", "table", "all"),
+            await run("ip", "rule"),
+            await run("iptables", "-S"),
+            await run("sysctl", "-n", "net.ipv4.ip_forward"),
+            h.role === "router" ? await run("vtysh", "-c", "show running-config") : "",
+        ].join("\n--\n");
+    }
+    return snap;
+}
+
+interface Proof {
+    /** Pod address and namespace to serve from, and the lab host that connects. */
+    pods: { netns: string; address: string }[];
+    from: string;
+    /** The address the pod must see: the client's own (no NAT). */
+    source: string;
+}
+
+const EXAMPLES: { name: string; resources: number; subnet: string; proof: Proof }[] = [
+    {
+        name: "seed-routed-distributed",
+        // Stack, kubernetes Provider, Subnet, per node (3) ip_forward + 2 accepts, the return routes, 2 components.
+        resources: 1 + 1 + 1 + 9 + 1 + 2,
+        subnet: "routed",
+        proof: {
+            from: "peer",
+            source: "192.168.2.100",
+            pods: [1, 2, 3].map((i) => ({ netns: `ro-node${i}-p0`, address: `10.166.${i}.10` })),
+        },
+    },
+    {
+        name: "seed-subnet-gateway",
+        resources: 1 + 1 + 1 + 9 + 1 + 2,
+        subnet: "exposed",
+        proof: {
+            from: "remote",
+            source: "192.168.3.100",
+            pods: [1, 2, 3].map((i) => ({ netns: `ro-node${i}-p1`, address: `100.64.${i}.11` })),
+        },
+    },
+];
+
+describe("e2e: seed examples on the lab (real CLI, packets)", function () {
+    this.timeout(600_000);
+    let lab: LabInfo;
+    before(async function () {
+        requireRoot(this);
+        lab = await ensureLab({ kube: true });
+    });
+
+    for (const ex of EXAMPLES) {
+        describe(`examples/${ex.name}`, () => {
+            const stack = useStack(ex.name, () => lab, { example: true });
+            let t: TestStack;
+            let before0: Record<string, string>;
+            const stops: (() => void)[] = [];
+            const seen = async () => Promise.all(ex.proof.pods.map((p) => sourceSeenBy(lab, ex.proof.from, p.address)));
+
+            before(async () => {
+                t = stack();
+                before0 = await labSnapshot(lab);
+                for (const p of ex.proof.pods) stops.push(await whoAmIServer(p.netns));
+            });
+            after(() => stops.forEach((s) => s()));
+
+            it("no pod answers from outside before up", async () => {
+                assert.deepStrictEqual(await seen(), ex.proof.pods.map(() => undefined));
+            });
+
+            it("up creates the Subnet and routes; every pod answers and sees the client's real address", async () => {
+                const up = await t.stack.up();
+                assert.deepStrictEqual(changes(up.summary.resourceChanges), { create: ex.resources });
+                assert.deepStrictEqual(await seen(), ex.proof.pods.map(() => ex.proof.source));
+                const kubectl = await execArgv([toolchainBin("kubectl"), "--kubeconfig", lab.kubernetes!.kubeconfig, "get", "subnet", ex.subnet, "-o", "json"]);
+                assert.strictEqual(JSON.parse(kubectl.stdout).spec.natOutgoing, false);
+            });
+
+            it("a second preview and a refresh show no changes", async () => {
+                assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
+                assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), {});
+            });
+
+            it("destroy leaves the lab as it was", async () => {
+                await t.stack.destroy();
+                assert.deepStrictEqual(await labSnapshot(lab), before0);
+                assert.deepStrictEqual(await seen(), ex.proof.pods.map(() => undefined));
+            });
+        });
+    }
+});
