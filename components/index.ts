@@ -1,2 +1,4 @@
 export { RoutedSubnet, RoutedSubnetArgs, RoutedSubnetNode, validateRoutedSubnet } from "./routed-subnet";
 export { ExternalReturnRoute, ExternalReturnRouteArgs, ReturnRouteTarget, validateExternalReturnRoute } from "./external-return-route";
+export { GatewayVip, GatewayVipArgs, GatewayVipNode } from "./gateway-vip";
+export { TunnelFabric, TunnelFabricArgs, TunnelFabricNode } from "./tunnel-fabric";

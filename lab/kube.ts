@@ -144,6 +144,9 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
     await kc("apply", "--server-side", ...crds.flatMap((f) => ["-f", path.join(CRD_DIR, f)]));
     await kc("wait", "--for", "condition=Established", "--timeout", "60s", "crd/subnets.kubeovn.io",
         "crd/routeconfigurations.networking.liqo.io", "crd/firewallconfigurations.networking.liqo.io");
+    // Liqo's namespace, as on a cluster where Liqo is installed. Programs must not create namespaces
+    // here: without kube-controller-manager a deleted namespace never finishes terminating.
+    await execArgv([kubectl, "--kubeconfig", kubeconfig, "create", "namespace", "liqo"], { allowFailure: true });
     const version = JSON.parse((await kc("version", "-o", "json")).stdout).serverVersion.gitVersion as string;
     log(`lab: Kubernetes API ${version} at ${server} with ${crds.length} upstream CRDs`);
     return { server, kubeconfig, token, caFile, version };

@@ -12,6 +12,7 @@ import type { RuleSpec } from "./kinds/rule";
 import type { FdbSpec } from "./kinds/fdb";
 import type { VxlanLinkSpec } from "./kinds/link";
 import type { FrrStaticRouteSpec } from "./kinds/frr";
+import type { KeepalivedSpec } from "./kinds/keepalived";
 
 /** A Connection whose fields may be Pulumi inputs. Shaped like @pulumi/command's remote.ConnectionArgs. */
 export type ConnectionInput = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
@@ -35,10 +36,12 @@ abstract class HostObject extends pulumi.dynamic.Resource {
     /** False after a refresh found the object gone from the host; the next up puts it back. */
     declare public readonly present: pulumi.Output<boolean>;
 
-    protected constructor(kind: Kind, name: string, args: HostObjectArgs & Record<string, unknown>, outs: string[], opts?: pulumi.CustomResourceOptions) {
+    protected constructor(kind: Kind, name: string, args: HostObjectArgs & Record<string, unknown>, outs: string[], opts?: pulumi.CustomResourceOptions, secrets: string[] = []) {
         const props: Record<string, unknown> = { ...args, connection: pulumi.secret(args.connection), present: undefined };
+        for (const s of secrets) props[s] = pulumi.secret(args[s]);
         for (const o of outs) if (!(o in props)) props[o] = undefined;
-        super(providerFor(kind), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }), "routed-overlay", kind);
+        const secretOutputs = ["connection", ...secrets];
+        super(providerFor(kind), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: secretOutputs }), "routed-overlay", kind);
     }
 }
 
@@ -217,5 +220,21 @@ export class FrrStaticRoute extends HostObject {
 
     constructor(name: string, args: FrrStaticRouteArgs, opts?: pulumi.CustomResourceOptions) {
         super("FrrStaticRoute", name, { ...args }, ["tag"], opts);
+    }
+}
+
+export type KeepalivedArgs = HostObjectArgs & Inputs<KeepalivedSpec>;
+
+/**
+ * keepalived on one host: its config file (mode 0600, kept secret in the
+ * state) and the running daemon, reloaded when the config changes.
+ */
+export class Keepalived extends HostObject {
+    declare public readonly configPath: pulumi.Output<string>;
+    /** False after a refresh found keepalived not running; the next up starts it. */
+    declare public readonly running: pulumi.Output<boolean>;
+
+    constructor(name: string, args: KeepalivedArgs, opts?: pulumi.CustomResourceOptions) {
+        super("Keepalived", name, { ...args }, ["configPath", "pidFile", "running"], opts, ["config"]);
     }
 }

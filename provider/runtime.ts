@@ -19,6 +19,7 @@ import { linkKind } from "./kinds/link";
 import { firewallKind } from "./kinds/firewall";
 import { fdbSetKind, routeSetKind } from "./kinds/sets";
 import { frrRouteKind } from "./kinds/frr";
+import { keepalivedKind } from "./kinds/keepalived";
 
 type Inputs = Record<string, any>;
 
@@ -32,6 +33,7 @@ export const KINDS = {
     RouteSet: routeSetKind,
     FdbSet: fdbSetKind,
     FrrStaticRoute: frrRouteKind,
+    Keepalived: keepalivedKind,
 } as const;
 export type Kind = keyof typeof KINDS;
 

@@ -3,26 +3,10 @@ import { ensureLab, requireRoot } from "../support/lab";
 import { changes, TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
 import { sourceSeenBy, whoAmIServer } from "../support/packets";
-import { hostExec, LabInfo } from "../../lab/lab";
+import { LabInfo } from "../../lab/lab";
+import { labSnapshot } from "../support/snapshot";
 import { toolchainBin } from "../../lab/toolchain";
 import { execArgv } from "../../provider/transport/exec";
-
-/** Everything on the lab's hosts that an example may touch, to compare before up and after destroy. */
-async function labSnapshot(lab: LabInfo): Promise<Record<string, string>> {
-    const snap: Record<string, string> = {};
-    for (const h of Object.values(lab.hosts)) {
-        const run = async (...argv: string[]) => (await hostExec(lab, h.name, argv, { allowFailure: true })).stdout;
-        snap[h.name] = [
-            await run("ip", "route", "show", "table", "all"),
-            await run("ip", "-6", "route", "show", "table", "all"),
-            await run("ip", "rule"),
-            await run("iptables", "-S"),
-            await run("sysctl", "-n", "net.ipv4.ip_forward"),
-            h.role === "router" ? await run("vtysh", "-c", "show running-config") : "",
-        ].join("\n--\n");
-    }
-    return snap;
-}
 
 interface Proof {
     /** Pod address and namespace to serve from, and the lab host that connects. */

@@ -1,0 +1,56 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionInput, Keepalived } from "../provider/resources";
+import { GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
+import { assertValid } from "./external-return-route";
+
+export interface GatewayVipNode extends VipNode {
+    /** How to reach the node. Kept secret in the state. */
+    connection: pulumi.Input<ConnectionInput>;
+}
+
+export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass"> {
+    /** The nodes that share the VIP; the first is the preferred master unless priorities say otherwise. */
+    nodes: GatewayVipNode[];
+    /** VRRP PASS authentication, 1..8 characters. Kept secret in the state and written to a 0600 file. */
+    authPass?: pulumi.Input<string>;
+    /** Where keepalived.conf goes on each node; default /etc/keepalived/keepalived.conf. */
+    configPath?: string;
+}
+
+/**
+ * A keepalived VRRP virtual address over several nodes, to use as the next
+ * hop of return routes so that no single node is a point of failure (seed
+ * 000's keepalived note). Unicast VRRP, since many clouds drop multicast.
+ * A backup takes over about 3 x advertInt after the master dies; a graceful
+ * stop hands over at once.
+ */
+export class GatewayVip extends pulumi.ComponentResource {
+    /** The virtual address, without prefix: give it to RoutedSubnet or ExternalReturnRoute as nextHop. */
+    public readonly address: pulumi.Output<string>;
+    public readonly instances: Keepalived[] = [];
+
+    constructor(name: string, args: GatewayVipArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("routed-overlay:index:GatewayVip", name, {}, opts);
+        const { nodes, authPass, configPath, ...rest } = args;
+        const spec = (pass?: string): GatewayVipSpec => ({
+            ...rest,
+            nodes: nodes.map(({ connection: _c, ...n }) => n),
+            ...(pass !== undefined ? { authPass: pass } : {}),
+        });
+        // The password may be a secret Output; everything else is checked now, at preview, without it.
+        assertValid("GatewayVip", name, validateGatewayVip(spec()));
+        const configs = pulumi.output(authPass).apply((pass) => {
+            assertValid("GatewayVip", name, validateGatewayVip(spec(pass)));
+            return Object.fromEntries(planGatewayVip(spec(pass)).map((p) => [p.node, p.config]));
+        });
+        for (const n of nodes) {
+            this.instances.push(new Keepalived(`${name}-${n.name}`, {
+                connection: n.connection,
+                config: configs.apply((c) => c[n.name]),
+                ...(configPath ? { configPath } : {}),
+            }, { parent: this }));
+        }
+        this.address = pulumi.output(args.vip.split("/")[0]);
+        this.registerOutputs({ address: this.address });
+    }
+}

@@ -1,0 +1,72 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ConnectionInput, FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
+import { FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { fabricRouteConfigurations } from "./render/routeconfiguration";
+import { assertValid } from "./external-return-route";
+
+export interface TunnelFabricNode extends FabricNode {
+    /** How to reach the node. Kept secret in the state. */
+    connection: pulumi.Input<ConnectionInput>;
+}
+
+export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
+    nodes: TunnelFabricNode[];
+    /**
+     * Also emit the same intent as Liqo RouteConfiguration objects
+     * (networking.liqo.io/v1beta1) in this namespace, through the
+     * component's kubernetes provider. The namespace must exist.
+     */
+    routeConfigurationNamespace?: string;
+    /** Annotations added to every RouteConfiguration (e.g. pulumi.com/deletionPropagationPolicy). */
+    routeConfigurationAnnotations?: Record<string, string>;
+}
+
+/** A name part made of a CIDR or address: "/" and ":" are not welcome in resource names. */
+const slug = (s: string) => s.replace(/[/:]/g, "_");
+
+/**
+ * A Liqo-style fabric (seed 003): per node a unicast VXLAN link with learning
+ * off and static FDB entries to every other node's VTEP; a routing table
+ * (default 18952) with policy rules and routes that send cross-cluster
+ * traffic to the active gateway's overlay address; on gateway nodes, per-pod
+ * routes back toward the right VTEP. Changing `activeGateway` moves the rules
+ * and routes in one `up`; links and FDB entries stay.
+ */
+export class TunnelFabric extends pulumi.ComponentResource {
+    public readonly activeGateway: string;
+    public readonly links: VxlanLink[] = [];
+
+    constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("routed-overlay:index:TunnelFabric", name, {}, opts);
+        const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = args;
+        const spec: TunnelFabricSpec = { ...rest, nodes: nodes.map(({ connection: _c, ...n }) => n) };
+        assertValid("TunnelFabric", name, validateTunnelFabric(spec));
+        this.activeGateway = spec.activeGateway;
+        const conns = new Map(nodes.map((n) => [n.name, n.connection]));
+
+        for (const plan of planTunnelFabric(spec)) {
+            const connection = conns.get(plan.node)!;
+            const base = `${name}-${plan.node}`;
+            const link = new VxlanLink(`${base}-link`, { connection, ...plan.link }, { parent: this });
+            this.links.push(link);
+            const after = { parent: this, dependsOn: [link] };
+            new FdbSet(`${base}-fdb`, { connection, dev: plan.link.name, entries: plan.fdb.map(({ dev: _d, ...e }) => e) }, after);
+            const table = plan.routes[0]?.table ?? rest.table ?? 18952;
+            new RouteSet(`${base}-routes`, { connection, table, routes: plan.routes.map(({ table: _t, ...r }) => r) }, after);
+            // Named by selector, so moving the gateway adds and removes rules instead of rewriting all of them.
+            for (const r of plan.rules) {
+                const sel = [r.from && `from-${slug(r.from)}`, r.to && `to-${slug(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
+                new Rule(`${base}-rule-${sel}`, { connection, ...r }, after);
+            }
+        }
+        if (routeConfigurationNamespace) {
+            for (const rc of fabricRouteConfigurations(spec, routeConfigurationNamespace)) {
+                const meta = rc.metadata as { name: string; annotations?: Record<string, string> };
+                if (routeConfigurationAnnotations) meta.annotations = { ...meta.annotations, ...routeConfigurationAnnotations };
+                new k8s.apiextensions.CustomResource(`${name}-${meta.name}`, rc as any, { parent: this });
+            }
+        }
+        this.registerOutputs({ activeGateway: this.activeGateway });
+    }
+}

@@ -1,0 +1,30 @@
+// Seed 003 (Liqo-Route): every node gets `liqo.vxlan`, unicast VXLAN with
+// static all-zero-MAC FDB entries to the other nodes; traffic for the remote
+// cluster (10.200.0.0/16) is steered by policy rules into table 18952 and to
+// the active gateway's overlay address; gateways hold per-pod routes for the
+// way back. `pulumi config set activeGateway node2 && pulumi up` moves it.
+// The same intent is published as Liqo RouteConfiguration objects in Liqo's
+// namespace "liqo" (which exists where Liqo is installed; the lab creates it).
+const pulumi = require("@pulumi/pulumi");
+const { TunnelFabric } = require("routed-overlay");
+const { lab, nodes, kubernetes, labAnnotations } = require("../lib/lab");
+
+const cfg = new pulumi.Config();
+
+const fabric = new TunnelFabric("fabric", {
+    nodes: nodes().map(({ address, ...n }, i) => ({
+        ...n,
+        underlayIp: address,
+        underlayDev: "eth0",
+        overlayIp: `172.29.0.${i + 1}`,
+        pods: lab.hosts[n.name].node.pods.map((p) => p.addresses[0]),
+    })),
+    gatewayNodes: ["node1", "node2"],
+    activeGateway: cfg.get("activeGateway") || "node1",
+    remoteCidrs: ["10.200.0.0/16"],
+    overlayCidr: "172.29.0.0/24",
+    routeConfigurationNamespace: "liqo",
+    routeConfigurationAnnotations: labAnnotations,
+}, { providers: [kubernetes()] });
+
+exports.activeGateway = fabric.activeGateway;

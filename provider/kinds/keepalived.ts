@@ -1,0 +1,85 @@
+/**
+ * A keepalived instance on a host: its configuration file (mode 0600, since
+ * it holds the VRRP password) and the running daemon. Read reports the file
+ * as it is on the host and whether the daemon runs, so an edited config or a
+ * killed keepalived shows in refresh and the next up repairs it. A changed
+ * config is checked with `keepalived --config-test` before the daemon is
+ * reloaded (SIGHUP), so a bad file never replaces a working one in memory.
+ */
+import type { Transport } from "../transport";
+import { alreadyExists, Kind } from "./kind";
+
+export interface KeepalivedSpec {
+    /** The whole keepalived.conf (a secret: it may hold the VRRP authentication). */
+    config: string;
+    /** Default /etc/keepalived/keepalived.conf. */
+    configPath?: string;
+    /** Default /run/keepalived.pid (keepalived's own default). */
+    pidFile?: string;
+}
+
+export interface Keepalived {
+    config: string;
+    configPath: string;
+    pidFile: string;
+    running: boolean;
+}
+
+const PATH = /^\/[A-Za-z0-9_./-]{1,200}$/;
+
+export function normalizeKeepalived(raw: Record<string, any>, errs: string[]): Keepalived | undefined {
+    const before = errs.length;
+    for (const k of Object.keys(raw)) if (!["config", "configPath", "pidFile", "running"].includes(k)) errs.push(`${k}: unknown property`);
+    if (typeof raw.config !== "string" || raw.config.length === 0 || raw.config.length > 1_000_000) errs.push("config: must be the non-empty text of keepalived.conf");
+    const configPath = raw.configPath ?? "/etc/keepalived/keepalived.conf";
+    const pidFile = raw.pidFile ?? "/run/keepalived.pid";
+    for (const [k, v] of [["configPath", configPath], ["pidFile", pidFile]] as const) {
+        if (typeof v !== "string" || !PATH.test(v) || v.includes("..")) errs.push(`${k}: not a plain absolute path: ${JSON.stringify(v)}`);
+    }
+    return errs.length > before ? undefined : { config: raw.config, configPath, pidFile, running: true };
+}
+
+// install reads the config from stdin, so the secret never appears in an argv (visible in ps).
+export const writeArgv = (k: Keepalived) => ["install", "-m", "0600", "/dev/stdin", k.configPath];
+export const testArgv = (k: Keepalived) => ["keepalived", "--config-test", "-f", k.configPath];
+export const startArgv = (k: Keepalived) => ["keepalived", "-f", k.configPath, "-p", k.pidFile];
+export const reloadArgv = (k: Keepalived) => ["pkill", "-HUP", "-F", k.pidFile];
+export const stopArgv = (k: Keepalived) => ["pkill", "-TERM", "-F", k.pidFile];
+
+async function running(t: Transport, k: Keepalived): Promise<boolean> {
+    return (await t.run(["pgrep", "-F", k.pidFile], { allowFailure: true })).code === 0;
+}
+
+async function apply(t: Transport, k: Keepalived): Promise<void> {
+    await t.run(writeArgv(k), { input: k.config });
+    const test = await t.run(testArgv(k), { allowFailure: true });
+    if (test.code !== 0) throw new Error(`${t.name}: keepalived rejects ${k.configPath}: ${(test.stderr || test.stdout).trim()}`);
+    if (await running(t, k)) await t.run(reloadArgv(k));
+    else await t.run(startArgv(k));
+}
+
+export const keepalivedKind: Kind<Keepalived> = {
+    normalize: normalizeKeepalived,
+    identity: ["configPath", "pidFile"],
+    deleteBeforeReplace: true,
+    key: (k) => `keepalived${k.configPath}`,
+    async read(t, k) {
+        const file = await t.run(["cat", k.configPath], { allowFailure: true });
+        if (file.code !== 0) return undefined;
+        return { ...k, config: file.stdout, running: await running(t, k) };
+    },
+    async create(t, k, adopt) {
+        const file = await t.run(["cat", k.configPath], { allowFailure: true });
+        if (file.code === 0 && file.stdout !== k.config && !adopt) throw alreadyExists(t.name, `the keepalived configuration ${k.configPath}`);
+        await apply(t, k);
+    },
+    async update(t, _olds, news) {
+        await apply(t, news);
+    },
+    async remove(t, k) {
+        // A graceful stop sends a priority-0 advert: the backup takes over at once.
+        await t.run(stopArgv(k), { allowFailure: true });
+        for (let i = 0; i < 50 && (await running(t, k)); i++) await new Promise((r) => setTimeout(r, 100));
+        await t.run(["rm", "-f", k.configPath]);
+    },
+};
