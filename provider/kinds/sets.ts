@@ -30,6 +30,18 @@ export function delta<E>(olds: Record<string, E>, news: Record<string, E>, same:
     return d;
 }
 
+/**
+ * The entries of a set with the label messages use: a list as users write it,
+ * or the map the resource classes send (keyed for readable diffs).
+ */
+function entriesOf(raw: Record<string, any>, field: string, what: string, errs: string[]): [string, any][] {
+    const v = raw[field];
+    if (Array.isArray(v)) return v.map((r, i) => [`[${i}]`, r]);
+    if (v && typeof v === "object") return Object.entries(v).map(([k, r]) => [`[${JSON.stringify(k)}]`, r]);
+    errs.push(`${field}: must be a list of ${what}, got ${JSON.stringify(v)}`);
+    return [];
+}
+
 const stable = (v: unknown) => JSON.stringify(v, Object.keys(v as object).sort());
 const sameJson = (a: unknown, b: unknown) => stable(a) === stable(b);
 
@@ -75,11 +87,7 @@ export function normalizeRouteSet(raw: Record<string, any>, errs: string[]): Rou
     net.noUnknown(raw, ["table", "routes"], errs);
     const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
     const routes: Record<string, RouteEntry> = {};
-    const given: [string, any][] = Array.isArray(raw.routes) ? raw.routes.map((r: any, i: number) => [`[${i}]`, r])
-        : raw.routes && typeof raw.routes === "object" ? Object.entries(raw.routes).map(([k, r]) => [`[${JSON.stringify(k)}]`, r])
-        : [];
-    if (!Array.isArray(raw.routes) && (typeof raw.routes !== "object" || raw.routes === null)) errs.push(`routes: must be a list of routes, got ${JSON.stringify(raw.routes)}`);
-    for (const [label, spec] of given) {
+    for (const [label, spec] of entriesOf(raw, "routes", "routes", errs)) {
         if (spec === null || typeof spec !== "object") { errs.push(`routes${label}: not a route: ${JSON.stringify(spec)}`); continue; }
         if (spec.table !== undefined) { errs.push(`routes${label}.table: set table on the RouteSet, not per route (got ${JSON.stringify(spec.table)})`); continue; }
         const r = normalizeRoute(spec, errs, `routes${label}.`, { table });
@@ -171,11 +179,7 @@ export function normalizeFdbSet(raw: Record<string, any>, errs: string[]): FdbSe
     net.noUnknown(raw, ["dev", "entries"], errs);
     const dev = net.ifname("dev", raw.dev, errs) ?? "";
     const entries: Record<string, FdbEntry> = {};
-    const given: [string, any][] = Array.isArray(raw.entries) ? raw.entries.map((r: any, i: number) => [`[${i}]`, r])
-        : raw.entries && typeof raw.entries === "object" ? Object.entries(raw.entries).map(([k, r]) => [`[${JSON.stringify(k)}]`, r])
-        : [];
-    if (!Array.isArray(raw.entries) && (typeof raw.entries !== "object" || raw.entries === null)) errs.push(`entries: must be a list of FDB entries, got ${JSON.stringify(raw.entries)}`);
-    for (const [label, spec] of given) {
+    for (const [label, spec] of entriesOf(raw, "entries", "FDB entries", errs)) {
         if (spec === null || typeof spec !== "object") { errs.push(`entries${label}: not an FDB entry: ${JSON.stringify(spec)}`); continue; }
         const f = normalizeFdb(spec, errs, `entries${label}.`, { dev: dev || "x" });
         if (!f) continue;

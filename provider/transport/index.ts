@@ -77,6 +77,11 @@ class SshTransport implements Transport {
         this.name = describe(c);
     }
 
+    close(): void {
+        this.client?.then((c) => c.end(), () => undefined);
+        this.client = undefined;
+    }
+
     private connect(): Promise<Client> {
         if (this.client) return this.client;
         const c = this.c;
@@ -142,6 +147,16 @@ class SshTransport implements Transport {
 }
 
 const pool = new Map<string, SshTransport>();
+
+/**
+ * Ends every pooled SSH session. The provider process never needs it (it
+ * exits when the engine is done); a long-lived process that drove transports
+ * itself, such as a test runner, does, or the sessions keep it alive.
+ */
+export function closeTransports(): void {
+    for (const t of pool.values()) t.close();
+    pool.clear();
+}
 
 function poolKey(c: Connection): string {
     const secret = crypto.createHash("sha256").update(`${c.privateKey ?? ""}\0${c.password ?? ""}\0${c.agentSocketPath ?? ""}`).digest("hex");

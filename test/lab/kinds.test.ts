@@ -3,7 +3,7 @@ import * as fs from "fs";
 import { ensureLab, requireRoot } from "../support/lab";
 import { hostExec, LabInfo } from "../../lab/lab";
 import { kinds, KindImpl } from "../../provider/runtime";
-import { Connection, transportFor } from "../../provider/transport";
+import { closeTransports, Connection, transportFor } from "../../provider/transport";
 
 /**
  * The provider lifecycle as the dynamic-provider process runs it, over real
@@ -23,6 +23,8 @@ describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () 
         const read = async () => (await k.read(created.id, created.outs)).props;
         return { inputs: c.inputs!, created, read, diff: async () => k.diff(created.id, await read(), c.inputs!) };
     }
+
+    after(() => closeTransports());
 
     before(async function () {
         requireRoot(this);
