@@ -1,3 +1,4 @@
+import { threeNodes } from "../support/fabric-fixture";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -49,21 +50,6 @@ function unknownFields(v: unknown, schema: Obj, at = ""): string[] {
     );
 }
 
-function threeNodes(activeGateway = "node1"): TunnelFabricSpec {
-    return {
-        nodes: [1, 2, 3].map((i) => ({
-            name: `node${i}`,
-            underlayIp: `192.168.2.${9 + i}`,
-            overlayIp: `172.29.0.${i}`,
-            underlayDev: "eth0",
-            pods: [`10.166.${i}.10`, `10.166.${i}.11`],
-        })),
-        gatewayNodes: ["node1", "node2"],
-        activeGateway,
-        remoteCidrs: ["10.200.0.0/16", "10.201.0.0/16"],
-        overlayCidr: "172.29.0.0/24",
-    };
-}
 
 /** Multi-document YAML, each document headed by the kernel table Liqo will use for it. */
 function yamlDocs(objs: Obj[]): string {
