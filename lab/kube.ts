@@ -24,14 +24,18 @@ const CRD_DIR = path.resolve(__dirname, "..", "..", "lab", "crds");
 
 type Log = (msg: string) => void;
 
-/** The recorded pid if it is still our daemon: a pid reused by another process is not signalled. */
+/** What each daemon's command line contains, so that a pid reused by another process is not signalled. */
+const DAEMONS: Record<string, string> = { etcd: "etcd", apiserver: "kube-apiserver", datapath: "datapath-controller.js" };
+const CONTROLLER = path.join(__dirname, "datapath-controller.js");
+
+/** The recorded pid if it is still our daemon. */
 function pidAlive(pidFile: string): number | undefined {
     if (!fs.existsSync(pidFile)) return undefined;
     const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-    const name = path.basename(pidFile, ".pid") === "etcd" ? "etcd" : "kube-apiserver";
+    const mark = DAEMONS[path.basename(pidFile, ".pid")];
     try {
-        const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0];
-        return path.basename(argv0) === name ? pid : undefined;
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        return argv.slice(0, 2).some((a) => path.basename(a) === mark) ? pid : undefined;
     } catch {
         return undefined;
     }
@@ -147,6 +151,10 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
     // Liqo's namespace, as on a cluster where Liqo is installed. Programs must not create namespaces
     // here: without kube-controller-manager a deleted namespace never finishes terminating.
     await execArgv([kubectl, "--kubeconfig", kubeconfig, "create", "namespace", "liqo"], { allowFailure: true });
+    if (!pidAlive(path.join(dir, "datapath.pid"))) {
+        // Kube-OVN's reaction to Subnets (centralized gateway egress), see lab/datapath.ts.
+        startDetached([process.execPath, CONTROLLER, path.resolve(stateDir)], path.join(dir, "datapath.log"), path.join(dir, "datapath.pid"));
+    }
     const version = JSON.parse((await kc("version", "-o", "json")).stdout).serverVersion.gitVersion as string;
     log(`lab: Kubernetes API ${version} at ${server} with ${crds.length} upstream CRDs`);
     return { server, kubeconfig, token, caFile, version };
@@ -154,7 +162,7 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
 
 export async function stopKube(stateDir: string, log: Log): Promise<void> {
     const dir = path.join(stateDir, "kube");
-    for (const name of ["apiserver", "etcd"]) {
+    for (const name of ["datapath", "apiserver", "etcd"]) {
         const pidFile = path.join(dir, `${name}.pid`);
         const pid = pidAlive(pidFile);
         if (pid) {

@@ -30,3 +30,34 @@ export async function sourceSeenBy(lab: LabInfo, fromHost: string, address: stri
     const r = await hostExec(lab, fromHost, ["timeout", "3", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1" && cat <&3', address, String(port)], { allowFailure: true });
     return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
 }
+
+export interface Flow {
+    /** The lab host whose FORWARD chain counts. */
+    host: string;
+    src: string;
+    dst: string;
+}
+
+/**
+ * Runs `traffic` with a counting rule (no target, so it changes no verdict)
+ * at the top of each host's FORWARD chain, and returns how many packets of
+ * each flow that host forwarded meanwhile. The rules are gone afterwards.
+ */
+export async function forwardedPackets(lab: LabInfo, flows: Flow[], traffic: () => Promise<unknown>): Promise<number[]> {
+    const rule = (f: Flow) => ["FORWARD", "-s", f.src, "-d", f.dst, "-m", "comment", "--comment", "lab-probe"];
+    for (const f of flows) await hostExec(lab, f.host, ["iptables", "-I", ...rule(f)]);
+    try {
+        await traffic();
+        const counts: number[] = [];
+        for (const f of flows) {
+            const listing = (await hostExec(lab, f.host, ["iptables", "-v", "-S", "FORWARD"])).stdout;
+            const line = listing.split("\n").find((l) => l.includes(`-s ${f.src}/32 -d ${f.dst}/32`) && l.includes("lab-probe"));
+            const m = line?.match(/-c (\d+) \d+/);
+            if (!m) throw new Error(`no counter for ${JSON.stringify(f)} in:\n${listing}`);
+            counts.push(Number(m[1]));
+        }
+        return counts;
+    } finally {
+        for (const f of flows) await hostExec(lab, f.host, ["iptables", "-D", ...rule(f)], { allowFailure: true });
+    }
+}
