@@ -2,3 +2,12 @@ export { RoutedSubnet, RoutedSubnetArgs, RoutedSubnetNode, validateRoutedSubnet 
 export { ExternalReturnRoute, ExternalReturnRouteArgs, ReturnRouteTarget, validateExternalReturnRoute } from "./external-return-route";
 export { GatewayVip, GatewayVipArgs, GatewayVipNode } from "./gateway-vip";
 export { TunnelFabric, TunnelFabricArgs, TunnelFabricNode } from "./tunnel-fabric";
+export {
+    fabricRouteConfigurations,
+    liqoTableId,
+    LiqoRoute,
+    LiqoRule,
+    renderRouteConfiguration,
+    RouteConfigurationInput,
+    validateRouteConfiguration,
+} from "./render/routeconfiguration";

@@ -148,9 +148,11 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
     await kc("apply", "--server-side", ...crds.flatMap((f) => ["-f", path.join(CRD_DIR, f)]));
     await kc("wait", "--for", "condition=Established", "--timeout", "60s", "crd/subnets.kubeovn.io",
         "crd/routeconfigurations.networking.liqo.io", "crd/firewallconfigurations.networking.liqo.io");
-    // Liqo's namespace, as on a cluster where Liqo is installed. Programs must not create namespaces
+    // Liqo's namespaces, as on a cluster where Liqo is installed and peered with Milan (seed 004). Programs must not create namespaces
     // here: without kube-controller-manager a deleted namespace never finishes terminating.
-    await execArgv([kubectl, "--kubeconfig", kubeconfig, "create", "namespace", "liqo"], { allowFailure: true });
+    for (const ns of ["liqo", "liqo-tenant-milan"]) {
+        await execArgv([kubectl, "--kubeconfig", kubeconfig, "create", "namespace", ns], { allowFailure: true });
+    }
     if (!pidAlive(path.join(dir, "datapath.pid"))) {
         // Kube-OVN's reaction to Subnets (centralized gateway egress), see lab/datapath.ts.
         startDetached([process.execPath, CONTROLLER, path.resolve(stateDir)], path.join(dir, "datapath.log"), path.join(dir, "datapath.pid"));

@@ -6,6 +6,10 @@ import { labSnapshot } from "../support/snapshot";
 import { hostExec, LabInfo } from "../../lab/lab";
 import { toolchainBin } from "../../lab/toolchain";
 import { execArgv } from "../../provider/transport/exec";
+import { renderRouteConfiguration } from "../../components/render/routeconfiguration";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
 
 /**
  * examples/liqo-vxlan-fabric. The remote cluster is stood in for by an
@@ -86,6 +90,60 @@ describe("e2e: TunnelFabric (examples/liqo-vxlan-fabric, VXLAN overlay, packets)
             await remoteOn("node2", false);
             await t.stack.destroy();
             assert.deepStrictEqual(await labSnapshot(lab), before0);
+        });
+    });
+
+    describe("examples/liqo-route-configurations: seed 004's Rome tables on the API server", () => {
+        const stack = useStack("liqo-route-configurations", () => lab, { example: true });
+        const FIXTURES = path.resolve(__dirname, "../../../test/fixtures/seed-004");
+        const kubectlList = async () => {
+            const r = await execArgv([toolchainBin("kubectl"), "--kubeconfig", lab.kubernetes!.kubeconfig, "get", "routeconfigurations", "-A", "-o", "json"]);
+            return (JSON.parse(r.stdout).items as any[]).map((o) => ({
+                name: o.metadata.name,
+                namespace: o.metadata.namespace,
+                labels: o.metadata.labels,
+                spec: o.spec,
+            })).sort((a, b) => a.name.localeCompare(b.name));
+        };
+        let t: TestStack;
+        before(() => {
+            t = stack();
+        });
+
+        it("up creates the eight objects of the seed; the API server holds them exactly as the seed shows them", async () => {
+            assert.deepStrictEqual(await kubectlList(), []);
+            const up = await t.stack.up();
+            assert.deepStrictEqual(changes(up.summary.resourceChanges), { create: 1 + 1 + 8 });
+            const want = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".yaml")).map((f) => YAML.parse(fs.readFileSync(path.join(FIXTURES, f), "utf8")))
+                .map((o) => ({ name: o.metadata.name, namespace: o.metadata.namespace, labels: o.metadata.labels, spec: o.spec }))
+                .sort((a, b) => a.name.localeCompare(b.name));
+            assert.deepStrictEqual(await kubectlList(), want);
+            const tables = up.outputs.kernelTables.value as Record<string, number>;
+            assert.strictEqual(Object.keys(tables).length, 8);
+            for (const id of Object.values(tables)) assert.ok(id > 255 && id < 2 ** 31, `table ${id} is outside the range Liqo derives`);
+        });
+
+        it("a second preview and a refresh show no changes", async () => {
+            assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
+            assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), {});
+        });
+
+        it("the API server refuses what the CRD refuses, and so does the renderer the program calls", async () => {
+            // An IPv6 gw: the CRD says format ipv4. The API server's own verdict, on a copy of a seed object.
+            const bad = YAML.parse(fs.readFileSync(path.join(FIXTURES, "rome-worker-extcidr.yaml"), "utf8"));
+            bad.metadata.name = "bad-gw";
+            bad.spec.table.rules[0].routes[0].gw = "fd00::1";
+            const r = await execArgv([toolchainBin("kubectl"), "--kubeconfig", lab.kubernetes!.kubeconfig, "apply", "--dry-run=server", "-f", "-"],
+                { input: YAML.stringify(bad), allowFailure: true });
+            assert.notStrictEqual(r.code, 0);
+            assert.match(r.stderr, /gw/);
+            assert.throws(() => renderRouteConfiguration({ name: "bad-gw", namespace: "liqo", tableName: "t", rules: [{ iif: "liqo-tunnel", routes: [{ dst: "10.60.0.1/32", gw: "fd00::1" }] }] }),
+                /rules\[0\]\.routes\[0\]\.gw.*fd00::1/);
+        });
+
+        it("destroy removes every object", async () => {
+            await t.stack.destroy();
+            assert.deepStrictEqual(await kubectlList(), []);
         });
     });
 });
