@@ -42,7 +42,13 @@ part() {
         touch "$out.tmp/.ok" && rm -rf "$out" && mv "$out.tmp" "$out"
         step "$name" "built in $(cat "$out/.seconds")s"
     fi
-    for f in "$out"/*; do ln -sfn "$f" "$TC/bin/$(basename "$f")"; done
+    for f in "$out"/*; do
+        # pulumi looks for its bundled plugins (the Node.js language host and dynamic-provider launcher)
+        # next to its resolved executable: a hard link keeps that directory bin/, so with
+        # PULUMI_IGNORE_AMBIENT_PLUGINS it finds them there without its "using ... from $PATH" warnings.
+        if [ "$(basename "$f")" = pulumi ]; then ln -f "$f" "$TC/bin/pulumi" 2>/dev/null || cp -f "$f" "$TC/bin/pulumi"
+        else ln -sfn "$f" "$TC/bin/$(basename "$f")"; fi
+    done
 }
 
 pulumi_ldflags() { echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$1"; }

@@ -11,6 +11,8 @@ echo "export PATH=$(q "$TC/bin"):\"\$PATH\""
 echo "export PULUMI_HOME=$(q "$TC/pulumi-home")"
 echo "export PULUMI_SKIP_UPDATE_CHECK=true"
 echo "export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
+# Plugins come from bin/ (bundled, next to pulumi) and PULUMI_HOME's plugin cache only.
+echo "export PULUMI_IGNORE_AMBIENT_PLUGINS=true"
 # State stays in this checkout; the passphrase secrets provider encrypts secrets in it.
 echo "export PULUMI_BACKEND_URL=$(q "file://$repo/.pulumi-state")"
 echo "export PULUMI_CONFIG_PASSPHRASE=\"\${PULUMI_CONFIG_PASSPHRASE-routed-overlay-lab}\""

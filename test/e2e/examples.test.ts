@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { ensureLab, requireRoot } from "../support/lab";
 import { changes, TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
-import { Flow, forwardedPackets, sourceSeenBy, whoAmIServer } from "../support/packets";
+import { Flow, forwardedPackets, sourceSeenBy, whoAmIServer } from "../../lab/packets";
 import { LabInfo } from "../../lab/lab";
 import { labSnapshot } from "../support/snapshot";
 import { toolchainBin } from "../../lab/toolchain";

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { ensureLab, requireRoot } from "../support/lab";
 import { changes, exportAsUser, TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
-import { sourceSeenBy, whoAmIServer } from "../support/packets";
+import { sourceSeenBy, whoAmIServer } from "../../lab/packets";
 import { labSnapshot } from "../support/snapshot";
 import { hostExec, LabInfo } from "../../lab/lab";
 

@@ -1,11 +1,11 @@
 /**
- * Real packets for the proofs: a TCP server inside a pod's namespace that
+ * Real packets for the proofs (tests and the demo): a TCP server inside a pod's namespace that
  * answers each connection with the source address it sees, and a client on a
  * lab host. One exchange proves reachability, the return path and the
  * absence of NAT at once.
  */
 import { spawn } from "child_process";
-import { hostExec, LabInfo } from "../../lab/lab";
+import { hostExec, LabInfo } from "./lab";
 
 const SERVER = `
 const net = require("net");
