@@ -70,9 +70,9 @@ export interface GatewayVipSpec {
     /** keepalived's vrrp_instance name, 1-64 of A-Z a-z 0-9 _ -. Default "RO_<virtualRouterId>" (the track script is "<name>_check"). */
     instanceName?: string;
     /**
-     * The virtual address, IPv4: "192.168.2.250" or "192.168.2.250/24". A prefix
-     * must be /32 or the segment's prefix: any other would give the VIP a
-     * connected route that disagrees with the node's own. Without a prefix the
+     * The virtual address, IPv4: "192.168.2.250" or "192.168.2.250/24". With a
+     * segment given, a prefix must be /32 or the segment's: any other would give
+     * the VIP a connected route that disagrees with the node's own. Without a prefix the
      * segment's prefix is used, or /32 when no segment is given. No node may
      * own it. VRRPv2 with PASS authentication is IPv4 only.
      */
