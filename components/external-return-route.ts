@@ -3,28 +3,47 @@ import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources
 import * as net from "../provider/kinds/net";
 
 export interface ReturnRouteTarget {
-    /** Short name of the host, used in child resource names (DNS-1123 label). */
+    /** Short name of the host, used in child resource names: a DNS-1123 label (lower-case a-z 0-9 -, at most 63), unique among targets. */
     name: string;
-    /** How to reach the host. Kept secret in the state. */
+    /** How to reach the host over SSH (shaped like @pulumi/command's remote.ConnectionArgs, plus sudo). Kept secret in the state. Required. */
     connection: pulumi.Input<ConnectionInput>;
     /**
-     * "linux" (default): kernel routes with `ip route`, for a peer on the same
-     * L2 as the next hop. "frr": static routes through vtysh, for a router
-     * whose table FRR owns.
+     * "linux" (default): kernel routes in the main table with `ip route`
+     * (protocol 214 marks them as ours), all destinations in one RouteSet, for
+     * a peer on the same L2 as the next hop (seed 000). "frr": one static route
+     * per destination in FRR's running config through vtysh (tag 214), for a
+     * router whose table FRR owns, where a kernel route beside zebra would be
+     * invisible to FRR or overridden by it (seed 002's router). The running
+     * config is not saved: after an FRR restart refresh shows the route gone
+     * and the next `up` puts it back.
      */
     kind?: "linux" | "frr";
-    /** linux only: the interface toward the next hop, as in `ip route add CIDR via NODE dev eth0`. */
+    /**
+     * linux only: the interface toward the next hop, as in `ip route add CIDR
+     * via NODE dev eth0` (seed 000). Default: absent (the kernel picks the
+     * interface that reaches the next hop). Not allowed with "frr".
+     */
     dev?: string;
-    /** Take over identical routes already on the host (see the providers' adopt). */
+    /**
+     * Take over routes another tool already put on the host instead of failing:
+     * linux replaces a route of the same destination and metric in main, frr
+     * takes over a static route with the same destination and next hop. Stands
+     * in for `pulumi import`, which does not work with dynamic providers. Only
+     * read at create. Default false.
+     */
     adopt?: boolean;
 }
 
 export interface ExternalReturnRouteArgs {
-    /** The pod CIDRs to route back into the cluster. */
+    /** The pod CIDRs to route back into the cluster, e.g. ["10.166.0.0/16"]; at least one, canonical, host bits clear. */
     destinations: string[];
-    /** The next hop: a node address, or a GatewayVip's address. */
+    /**
+     * The next hop on the targets' side: a node address, or a GatewayVip's
+     * `address`. An IP address, of the destinations' family when it is a
+     * plain string (an Output is checked by the providers at preview).
+     */
     nextHop: pulumi.Input<string>;
-    /** The peers and routers that get the routes. */
+    /** The peers and routers that get the routes; at least one. */
     targets: ReturnRouteTarget[];
 }
 
@@ -66,7 +85,7 @@ export function assertValid(type: string, name: string, errs: string[]): void {
  * the peer is not on the same L2.
  */
 export class ExternalReturnRoute extends pulumi.ComponentResource {
-    /** The next hop the targets route through. */
+    /** The next hop the targets route through (args.nextHop as an Output). */
     public readonly nextHop: pulumi.Output<string>;
 
     constructor(name: string, args: ExternalReturnRouteArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -4,16 +4,35 @@ import { GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./r
 import { assertValid } from "./external-return-route";
 
 export interface GatewayVipNode extends VipNode {
-    /** How to reach the node. Kept secret in the state. */
+    /**
+     * How to reach the node over SSH to write keepalived.conf and run
+     * keepalived (shaped like @pulumi/command's remote.ConnectionArgs, plus
+     * sudo). Kept secret in the state.
+     */
     connection: pulumi.Input<ConnectionInput>;
 }
 
 export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass"> {
-    /** The nodes that share the VIP; the first is the preferred master unless priorities say otherwise. */
+    /**
+     * The nodes that share the VIP, at least 2; the first is the preferred
+     * master unless priorities say otherwise. They should be among the
+     * RoutedSubnet's nodes: the VIP holder forwards the return traffic, so it
+     * needs ip_forward and the FORWARD accepts, which GatewayVip does not set.
+     */
     nodes: GatewayVipNode[];
-    /** VRRP PASS authentication, 1..8 characters. Kept secret in the state and written to a 0600 file. */
+    /**
+     * VRRP PASS authentication, 1..8 characters (keepalived silently truncates
+     * longer ones), e.g. `cfg.requireSecret("vrrpPass")`. May be a secret
+     * Output: it is checked when known, kept secret in the state and written
+     * in a 0600 file. Default: absent (no authentication).
+     */
     authPass?: pulumi.Input<string>;
-    /** Where keepalived.conf goes on each node; default /etc/keepalived/keepalived.conf. */
+    /**
+     * Absolute path of keepalived.conf on each node. Default
+     * /etc/keepalived/keepalived.conf. An existing file there with other
+     * content stops `up` (the component does not adopt it): use another path.
+     * Changing it replaces the instance (stop, then start with the new file).
+     */
     configPath?: string;
 }
 
@@ -27,6 +46,7 @@ export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass
 export class GatewayVip extends pulumi.ComponentResource {
     /** The virtual address, without prefix: give it to RoutedSubnet or ExternalReturnRoute as nextHop. */
     public readonly address: pulumi.Output<string>;
+    /** The Keepalived resources, one per node in `nodes` order (config file and daemon; `running` turns false after a refresh finds the daemon gone). */
     public readonly instances: Keepalived[] = [];
 
     constructor(name: string, args: GatewayVipArgs, opts?: pulumi.ComponentResourceOptions) {

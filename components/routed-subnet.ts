@@ -6,29 +6,54 @@ import { renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subne
 import { assertValid, ExternalReturnRoute, ReturnRouteTarget } from "./external-return-route";
 
 export interface RoutedSubnetNode {
-    /** The Kubernetes node name (as in gatewayNode). */
+    /** The Kubernetes node name, as gatewayNode names it; unique. Also a part of child resource names. */
     name: string;
-    /** The node's address on the segment the peers share: the next hop of return routes. */
+    /**
+     * The node's IP address on the segment the peers share, e.g. "192.168.2.10":
+     * the default next hop of return routes (see RoutedSubnet). Validated as an
+     * IP address.
+     */
     address: string;
-    /** How to reach the node for its prerequisites. Kept secret in the state. */
+    /**
+     * How to reach the node over SSH to apply its prerequisites (shaped like
+     * @pulumi/command's remote.ConnectionArgs, plus sudo; host key pinned).
+     * Kept secret in the state.
+     */
     connection: pulumi.Input<ConnectionInput>;
 }
 
 export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name"> {
-    /** metadata.name of the Subnet; default the component's name. */
+    /** metadata.name of the Subnet (DNS-1123 subdomain). Default: the component's name. */
     subnetName?: string;
     /**
      * The nodes that forward the subnet's traffic: every node for a
-     * distributed gateway, at least the gateway nodes for a centralized one.
-     * Each gets ip_forward, a FORWARD accept and a conntrack-INVALID accept
-     * for the subnet (the seed's prerequisites).
+     * distributed gateway, at least the gateway nodes for a centralized one
+     * (each gatewayNode must be listed). At least one; names unique.
+     * Each gets the seed's prerequisites, owned by Pulumi: net.ipv4.ip_forward
+     * 1 (plus net.ipv6.conf.all.forwarding 1 for an IPv6 CIDR, which also
+     * makes the kernel ignore router advertisements on that host), restored to
+     * the previous value on destroy; and per CIDR a FORWARD accept and a
+     * conntrack-INVALID accept, inserted first in FORWARD.
      */
     nodes: RoutedSubnetNode[];
-    /** Where return routes point: an address (a GatewayVip's, typically). Default: see RoutedSubnet. */
+    /**
+     * Where return routes point: an IP address of the same family as the
+     * CIDR(s), typically a GatewayVip's `address`. Default: for a centralized
+     * gateway the first gatewayNode's address, for a distributed one the first
+     * node's; either way a single point of failure, and a warning says so.
+     */
     nextHop?: pulumi.Input<string>;
-    /** Peers and routers outside the cluster that get the return route. */
+    /**
+     * Peers and routers outside the cluster that get the return route for every
+     * CIDR of cidrBlock via nextHop (through an ExternalReturnRoute named
+     * "<name>-return"). Default: none (add the routes yourself).
+     */
     returnRoutes?: ReturnRouteTarget[];
-    /** Firewall to put the accepts in; default auto (iptables when present, else nftables). */
+    /**
+     * Firewall the FORWARD and INVALID accepts go to. "auto" (default):
+     * iptables (legacy or nf_tables flavour) when the host's iptables works,
+     * else nftables, in the chain "inet filter forward".
+     */
     firewallBackend?: "auto" | "iptables" | "nft";
 }
 
@@ -69,10 +94,11 @@ export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "a
  * address as nextHop to avoid it.
  */
 export class RoutedSubnet extends pulumi.ComponentResource {
-    /** The Subnet custom resource. */
+    /** The Subnet custom resource (kubeovn.io/v1, cluster-scoped), applied through the component's kubernetes provider. */
     public readonly subnet: k8s.apiextensions.CustomResource;
-    /** The address return routes point to. */
+    /** The address return routes point to: `nextHop` as given, or the default node's address. */
     public readonly nextHop: pulumi.Output<string>;
+    /** cidrBlock as given (one CIDR, or two comma-joined for dual stack); a plain string, not an Output. */
     public readonly cidrBlock: string;
 
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -6,19 +6,27 @@ import { fabricRouteConfigurations } from "./render/routeconfiguration";
 import { assertValid } from "./external-return-route";
 
 export interface TunnelFabricNode extends FabricNode {
-    /** How to reach the node. Kept secret in the state. */
+    /**
+     * How to reach the node over SSH to manage its link, FDB entries, rules and
+     * routes (shaped like @pulumi/command's remote.ConnectionArgs, plus sudo).
+     * Kept secret in the state.
+     */
     connection: pulumi.Input<ConnectionInput>;
 }
 
 export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
+    /** The fabric's nodes, at least 2 (see FabricNode); each gets a VxlanLink, an FdbSet, a RouteSet and its Rules. */
     nodes: TunnelFabricNode[];
     /**
      * Also emit the same intent as Liqo RouteConfiguration objects
      * (networking.liqo.io/v1beta1) in this namespace, through the
-     * component's kubernetes provider. The namespace must exist.
+     * component's kubernetes provider: "tunnel-fabric-<vni>-node-gw" for the
+     * nodes and one "tunnel-fabric-<vni>-<node>-gw-node" per non-active node
+     * with pods, for the gateway. The namespace must exist (Liqo's is "liqo").
+     * Default: absent (no Kubernetes objects).
      */
     routeConfigurationNamespace?: string;
-    /** Annotations added to every RouteConfiguration (e.g. pulumi.com/deletionPropagationPolicy). */
+    /** Annotations added to every RouteConfiguration (e.g. pulumi.com/deletionPropagationPolicy). Default: none. */
     routeConfigurationAnnotations?: Record<string, string>;
 }
 
@@ -34,7 +42,9 @@ const slug = (s: string) => s.replace(/[/:]/g, "_");
  * and routes in one `up`; links and FDB entries stay.
  */
 export class TunnelFabric extends pulumi.ComponentResource {
+    /** args.activeGateway: the node the fabric currently routes through (a plain string, also registered as an output). */
     public readonly activeGateway: string;
+    /** The VxlanLink resources, one per node in natural node-name order (node2 before node10). */
     public readonly links: VxlanLink[] = [];
 
     constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {

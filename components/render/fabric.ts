@@ -17,44 +17,110 @@ import { IPv4, IPv4CidrRange, Validator } from "ip-num";
 import type { FdbSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "./kernel-types";
 
 export interface FabricNode {
+    /** The Kubernetes node name (lower-case DNS subdomain, at most 200 characters so derived RouteConfiguration names fit), unique. */
     name: string;
+    /**
+     * The node's IPv4 address on the underlay, e.g. "192.168.2.10": the VXLAN
+     * link's `local` (pinned so packets leave from the address the other nodes'
+     * FDB entries name, whatever source selection would pick on a multi-homed
+     * host) and the FDB `dst` on every other node. Unique; not inside
+     * overlayCidr or a remote CIDR, where the tunnel would route into itself.
+     */
     underlayIp: string;
-    /** Address on the VXLAN link. */
+    /**
+     * The node's IPv4 address on the VXLAN link, inside overlayCidr, neither its
+     * network nor its broadcast address, unique. Assigned with overlayCidr's
+     * prefix length so the whole overlay is on-link: it is the next hop other
+     * nodes use for this node (e.g. 172.29.0.1 in the lab example).
+     */
     overlayIp: string;
+    /**
+     * The underlay interface the VXLAN link is bound to (its `dev`), e.g. "eth0".
+     * Default: absent (not bound; the kernel routes the encapsulated packets).
+     * Changing it re-creates the link.
+     */
     underlayDev?: string;
-    /** Pod IPs on that node, for the gateway's per-pod symmetric routes. */
+    /**
+     * IPv4 addresses of the pods on this node. Every other gateway candidate
+     * (gatewayNodes) gets one /32 route per address, via this node's overlayIp,
+     * in the fabric table, so traffic coming back from other clusters reaches
+     * the pod's node through the overlay (seed 003's Symmetric Routing
+     * Operator). Unique across nodes; inside localCidrs when
+     * given; not inside overlayCidr or a remote CIDR. Default: none.
+     */
     pods?: string[];
 }
 
 export interface TunnelFabricSpec {
+    /** The nodes of the fabric, at least 2; each gets the VXLAN link and FDB entries to all the others. */
     nodes: FabricNode[];
-    /** Names of the nodes that can be gateway. */
+    /**
+     * Names of the nodes that can be gateway (at least one, each a node's name).
+     * They all hold the per-pod return routes, so a failover only moves rules
+     * and remote-CIDR routes.
+     */
     gatewayNodes: string[];
-    /** One of gatewayNodes. */
+    /**
+     * The gateway in use: one of gatewayNodes. The other nodes route remote
+     * CIDRs to its overlayIp; it gets the return-traffic rules. Changing it
+     * moves rules and routes in one `up`; links and FDB entries stay.
+     */
     activeGateway: string;
-    /** Remote clusters' pod/external CIDRs (cross-cluster traffic). */
+    /**
+     * The remote clusters' pod/external CIDRs (IPv4, at least one, disjoint):
+     * the cross-cluster traffic the policy rules select. Must not overlap
+     * overlayCidr or localCidrs.
+     */
     remoteCidrs: string[];
-    /** The CIDR of the overlay addresses. */
+    /**
+     * The IPv4 CIDR the nodes' overlayIp addresses come from, /30 or shorter,
+     * e.g. "172.29.0.0/24". Pick a range no other network on the hosts uses.
+     */
     overlayCidr: string;
-    /** Default "liqo.vxlan", as Liqo. */
+    /** The VXLAN link's name (at most 15 characters). Default "liqo.vxlan", as Liqo (seed 003). */
     linkName?: string;
-    /** Default 18952 (Liqo legacy). */
+    /** VXLAN network identifier, 1..16777215. Default 18952 (Liqo legacy). Changing it re-creates the links. */
     vni?: number;
-    /** Default 4789 (IANA VXLAN). */
+    /**
+     * UDP destination port of the encapsulated traffic, 1..65535; it must be
+     * open between all underlay addresses. Default 4789 (IANA VXLAN). Always set
+     * explicitly, because a Linux VXLAN created without dstport uses the
+     * pre-IANA port 8472. Changing it re-creates the links.
+     */
     port?: number;
-    /** Default 1440 (Liqo legacy). */
+    /**
+     * MTU of the VXLAN link, 68..9000, in bytes. Default 1440 (Liqo legacy):
+     * VXLAN over IPv4 adds 50 bytes (outer IP 20, UDP 8, VXLAN 8, inner Ethernet
+     * 14), so 1450 is the most a 1500-byte underlay carries; 1440 keeps 10
+     * spare. Too large and small packets pass while large transfers hang.
+     * Changes in place.
+     */
     mtu?: number;
-    /** Default 18952 (Liqo legacy). */
+    /** The routing table of the fabric's routes and rules: 1..2^32-1 except 253-255 (default, main, local). Default 18952 (Liqo legacy). */
     table?: number;
-    /** Default 18952; 1..32765. */
+    /**
+     * Priority of the fabric's policy rules, 1..32765. Default 18952: after the
+     * local table (0), before main (32766). Explicit because a rule added without
+     * one gets "lowest existing priority minus one", which depends on what was
+     * installed before. Where a CNI has per-pod rules at low numbers (AWS VPC
+     * CNI: 512..1536), pick a smaller value.
+     */
     rulePriority?: number;
-    /** This cluster's pod CIDRs: when given, rules select only traffic between them and the remote CIDRs. */
+    /**
+     * This cluster's pod CIDRs (IPv4, disjoint). When given, the rules select
+     * only traffic between them and the remote CIDRs (`from <local> to
+     * <remote>`), so the hosts' own traffic keeps its usual path. Default:
+     * absent (rules match on the remote side only).
+     */
     localCidrs?: string[];
     /**
-     * Interface through which cross-cluster traffic enters the active
-     * gateway (a tunnel device). When given, the gateway's symmetric-routing
-     * rule is `iif <gatewayInIf>` as in both seeds (legacy: liqo.host,
-     * current: liqo-tunnel); when absent, `from <remoteCidr>` per remote CIDR.
+     * The interface through which cross-cluster traffic enters the active
+     * gateway (a tunnel device; not linkName). When given, the gateway's
+     * symmetric-routing rule is `iif <gatewayInIf>` as in both seeds (legacy:
+     * liqo.host, current: liqo-tunnel); when absent, `from <remoteCidr>` per
+     * remote CIDR. With it, the gateway's overlay link needs loose rp_filter
+     * (2): the reverse-path check of replies runs as if from lo, which an iif
+     * rule does not match.
      */
     gatewayInIf?: string;
 }

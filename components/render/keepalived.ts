@@ -15,41 +15,117 @@ import { IPv4CidrRange, Validator } from "ip-num";
 import { checkList, checkSubdomain, checkUnknown, Cidr, contains, Ip, isNetworkOrBroadcast, isObject, parseCidr, parseIp, show } from "./subnet";
 
 export interface VipNode {
+    /** The node's name (DNS-1123 subdomain, unique): which node each rendered keepalived.conf is for. */
     name: string;
-    /** Unicast source: the node's IPv4 address on the segment. */
+    /**
+     * The node's IPv4 address on the segment, in canonical form and unique: the
+     * node's `unicast_src_ip` and, on the other nodes, a `unicast_peer`. Not
+     * the VIP itself, and inside `segment` when that is given.
+     */
     address: string;
+    /**
+     * The interface that carries that address and gets the VIP (keepalived's
+     * `interface` and `virtual_ipaddress ... dev`), e.g. "eth0". A Linux
+     * interface name (1-15 of A-Z a-z 0-9 _ . -). Required.
+     */
     interface: string;
-    /** 1..254; give it for every node or for none. */
+    /**
+     * VRRP priority 1..254 (255 belongs to an address owner, which a VIP never
+     * has); give it for every node or for none, and no two alike (a tie is
+     * broken by the higher address, which nobody reads as a preference).
+     * Default: 150, 140, 130, ... in list order, so the first node is the
+     * preferred master; more than 15 nodes need explicit priorities.
+     */
     priority?: number;
 }
 
 export interface TrackScript {
-    /** argv[0] is an absolute path; no shell is involved. */
+    /**
+     * The command keepalived runs, as argv: argv[0] an absolute path (keepalived's
+     * enable_script_security checks the file and every directory above it, which
+     * needs a path, not a PATH lookup). No shell is involved, and arguments are
+     * held to A-Z a-z 0-9 _ . , : ; % + = ~ ^ * @ / - because keepalived splits
+     * the script line itself and gives # ! $ and quotes their own meanings.
+     * Exit status 0 is healthy. Runs as root (script_user root).
+     */
     argv: string[];
+    /** Seconds between runs, 1..3600 (whole seconds: keepalived reads sub-second intervals only from 2.3.2 on). Default 2. */
     interval?: number;
+    /** Consecutive failures, 1..255, before the script counts as failed. Default 2. */
     fall?: number;
+    /** Consecutive successes, 1..255, before a failed script counts as healthy again. Default 2. */
     rise?: number;
-    /** 0 (keepalived's default when absent): a failing script puts the node in FAULT and it drops the VIP. */
+    /**
+     * -253..253. 0 (keepalived's default, used when absent): a failing script
+     * puts the node in FAULT and it drops the VIP. Otherwise a failing script
+     * (negative) or a succeeding one (positive) shifts the node's priority by
+     * this much, which moves the VIP only if |weight| exceeds the gap between
+     * the two highest priorities and every priority + weight stays in 1..254;
+     * refused with nopreempt, where a changed priority never moves the VIP.
+     */
     weight?: number;
 }
 
 export interface GatewayVipSpec {
-    /** Default "RO_<vrid>"; A-Z a-z 0-9 _ -. */
+    /** keepalived's vrrp_instance name, 1-64 of A-Z a-z 0-9 _ -. Default "RO_<virtualRouterId>" (the track script is "<name>_check"). */
     instanceName?: string;
-    /** "192.168.2.250" or "192.168.2.250/24". */
+    /**
+     * The virtual address, IPv4: "192.168.2.250" or "192.168.2.250/24". With a
+     * segment given, a prefix must be /32 or the segment's: any other would give
+     * the VIP a connected route that disagrees with the node's own. Without a prefix the
+     * segment's prefix is used, or /32 when no segment is given. No node may
+     * own it. VRRPv2 with PASS authentication is IPv4 only.
+     */
     vip: string;
-    /** The nodes' L2 CIDR; when given, vip and every node address must be inside it. */
+    /**
+     * The nodes' L2 CIDR, e.g. "192.168.2.0/24" (IPv4, /30 or shorter). When
+     * given, the VIP and every node address must be usable addresses inside it,
+     * and it gives a bare vip its prefix. Default: absent (no such checks).
+     */
     segment?: string;
+    /**
+     * VRRP virtual router id, 1..255: every node of this VIP uses the same id,
+     * and each VRRP group on the same segment needs its own. Required.
+     */
     virtualRouterId: number;
-    /** At least 2. */
+    /** At least 2 nodes (one node is the single point of failure the VIP exists to avoid); names and addresses unique. */
     nodes: VipNode[];
-    /** Seconds, default 1. */
+    /**
+     * Advertisement interval in whole seconds, 1..255 (VRRPv2 carries whole
+     * seconds; keepalived would round a fraction). A backup takes over about
+     * 3 x advertInt + (256 - priority)/256 s after the master falls silent
+     * (about 3.5 s with the default); a graceful stop hands over at once.
+     * Default 1.
+     */
     advertInt?: number;
-    /** Secret; 1..8 characters. */
+    /**
+     * VRRP PASS authentication, 1..8 characters of A-Z a-z 0-9 _ . , : ; % + = ~ ^ * @ / -
+     * (keepalived silently cuts longer passwords to 8). Cleartext on the wire: it
+     * only keeps other VRRP groups from joining by accident. A secret: never
+     * shown in messages. Default: absent (no authentication block).
+     */
     authPass?: string;
+    /**
+     * When true, every node starts as BACKUP and a recovered higher-priority
+     * node does not take the VIP back (one move instead of two after a
+     * failure). Default: absent (preempt: the highest priority starts MASTER
+     * and reclaims the VIP).
+     */
     nopreempt?: boolean;
+    /** A health check that can move the VIP (see TrackScript.weight). Default: none. */
     trackScript?: TrackScript;
+    /**
+     * Further interfaces whose loss puts a node in FAULT, e.g. ["ovn0"] so a
+     * node whose link into the cluster is down gives up the VIP. Not the VRRP
+     * interface itself: keepalived always tracks that one. Default: none.
+     */
     trackInterfaces?: string[];
+    /**
+     * keepalived's vrrp_garp_master_delay, 0..3600 seconds: when a second round
+     * of gratuitous ARPs follows a transition to MASTER, so switches and peers
+     * with stale ARP entries learn the new holder (0: no second round).
+     * Default: absent (keepalived's own default).
+     */
     garpMasterDelay?: number;
 }
 

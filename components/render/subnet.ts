@@ -13,29 +13,95 @@
 import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
 
 export interface SubnetSpecArgs {
-    /** metadata.name of the Subnet (DNS-1123 subdomain). */
+    /**
+     * metadata.name of the Subnet: a DNS-1123 subdomain (lower-case a-z 0-9 - ., at
+     * most 253 characters). Kube-OVN Subnets are cluster-scoped, so the name is
+     * unique in the cluster. Seeds 000/001 use "routed", seed 002 "subnet-gateway".
+     */
     name: string;
-    /** "10.166.0.0/16", or dual stack "10.166.0.0/16,fd00:10:166::/112" (IPv4 first). */
+    /**
+     * The pod CIDR: "10.166.0.0/16", or dual stack as Kube-OVN writes it, an IPv4
+     * and an IPv6 CIDR joined by a comma without spaces, IPv4 first
+     * ("10.166.0.0/16,fd00:10:166::/112"). Canonical text with the host bits clear
+     * (Kube-OVN compares the strings it stores); at most /30 (IPv4) or /126 (IPv6),
+     * which leaves room for the network, broadcast and gateway addresses and a
+     * pod; not inside a loopback, link-local, multicast or broadcast range.
+     * Kube-OVN refuses to change it after creation. Required.
+     */
     cidrBlock: string;
-    /** Default: first host address of each CIDR (comma-joined for dual stack, in cidrBlock order). */
+    /**
+     * The pods' gateway address inside cidrBlock (one per CIDR, comma-joined in
+     * cidrBlock order for dual stack); neither the network nor the broadcast
+     * address. Default: the first host address of each CIDR (10.166.0.1 for
+     * 10.166.0.0/16, as in seed 000).
+     */
     gateway?: string;
-    /** Single IPs or "a..b" ranges as Kube-OVN writes them. */
+    /**
+     * Addresses IPAM never hands out: single IPs or "a..b" ranges as Kube-OVN
+     * writes them, inside cidrBlock. The gateway is appended when missing, as
+     * Kube-OVN's controller does (an exact string match, so a range covering the
+     * gateway does not count), so the applied object never differs from what the
+     * controller leaves behind. Default: just the gateway.
+     */
     excludeIps?: string[];
-    /** Default from the CIDR families. */
+    /** "IPv4", "IPv6" or "Dual"; must agree with cidrBlock. Default: derived from cidrBlock's CIDR families. */
     protocol?: "IPv4" | "IPv6" | "Dual";
+    /**
+     * Namespaces bound to the subnet: their pods get addresses from it (seed 002
+     * binds ns1 and ns2). DNS-1123 labels, each at most once. Default: none.
+     */
     namespaces?: string[];
-    /** Default distributed. */
+    /**
+     * Where the subnet's traffic leaves the cluster. "distributed" (default): on
+     * every node, through the pod's own node, so an outside return route via one
+     * node makes the path asymmetric (replies leave by another node). "centralized":
+     * only through gatewayNode, so requests and replies cross the same node; seeds
+     * 000 and 002 recommend it where the virtual network or a stateful firewall
+     * drops asymmetric traffic.
+     */
     gatewayType?: "distributed" | "centralized";
-    /** Node names or "node:ip"; Kube-OVN stores a comma-separated string. */
+    /**
+     * The gateway node(s) of a centralized subnet (required then, refused for a
+     * distributed one): Kubernetes node names, or "node:ip" with an IPv4 egress
+     * address (Kube-OVN splits the entry at every ':', so IPv6 cannot be given).
+     * Either a list or Kube-OVN's comma-separated string; rendered as the string.
+     * Kube-OVN uses the first ready node and fails over to the next
+     * (active/standby, status.activateGateway) unless enableEcmp.
+     */
     gatewayNode?: string | string[];
+    /**
+     * Centralized only: spread egress over all ready gateway nodes (ECMP) instead
+     * of active/standby. Replies then leave by any gateway node, so an outside
+     * return route through a single one of them is asymmetric again. Default:
+     * absent (Kube-OVN's false).
+     */
     enableEcmp?: boolean;
+    /**
+     * Kube-OVN isolation: a private subnet accepts traffic only from its own
+     * CIDR and allowSubnets, so outside peers that must reach pods need their
+     * CIDR listed in allowSubnets. Seed 002 sets false. Default: absent (false).
+     */
     private?: boolean;
+    /** CIDRs allowed into a private subnet; only valid with `private: true` (Kube-OVN ignores it otherwise). */
     allowSubnets?: string[];
-    /** Only the default VPC "ovn-cluster". */
+    /**
+     * The VPC; only Kube-OVN's default VPC "ovn-cluster" is accepted, since routed
+     * interconnection works for overlay subnets of the default VPC only (seed 000).
+     * Default: absent (Kube-OVN puts the subnet in the default VPC).
+     */
     vpc?: string;
-    /** Must be false or absent. */
+    /**
+     * Must be false or absent; the rendered Subnet always says false. With NAT on,
+     * Kube-OVN would rewrite pod sources to the node address and the pod IPs would
+     * never be seen outside (seed 000: "set natOutgoing of the subnet to false").
+     */
     natOutgoing?: boolean;
+    /** metadata.labels of the Subnet (Kubernetes label keys and values). */
     labels?: Record<string, string>;
+    /**
+     * metadata.annotations of the Subnet, e.g. pulumi.com/deletionPropagationPolicy
+     * "background" where no garbage collector runs (the lab).
+     */
     annotations?: Record<string, string>;
 }
 
