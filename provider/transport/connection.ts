@@ -23,6 +23,14 @@ export interface Connection {
     /** Seconds for one connection attempt (default 15). */
     perDialTimeout?: number;
     /**
+     * Connection attempts before the host counts as unreachable (default 1; -1 for no limit).
+     * @pulumi/command defaults to 10; one attempt here makes a down host fail fast, so that
+     * `up --continue-on-error` converges the others without waiting minutes.
+     */
+    dialErrorLimit?: number;
+    /** @pulumi/command's jump host. Not supported: refused at preview rather than silently ignored. */
+    proxy?: unknown;
+    /**
      * Lab only: run commands locally inside this network namespace instead of over SSH.
      * Tests use it to check the providers against the transport they use in production too.
      */
@@ -63,6 +71,12 @@ export function validateConnection(c: Partial<Connection> | undefined, arg = "co
     }
     if (c.perDialTimeout !== undefined && !(typeof c.perDialTimeout === "number" && c.perDialTimeout > 0 && c.perDialTimeout <= 600)) {
         errs.push(`${arg}.perDialTimeout: seconds from 1 to 600, got ${JSON.stringify(c.perDialTimeout)}`);
+    }
+    if (c.dialErrorLimit !== undefined && !(Number.isInteger(c.dialErrorLimit) && (c.dialErrorLimit === -1 || (c.dialErrorLimit >= 1 && c.dialErrorLimit <= 100)))) {
+        errs.push(`${arg}.dialErrorLimit: an integer from 1 to 100, or -1 for no limit, got ${JSON.stringify(c.dialErrorLimit)}`);
+    }
+    if (c.proxy !== undefined) {
+        errs.push(`${arg}.proxy: jump hosts are not supported yet; reach the host directly or through a tunnel you set up (value not shown)`);
     }
     return errs;
 }

@@ -104,21 +104,38 @@ class SshTransport implements Transport {
                 return ok;
             };
         }
-        const p = new Promise<Client>((resolve, reject) => {
+        const attempt = () => new Promise<Client>((resolve, reject) => {
             const client = new Client();
-            client.once("ready", () => resolve(client));
+            let ready = false;
+            // Once connected, a dropped connection is forgotten so the next command dials again;
+            // before that, the retry loop below owns this.client.
+            const forget = () => { if (ready) this.client = undefined; };
+            client.once("ready", () => { ready = true; resolve(client); });
             client.once("error", (e: Error) => {
-                this.client = undefined;
+                forget();
                 if (rejectedKey) {
                     reject(new HostError(this.name, `host key ${rejectedKey} does not match the pinned hostKey; refusing to connect`));
                 } else {
                     reject(new HostError(this.name, `cannot connect over SSH: ${e.message}`));
                 }
             });
-            client.once("close", () => { this.client = undefined; });
+            client.once("close", forget);
             client.connect(cfg);
         });
+        const limit = c.dialErrorLimit ?? 1;
+        const p = (async () => {
+            for (let n = 1; ; n++) {
+                try {
+                    return await attempt();
+                } catch (e) {
+                    // A wrong host key is an answer, not a dial error: never retried.
+                    if (rejectedKey || (limit !== -1 && n >= limit)) throw e;
+                    await new Promise((r) => setTimeout(r, 1000));
+                }
+            }
+        })();
         this.client = p;
+        p.catch(() => { if (this.client === p) this.client = undefined; });
         return p;
     }
 

@@ -35,8 +35,9 @@ describe("transport: argv over SSH", () => {
 describe("transport: connection validation", () => {
     const good = { host: "198.18.0.11", user: "root", privateKey: "k", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx" };
 
-    it("accepts a complete connection", () => {
+    it("accepts a complete connection, and @pulumi/command's dial settings", () => {
         assert.deepStrictEqual(validateConnection(good), []);
+        assert.deepStrictEqual(validateConnection({ ...good, dialErrorLimit: -1, perDialTimeout: 5 }), []);
     });
 
     for (const [name, patch, want] of [
@@ -46,6 +47,8 @@ describe("transport: connection validation", () => {
         ["no host key", { hostKey: undefined }, /connection\.hostKey: required/],
         ["a malformed host key", { hostKey: "not-a-key" }, /connection\.hostKey: .*"not-a-key"/],
         ["a bad user", { user: "root -oProxyCommand=x" }, /connection\.user: /],
+        ["a dial limit of 0", { dialErrorLimit: 0 }, /connection\.dialErrorLimit: .*0/],
+        ["@pulumi/command's jump host, which would otherwise be ignored", { proxy: { host: "bastion" } }, /connection\.proxy: jump hosts are not supported/],
     ] as const) {
         it(`rejects ${name}, naming the argument and the value`, () => {
             const errs = validateConnection({ ...good, ...patch });
