@@ -28,6 +28,7 @@ export function toolchainEnv(): Record<string, string> {
         PULUMI_HOME: path.join(tc, "pulumi-home"),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
         PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
     };
