@@ -8,6 +8,7 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
+import * as net from "./net";
 
 export interface KeepalivedSpec {
     /** The whole keepalived.conf (a secret: it may hold the VRRP authentication). */
@@ -29,7 +30,8 @@ const PATH = /^\/[A-Za-z0-9_./-]{1,200}$/;
 
 export function normalizeKeepalived(raw: Record<string, any>, errs: string[]): Keepalived | undefined {
     const before = errs.length;
-    for (const k of Object.keys(raw)) if (!["config", "configPath", "pidFile", "running"].includes(k)) errs.push(`${k}: unknown property`);
+    // The config holds the VRRP password: a misspelt property's value is not echoed either.
+    net.noUnknown(raw, ["config", "configPath", "pidFile", "running"], errs, "", { secret: true });
     if (typeof raw.config !== "string" || raw.config.length === 0 || raw.config.length > 1_000_000) errs.push("config: must be the non-empty text of keepalived.conf");
     const configPath = raw.configPath ?? "/etc/keepalived/keepalived.conf";
     const pidFile = raw.pidFile ?? "/run/keepalived.pid";
