@@ -86,7 +86,7 @@ export function parseIp(v: unknown): Ip | string {
 }
 
 /** The network of `ip` with `prefix` bits. */
-function networkOf(ip: Ip, prefix: number): Cidr {
+export function networkOf(ip: Ip, prefix: number): Cidr {
     if (ip.family === 4) {
         const range = IPv4CidrRange.fromCidr(`${ip.text}/${prefix}`);
         return { family: 4, range, prefix, text: `${ipText(range.getFirst())}/${prefix}` };
@@ -259,6 +259,15 @@ export function mac(arg: string, v: unknown, errs: string[]): string | undefined
         return undefined;
     }
     return v.toLowerCase();
+}
+
+/** A file path: absolute, one plain word in argv, no "..". */
+export function absolutePath(arg: string, v: unknown, errs: string[]): string | undefined {
+    if (typeof v !== "string" || !/^\/[A-Za-z0-9_./-]{1,200}$/.test(v) || v.includes("..")) {
+        errs.push(`${arg}: not a plain absolute path: ${show(v)}`);
+        return undefined;
+    }
+    return v;
 }
 
 /** Names that go into firewall comments and link aliases: one plain word. */

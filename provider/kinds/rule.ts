@@ -60,7 +60,7 @@ export function normalizeRule(raw: Record<string, any>, errs: string[], arg = ""
     if (raw.oif !== undefined) r.oif = net.ifname(`${arg}oif`, raw.oif, errs);
     if (raw.fwmark !== undefined) r.fwmark = net.integer(`${arg}fwmark`, raw.fwmark, 0, 0xffffffff, errs);
     if (raw.fwmask !== undefined) {
-        if (raw.fwmark === undefined) errs.push(`${arg}fwmask: needs fwmark`);
+        if (raw.fwmark === undefined) errs.push(`${arg}fwmask: needs fwmark, got fwmask ${JSON.stringify(raw.fwmask)} alone`);
         r.fwmask = net.integer(`${arg}fwmask`, raw.fwmask, 1, 0xffffffff, errs);
         if (r.fwmask === 0xffffffff) delete r.fwmask;
     }
