@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
 import { FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
-import { fabricRouteConfigurations } from "./render/routeconfiguration";
-import { assertValid } from "./external-return-route";
+import { checkNamespace, fabricRouteConfigurations } from "./render/routeconfiguration";
+import { checkMap } from "./render/subnet";
+import { assertValid, withoutConnections } from "./external-return-route";
 
 export interface TunnelFabricNode extends FabricNode {
     /** How to reach the node. Kept secret in the state. */
@@ -20,6 +21,14 @@ export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
     routeConfigurationNamespace?: string;
     /** Annotations added to every RouteConfiguration (e.g. pulumi.com/deletionPropagationPolicy). */
     routeConfigurationAnnotations?: Record<string, string>;
+}
+
+/** Problems with the args: the fabric's (validateTunnelFabric) and those of its RouteConfigurations. */
+export function validateTunnelFabricArgs(a: TunnelFabricArgs, spec: TunnelFabricSpec, arg = "args"): string[] {
+    const errs = validateTunnelFabric(spec, arg);
+    if (a.routeConfigurationNamespace !== undefined) checkNamespace(`${arg}.routeConfigurationNamespace`, a.routeConfigurationNamespace, errs);
+    checkMap(`${arg}.routeConfigurationAnnotations`, a.routeConfigurationAnnotations, false, errs);
+    return errs;
 }
 
 /** A name part made of a CIDR or address: "/" and ":" are not welcome in resource names. */
@@ -40,8 +49,8 @@ export class TunnelFabric extends pulumi.ComponentResource {
     constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:TunnelFabric", name, {}, opts);
         const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = args;
-        const spec: TunnelFabricSpec = { ...rest, nodes: nodes.map(({ connection: _c, ...n }) => n) };
-        assertValid("TunnelFabric", name, validateTunnelFabric(spec));
+        const spec: TunnelFabricSpec = { ...rest, nodes: withoutConnections(nodes) };
+        assertValid("TunnelFabric", name, validateTunnelFabricArgs(args, spec));
         this.activeGateway = spec.activeGateway;
         const conns = new Map(nodes.map((n) => [n.name, n.connection]));
 

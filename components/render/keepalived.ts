@@ -195,6 +195,21 @@ function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip
     return list.filter(isObject) as unknown as VipNode[];
 }
 
+/**
+ * Without a segment, a VIP written with its prefix names the nodes' network:
+ * keepalived adds it with that prefix on every node's interface, so a node
+ * outside that network would hold a VIP it cannot announce to its neighbours.
+ */
+function checkVipNetwork(arg: string, raw: unknown, vip: Vip | undefined, segment: Cidr | undefined, nodes: VipNode[], errs: string[]) {
+    if (segment || !vip || vip.prefix === undefined || vip.prefix === 32) return;
+    const network = net.networkOf(vip.ip, vip.prefix);
+    const i = nodes.findIndex((n) => {
+        const ip = net.parseIp(n.address);
+        return typeof ip === "object" && !net.contains(network, ip);
+    });
+    if (i >= 0) errs.push(`${arg}: outside the nodes' segment (nodes[${i}].address ${show(nodes[i].address)} is not in ${network.text}): ${show(raw)}`);
+}
+
 /** Each node's priority: as given, or 150, 140, 130... in list order. */
 function priorities(nodes: VipNode[]): number[] {
     return nodes.map((n, i) => n.priority ?? VIP_DEFAULTS.firstPriority - i * VIP_DEFAULTS.priorityStep);
@@ -307,6 +322,7 @@ export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): string[] {
     net.bool(`${arg}.nopreempt`, raw.nopreempt, errs, COLON);
     checkTrackScript(`${arg}.trackScript`, raw.trackScript, prios, raw.nopreempt === true, errs);
     checkTrackInterfaces(`${arg}.trackInterfaces`, raw.trackInterfaces, nodes, errs);
+    checkVipNetwork(`${arg}.vip`, raw.vip, vip, segment, nodes, errs);
     if (raw.garpMasterDelay !== undefined) checkInt(`${arg}.garpMasterDelay`, raw.garpMasterDelay, 0, 3600, errs);
     return errs;
 }

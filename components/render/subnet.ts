@@ -341,7 +341,8 @@ function isQualifiedName(k: string): boolean {
     return name.length <= 63 && QUALIFIED_NAME.test(name);
 }
 
-function checkMap(arg: string, v: unknown, labels: boolean, errs: string[]) {
+/** Kubernetes labels (`labels` true) or annotations: qualified-name keys, string values. */
+export function checkMap(arg: string, v: unknown, labels: boolean, errs: string[]) {
     if (v === undefined) return;
     if (!isObject(v)) {
         errs.push(`${arg}: must be a map of strings: ${show(v)}`);
