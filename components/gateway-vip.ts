@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, Keepalived } from "../provider/resources";
 import { GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
 import { assertValid, withoutConnections } from "./external-return-route";
+import { claimVrrp } from "./claims";
 import * as net from "../provider/kinds/net";
 
 export interface GatewayVipNode extends VipNode {
@@ -47,6 +48,7 @@ export class GatewayVip extends pulumi.ComponentResource {
         });
         // The password may be a secret Output; everything else (and a plain password) is checked now, at preview.
         assertValid("GatewayVip", name, validateGatewayVipArgs(args, spec(typeof authPass === "string" ? authPass : undefined)));
+        assertValid("GatewayVip", name, claimVrrp(name, args));
         const configs = pulumi.output(authPass).apply((pass) => {
             assertValid("GatewayVip", name, validateGatewayVip(spec(pass)));
             return Object.fromEntries(planGatewayVip(spec(pass)).map((p) => [p.node, p.config]));

@@ -5,6 +5,7 @@ import * as net from "../provider/kinds/net";
 import { show } from "../provider/kinds/net";
 import { checkSubdomain, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
 import { assertValid, checkNextHopFamily, ExternalReturnRoute, ReturnRouteTarget, validateReturnTargets } from "./external-return-route";
+import { claimSubnet } from "./claims";
 
 export interface RoutedSubnetNode {
     /** The Kubernetes node name (as in gatewayNode). */
@@ -99,6 +100,7 @@ export class RoutedSubnet extends pulumi.ComponentResource {
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:RoutedSubnet", name, {}, opts);
         assertValid("RoutedSubnet", name, validateRoutedSubnet(name, args));
+        assertValid("RoutedSubnet", name, claimSubnet(name, args));
         const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = args;
         this.cidrBlock = spec.cidrBlock;
         const manifest = renderSubnet({ ...spec, name: subnetName ?? name });
