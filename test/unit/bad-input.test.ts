@@ -155,5 +155,16 @@ describe("bad-input corpus", function () {
             assert.doesNotThrow(() => construct({ target: "RoutedSubnet", name: "fine", args }));
             assert.throws(() => construct({ target: "RoutedSubnet", name: "again", args: { ...args, subnetName: "again" } }), /overlaps cidrBlock "10\.166\.0\.0\/16" of RoutedSubnet "fine"/);
         });
+
+        // Last: a run leaves its Stack resource behind as the current one.
+        it("keep one book per program run, so a program run twice in one process does not meet itself", async () => {
+            for (const run of [1, 2]) {
+                await pulumi.runtime.runInPulumiStack(async () => {
+                    construct({ target: "RoutedSubnet", name: "routed", args: BASELINE.RoutedSubnet });
+                    assert.throws(() => construct({ target: "RoutedSubnet", name: "twin", args: BASELINE.RoutedSubnet }), /of RoutedSubnet "routed"/, `run ${run}`);
+                    return {};
+                });
+            }
+        });
     });
 });
