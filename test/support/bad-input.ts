@@ -284,6 +284,8 @@ export const CORPUS: BadInputCase[] = [
     routeSet("route-set-dev-backticks", { routes: [{ dst: "10.1.0.0/16", dev: "`id`" }] }, /routes\["10\.1\.0\.0\/16"\]\.dev: not a Linux interface name .*: "`id`"/),
     routeSet("route-set-duplicate-dst", { routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.1.0.0/16", dev: "eth1" }] },
         /routes\["10\.1\.0\.0\/16 \(#1\)"\]\.dst: 10\.1\.0\.0\/16 \(metric 0\) appears twice/),
+    routeSet("route-set-routes-not-a-list", { routes: "10.1.0.0/16 via 192.168.2.1" }, /routes: must be a list of routes, got "10\.1\.0\.0\/16 via 192\.168\.2\.1"/),
+    routeSet("route-set-route-not-an-object", { routes: ["10.1.0.0/16"] }, /routes\["#0"\]: not a route: "10\.1\.0\.0\/16"/),
     routeSet("route-set-table-per-route", { routes: [{ dst: "10.1.0.0/16", dev: "eth0", table: 100 }] }, /routes\["10\.1\.0\.0\/16"\]\.table: set table on the RouteSet, not per route \(got 100\)/),
 
     // ---- Rule
@@ -318,6 +320,7 @@ export const CORPUS: BadInputCase[] = [
     fdbSet("fdb-set-dev-too-long", { dev: "vxlan-fabric-0001" }, /dev: not a Linux interface name .*: "vxlan-fabric-0001"/),
     fdbSet("fdb-set-duplicate", { entries: [{ dst: "192.168.2.11" }, { dst: "192.168.2.11" }] },
         /entries\["00:00:00:00:00:00@192\.168\.2\.11 \(#1\)"\]: 00:00:00:00:00:00@192\.168\.2\.11 appears twice/),
+    fdbSet("fdb-set-entries-not-a-list", { entries: "192.168.2.11" }, /entries: must be a list of FDB entries, got "192\.168\.2\.11"/),
     fdbSet("fdb-set-port-0", { entries: [{ dst: "192.168.2.11", port: 0 }] }, /entries\[.*\]\.port: must be an integer from 1 to 65535, got 0/),
 
     // ---- VxlanLink
