@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources";
 import * as net from "../provider/kinds/net";
+import { show } from "../provider/kinds/net";
 
 export interface ReturnRouteTarget {
     /** Short name of the host, used in child resource names: a DNS-1123 label (lower-case a-z 0-9 -, at most 63), unique among targets. */
@@ -48,35 +49,75 @@ export interface ExternalReturnRouteArgs {
 }
 
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const ARGS_PROPS = ["destinations", "nextHop", "targets"] as const;
+const TARGET_PROPS = ["name", "connection", "kind", "dev", "adopt"] as const;
+
+/** Problems with the return-route targets at argument path `arg`, each naming the argument and the value. */
+export function validateReturnTargets(arg: string, targets: unknown, errs: string[]): void {
+    if (!Array.isArray(targets) || targets.length === 0) errs.push(`${arg}: needs at least one host: ${show(targets)}`);
+    const names = new Set<string>();
+    (Array.isArray(targets) ? targets : []).forEach((t, i) => {
+        const at = `${arg}[${i}]`;
+        if (!net.object(at, t, TARGET_PROPS, errs)) return;
+        if (typeof t.name !== "string" || !LABEL.test(t.name)) errs.push(`${at}.name: not a DNS-1123 label: ${show(t.name)}`);
+        else if (names.has(t.name)) errs.push(`${at}.name: ${show(t.name)} appears twice`);
+        if (typeof t.name === "string") names.add(t.name);
+        if (t.kind !== undefined && t.kind !== "linux" && t.kind !== "frr") errs.push(`${at}.kind: must be linux or frr: ${show(t.kind)}`);
+        if (t.kind === "frr" && t.dev !== undefined) errs.push(`${at}.dev: FRR picks the interface itself; remove dev: ${show(t.dev)}`);
+        if (t.dev !== undefined) net.ifname(`${at}.dev`, t.dev, errs);
+        if (typeof t.adopt !== "object") net.bool(`${at}.adopt`, t.adopt, errs, net.COLON);
+        if (!t.connection) errs.push(`${at}.connection: required: ${show(t.connection)}`);
+    });
+}
+
+/**
+ * One next hop serves every destination, so all must be of its family: an
+ * IPv6 destination via an IPv4 next hop is refused by the kernel and by FRR.
+ */
+export function checkNextHopFamily(arg: string, nextHop: unknown, destinations: { arg: string; cidr: net.Cidr }[], errs: string[], why = ""): void {
+    if (typeof nextHop !== "string") return;
+    const fam = net.familyOf(nextHop);
+    if (!fam || !destinations.length) return;
+    if (destinations.every((d) => d.cidr.family !== fam)) {
+        errs.push(`${arg}: ${show(nextHop)} is not of the IP family of the destinations${why}`);
+        return;
+    }
+    for (const d of destinations) {
+        if (d.cidr.family !== fam) errs.push(`${arg}: an IPv${fam} next hop cannot serve ${d.arg} ${d.cidr.text}${why}: ${show(nextHop)}`);
+    }
+}
 
 /** Problems with the args, each naming the argument and the value. */
 export function validateExternalReturnRoute(a: ExternalReturnRouteArgs, arg = "args"): string[] {
     const errs: string[] = [];
-    if (!Array.isArray(a.destinations) || a.destinations.length === 0) errs.push(`${arg}.destinations: needs at least one CIDR: ${JSON.stringify(a.destinations)}`);
-    const fams = new Set<number>();
-    (a.destinations ?? []).forEach((d, i) => { const c = net.cidr(`${arg}.destinations[${i}]`, d, errs); if (c) fams.add(c.family); });
-    if (typeof a.nextHop === "string") {
-        const nh = net.ipAddress(`${arg}.nextHop`, a.nextHop, errs);
-        const f = nh && net.familyOf(nh);
-        if (f && fams.size && !fams.has(f)) errs.push(`${arg}.nextHop: ${JSON.stringify(a.nextHop)} is not of the IP family of the destinations`);
-    }
-    if (!Array.isArray(a.targets) || a.targets.length === 0) errs.push(`${arg}.targets: needs at least one host: ${JSON.stringify(a.targets)}`);
-    const names = new Set<string>();
-    (a.targets ?? []).forEach((t, i) => {
-        if (typeof t.name !== "string" || !LABEL.test(t.name)) errs.push(`${arg}.targets[${i}].name: not a DNS-1123 label: ${JSON.stringify(t.name)}`);
-        else if (names.has(t.name)) errs.push(`${arg}.targets[${i}].name: ${JSON.stringify(t.name)} appears twice`);
-        names.add(t.name);
-        if (t.kind !== undefined && t.kind !== "linux" && t.kind !== "frr") errs.push(`${arg}.targets[${i}].kind: must be linux or frr: ${JSON.stringify(t.kind)}`);
-        if (t.kind === "frr" && t.dev !== undefined) errs.push(`${arg}.targets[${i}].dev: FRR picks the interface itself; remove dev: ${JSON.stringify(t.dev)}`);
-        if (t.dev !== undefined) net.ifname(`${arg}.targets[${i}].dev`, t.dev, errs);
-        if (!t.connection) errs.push(`${arg}.targets[${i}].connection: required`);
+    if (!net.object(arg, a, ARGS_PROPS, errs)) return errs;
+    if (!Array.isArray(a.destinations) || a.destinations.length === 0) errs.push(`${arg}.destinations: needs at least one CIDR: ${show(a.destinations)}`);
+    const dests = (Array.isArray(a.destinations) ? a.destinations : []).flatMap((d, i) => {
+        const cidr = net.cidr(`${arg}.destinations[${i}]`, d, errs);
+        return cidr ? [{ arg: `destinations[${i}]`, cidr }] : [];
     });
+    if (typeof a.nextHop === "string" && net.ipAddress(`${arg}.nextHop`, a.nextHop, errs)) checkNextHopFamily(`${arg}.nextHop`, a.nextHop, dests, errs);
+    validateReturnTargets(`${arg}.targets`, a.targets, errs);
     return errs;
 }
 
 /** Throws one error listing every problem, prefixed with the component's type and name (preview fails before anything runs). */
 export function assertValid(type: string, name: string, errs: string[]): void {
     if (errs.length) throw new Error(`${type} ${JSON.stringify(name)}: invalid arguments:\n  ${errs.join("\n  ")}`);
+}
+
+/**
+ * The nodes as the renderers take them: without their connections (which
+ * may be secret Outputs). Anything that is not a list of objects is passed
+ * on unchanged for the renderer's validation to name.
+ */
+export function withoutConnections<T extends { connection?: unknown }>(nodes: T[]): Omit<T, "connection">[] {
+    if (!Array.isArray(nodes)) return nodes;
+    return nodes.map((n) => {
+        if (!net.isObject(n)) return n;
+        const { connection: _c, ...rest } = n;
+        return rest;
+    });
 }
 
 /**

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, Keepalived } from "../provider/resources";
 import { GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
-import { assertValid } from "./external-return-route";
+import { assertValid, withoutConnections } from "./external-return-route";
+import { claimVrrp } from "./claims";
+import * as net from "../provider/kinds/net";
 
 export interface GatewayVipNode extends VipNode {
     /**
@@ -36,6 +38,13 @@ export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass
     configPath?: string;
 }
 
+/** Problems with the args: the spec's (validateGatewayVip) and the component's own. */
+export function validateGatewayVipArgs(a: GatewayVipArgs, spec: GatewayVipSpec, arg = "args"): string[] {
+    const errs = validateGatewayVip(spec, arg);
+    if (a.configPath !== undefined) net.absolutePath(`${arg}.configPath`, a.configPath, errs);
+    return errs;
+}
+
 /**
  * A keepalived VRRP virtual address over several nodes, to use as the next
  * hop of return routes so that no single node is a point of failure (seed
@@ -54,11 +63,12 @@ export class GatewayVip extends pulumi.ComponentResource {
         const { nodes, authPass, configPath, ...rest } = args;
         const spec = (pass?: string): GatewayVipSpec => ({
             ...rest,
-            nodes: nodes.map(({ connection: _c, ...n }) => n),
+            nodes: withoutConnections(nodes),
             ...(pass !== undefined ? { authPass: pass } : {}),
         });
-        // The password may be a secret Output; everything else is checked now, at preview, without it.
-        assertValid("GatewayVip", name, validateGatewayVip(spec()));
+        // The password may be a secret Output; everything else (and a plain password) is checked now, at preview.
+        assertValid("GatewayVip", name, validateGatewayVipArgs(args, spec(typeof authPass === "string" ? authPass : undefined)));
+        assertValid("GatewayVip", name, claimVrrp(name, args));
         const configs = pulumi.output(authPass).apply((pass) => {
             assertValid("GatewayVip", name, validateGatewayVip(spec(pass)));
             return Object.fromEntries(planGatewayVip(spec(pass)).map((p) => [p.node, p.config]));

@@ -1,7 +1,8 @@
 export { RoutedSubnet, RoutedSubnetArgs, RoutedSubnetNode, validateRoutedSubnet } from "./routed-subnet";
 export { ExternalReturnRoute, ExternalReturnRouteArgs, ReturnRouteTarget, validateExternalReturnRoute } from "./external-return-route";
-export { GatewayVip, GatewayVipArgs, GatewayVipNode } from "./gateway-vip";
-export { TunnelFabric, TunnelFabricArgs, TunnelFabricNode } from "./tunnel-fabric";
+export { GatewayVip, GatewayVipArgs, GatewayVipNode, validateGatewayVipArgs } from "./gateway-vip";
+export { TunnelFabric, TunnelFabricArgs, TunnelFabricNode, validateTunnelFabricArgs } from "./tunnel-fabric";
+export { resetRegistry } from "./registry";
 export {
     fabricRouteConfigurations,
     liqoTableId,

@@ -2,8 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
 import * as net from "../provider/kinds/net";
-import { renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
-import { assertValid, ExternalReturnRoute, ReturnRouteTarget } from "./external-return-route";
+import { show } from "../provider/kinds/net";
+import { checkSubdomain, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
+import { assertValid, checkNextHopFamily, ExternalReturnRoute, ReturnRouteTarget, validateReturnTargets } from "./external-return-route";
+import { claimSubnet } from "./claims";
 
 export interface RoutedSubnetNode {
     /** The Kubernetes node name, as gatewayNode names it; unique. Also a part of child resource names. */
@@ -61,22 +63,42 @@ export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name"> {
 const gatewayNames = (g: SubnetSpecArgs["gatewayNode"]): string[] =>
     (g === undefined ? [] : Array.isArray(g) ? g : g.split(",")).map((e) => e.trim().split(":")[0]).filter(Boolean);
 
+const NODE_PROPS = ["name", "address", "connection"] as const;
+
+/** The node return routes point at when nextHop is not given (see RoutedSubnet). */
+function defaultNextHopNode(spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[]): RoutedSubnetNode | undefined {
+    return spec.gatewayType === "centralized" ? nodes.find((n) => n.name === gatewayNames(spec.gatewayNode)[0]) : nodes[0];
+}
+
 export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): string[] {
     const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = a;
     const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name }, arg);
-    if (!Array.isArray(nodes) || nodes.length === 0) errs.push(`${arg}.nodes: needs at least one node: ${JSON.stringify(nodes)}`);
+    if (!Array.isArray(nodes) || nodes.length === 0) errs.push(`${arg}.nodes: needs at least one node: ${show(nodes)}`);
     const seen = new Set<string>();
-    (nodes ?? []).forEach((n, i) => {
-        if (seen.has(n.name)) errs.push(`${arg}.nodes[${i}].name: ${JSON.stringify(n.name)} appears twice`);
-        seen.add(n.name);
-        net.ipAddress(`${arg}.nodes[${i}].address`, n.address, errs);
+    (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {
+        const at = `${arg}.nodes[${i}]`;
+        if (!net.object(at, n, NODE_PROPS, errs)) return;
+        // The Kubernetes node name: gatewayNode names it, and so do the child resources.
+        const nodeName = checkSubdomain(`${at}.name`, n.name, "node name", errs);
+        if (nodeName !== undefined && seen.has(nodeName)) errs.push(`${at}.name: ${show(nodeName)} appears twice`);
+        if (nodeName !== undefined) seen.add(nodeName);
+        net.ipAddress(`${at}.address`, n.address, errs);
     });
     for (const g of gatewayNames(spec.gatewayNode)) {
-        if (!seen.has(g)) errs.push(`${arg}.gatewayNode: ${JSON.stringify(g)} is not among nodes (the gateway node needs the prerequisites)`);
+        if (!seen.has(g)) errs.push(`${arg}.gatewayNode: ${show(g)} is not among nodes (the gateway node needs the prerequisites)`);
     }
     if (typeof nextHop === "string") net.ipAddress(`${arg}.nextHop`, nextHop, errs);
     if (firewallBackend !== undefined && !["auto", "iptables", "nft"].includes(firewallBackend)) {
-        errs.push(`${arg}.firewallBackend: must be auto, iptables or nft: ${JSON.stringify(firewallBackend)}`);
+        errs.push(`${arg}.firewallBackend: must be auto, iptables or nft: ${show(firewallBackend)}`);
+    }
+    if (returnRoutes !== undefined && !(Array.isArray(returnRoutes) && returnRoutes.length === 0)) {
+        validateReturnTargets(`${arg}.returnRoutes`, returnRoutes, errs);
+        // Every CIDR of the subnet gets a return route via the one next hop.
+        const cidrs = typeof spec.cidrBlock === "string" ? spec.cidrBlock.split(",").map((c) => net.parseCidr(c)) : [];
+        const dests = cidrs.flatMap((cidr) => (typeof cidr === "object" ? [{ arg: "cidrBlock", cidr }] : []));
+        const dflt = Array.isArray(nodes) ? defaultNextHopNode(spec, nodes.filter((n) => net.isObject(n))) : undefined;
+        const why = nextHop === undefined && dflt ? ` (the default, the address of node ${dflt.name})` : "";
+        checkNextHopFamily(`${arg}.nextHop`, nextHop ?? dflt?.address, dests, errs, why);
     }
     return errs;
 }
@@ -104,6 +126,7 @@ export class RoutedSubnet extends pulumi.ComponentResource {
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:RoutedSubnet", name, {}, opts);
         assertValid("RoutedSubnet", name, validateRoutedSubnet(name, args));
+        assertValid("RoutedSubnet", name, claimSubnet(name, args));
         const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = args;
         this.cidrBlock = spec.cidrBlock;
         const manifest = renderSubnet({ ...spec, name: subnetName ?? name });
@@ -131,8 +154,7 @@ export class RoutedSubnet extends pulumi.ComponentResource {
     }
 
     private defaultNextHop(name: string, spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[]): string {
-        const gw = gatewayNames(spec.gatewayNode);
-        const node = spec.gatewayType === "centralized" ? nodes.find((n) => n.name === gw[0])! : nodes[0];
+        const node = defaultNextHopNode(spec, nodes)!;
         pulumi.log.warn(
             `RoutedSubnet ${name}: return routes point at the single node ${node.name} (${node.address}); ` +
                 "it is a single point of failure. Give nextHop a GatewayVip's address to fail over.",

@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
 import { FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
-import { fabricRouteConfigurations } from "./render/routeconfiguration";
-import { assertValid } from "./external-return-route";
+import { checkNamespace, fabricRouteConfigurations } from "./render/routeconfiguration";
+import { checkMap } from "./render/subnet";
+import { assertValid, withoutConnections } from "./external-return-route";
 
 export interface TunnelFabricNode extends FabricNode {
     /**
@@ -30,6 +31,14 @@ export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
     routeConfigurationAnnotations?: Record<string, string>;
 }
 
+/** Problems with the args: the fabric's (validateTunnelFabric) and those of its RouteConfigurations. */
+export function validateTunnelFabricArgs(a: TunnelFabricArgs, spec: TunnelFabricSpec, arg = "args"): string[] {
+    const errs = validateTunnelFabric(spec, arg);
+    if (a.routeConfigurationNamespace !== undefined) checkNamespace(`${arg}.routeConfigurationNamespace`, a.routeConfigurationNamespace, errs);
+    checkMap(`${arg}.routeConfigurationAnnotations`, a.routeConfigurationAnnotations, false, errs);
+    return errs;
+}
+
 /** A name part made of a CIDR or address: "/" and ":" are not welcome in resource names. */
 const slug = (s: string) => s.replace(/[/:]/g, "_");
 
@@ -50,8 +59,8 @@ export class TunnelFabric extends pulumi.ComponentResource {
     constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:TunnelFabric", name, {}, opts);
         const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = args;
-        const spec: TunnelFabricSpec = { ...rest, nodes: nodes.map(({ connection: _c, ...n }) => n) };
-        assertValid("TunnelFabric", name, validateTunnelFabric(spec));
+        const spec: TunnelFabricSpec = { ...rest, nodes: withoutConnections(nodes) };
+        assertValid("TunnelFabric", name, validateTunnelFabricArgs(args, spec));
         this.activeGateway = spec.activeGateway;
         const conns = new Map(nodes.map((n) => [n.name, n.connection]));
 

@@ -196,9 +196,11 @@ const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@$
 
 function keyed<T>(list: pulumi.Input<T[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
     return pulumi.output(list).apply((items) => {
+        // Anything but a list goes to check as it is, which names it (a TypeError here would not).
+        if (!Array.isArray(items)) return items as unknown as Record<string, T>;
         const out: Record<string, T> = {};
         (items as T[]).forEach((it, i) => {
-            let k = key(it);
+            let k = it !== null && typeof it === "object" ? key(it) : `#${i}`;
             // Duplicates stay visible to check, which names them, instead of silently merging.
             if (k in out) k = `${k} (#${i})`;
             out[k] = it;

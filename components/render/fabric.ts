@@ -13,7 +13,9 @@
  *
  * IPv4 only, like liqo.vxlan and Liqo's RouteConfiguration next hops.
  */
-import { IPv4, IPv4CidrRange, Validator } from "ip-num";
+import { IPv4CidrRange, Validator } from "ip-num";
+import * as net from "../../provider/kinds/net";
+import { Cidr4, COLON, Ip4, isObject, show } from "../../provider/kinds/net";
 import type { FdbSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "./kernel-types";
 
 export interface FabricNode {
@@ -173,91 +175,8 @@ export function withFabricDefaults(s: TunnelFabricSpec): ResolvedTunnelFabric {
 }
 
 // ---------------------------------------------------------------------------
-// Checks shared with routeconfiguration.ts. Every message is
-// "<argument path>: <what is wrong>: <the value as JSON>".
-
-export const show = (v: unknown) => JSON.stringify(v);
-
-/** A dotted-quad IPv4 address in canonical form. */
-export function checkIpv4(arg: string, v: unknown, errs: string[]): IPv4 | undefined {
-    if (typeof v !== "string" || !Validator.isValidIPv4String(v)[0]) {
-        const why = typeof v === "string" && Validator.isValidIPv6String(v)[0] ? "IPv6 is not supported here, need an IPv4 address" : "not an IPv4 address";
-        errs.push(`${arg}: ${why}: ${show(v)}`);
-        return undefined;
-    }
-    const ip = IPv4.fromString(v);
-    // "010.1.2.3" is octal to inet_aton but decimal to ip-num: refuse anything
-    // that does not read back identically rather than guess.
-    if (ip.toString() !== v) {
-        errs.push(`${arg}: not in canonical form (write ${ip.toString()}): ${show(v)}`);
-        return undefined;
-    }
-    return ip;
-}
-
-export interface Cidr4 {
-    text: string;
-    range: IPv4CidrRange;
-    prefix: number;
-}
-
-/**
- * An IPv4 CIDR with its host bits clear. Host bits are an error, not masked:
- * the kernel stores the masked network, so `10.1.2.3/16` would never compare
- * equal to what is read back (and is usually a typo).
- */
-export function checkCidr4(arg: string, v: unknown, errs: string[]): Cidr4 | undefined {
-    if (typeof v !== "string" || !Validator.isValidIPv4CidrNotation(v)[0]) {
-        errs.push(`${arg}: not an IPv4 CIDR (a.b.c.d/n): ${show(v)}`);
-        return undefined;
-    }
-    const range = IPv4CidrRange.fromCidr(v);
-    const prefix = Number(range.getPrefix().getValue());
-    const text = `${range.getFirst().toString()}/${prefix}`;
-    if (text !== v) {
-        // toCidrString keeps the address as given (host bits and all), canonically written.
-        const why = range.toCidrString() === text ? `not in canonical form (write ${text})` : `host bits set (the network is ${text})`;
-        errs.push(`${arg}: ${why}: ${show(v)}`);
-        return undefined;
-    }
-    return { text, range, prefix };
-}
-
-/**
- * Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/' or
- * whitespace, not "." or "..". A conservative character set keeps a name one
- * plain word in argv and in Kubernetes objects.
- */
-export function checkIfname(arg: string, v: unknown, errs: string[]): string | undefined {
-    if (typeof v !== "string" || !/^[A-Za-z0-9_.@-]{1,15}$/.test(v) || v === "." || v === "..") {
-        errs.push(`${arg}: not a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ -): ${show(v)}`);
-        return undefined;
-    }
-    return v;
-}
-
-export function checkInt(arg: string, v: unknown, min: number, max: number, errs: string[]): number | undefined {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-        errs.push(`${arg}: must be an integer from ${min} to ${max}: ${show(v)}`);
-        return undefined;
-    }
-    return v;
-}
-
-/** 0 shares the local table's slot; 32766 and 32767 are main and default, where a rule would come too late. */
-export function checkRulePriority(arg: string, v: unknown, errs: string[]): number | undefined {
-    return checkInt(arg, v, 1, 32765, errs);
-}
-
-/** 0 is "unspecified" to the kernel; 253 default, 254 main, 255 local belong to the system. */
-export function checkTable(arg: string, v: unknown, errs: string[]): number | undefined {
-    const n = checkInt(arg, v, 1, 0xffffffff, errs);
-    if (n !== undefined && n >= 253 && n <= 255) {
-        errs.push(`${arg}: reserved table (253 default, 254 main, 255 local), use a table of your own: ${show(v)}`);
-        return undefined;
-    }
-    return n;
-}
+// Checks. The address, name and number checks are provider/kinds/net.ts's;
+// every message is "<argument path>: <what is wrong>: <the value as JSON>".
 
 /** Kubernetes node names are DNS subdomains; 200 leaves room for the derived RouteConfiguration names (253). */
 export function checkNodeName(arg: string, v: unknown, errs: string[]): string | undefined {
@@ -268,35 +187,18 @@ export function checkNodeName(arg: string, v: unknown, errs: string[]): string |
     return v;
 }
 
-export function checkUnknown(arg: string, raw: Record<string, unknown>, known: readonly string[], errs: string[]) {
-    for (const k of Object.keys(raw)) {
-        if (!known.includes(k)) errs.push(`${arg}.${k}: unknown property (known: ${known.join(", ")}): ${show(raw[k])}`);
-    }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function checkList(arg: string, v: unknown, errs: string[], min = 0): unknown[] {
-    if (!Array.isArray(v)) {
-        errs.push(`${arg}: must be a list: ${show(v)}`);
-        return [];
-    }
-    if (v.length < min) errs.push(`${arg}: needs at least ${min} entr${min === 1 ? "y" : "ies"}: ${show(v)}`);
-    return v;
-}
-
 /** Pairwise overlap of labelled CIDRs; the later one is reported. */
 function checkDisjoint(items: { arg: string; c: Cidr4 }[], errs: string[], what: string) {
     for (let i = 0; i < items.length; i++) {
         for (let j = 0; j < i; j++) {
-            if (items[i].c.range.isOverlapping(items[j].c.range)) {
+            if (net.overlap(items[i].c, items[j].c)) {
                 errs.push(`${items[i].arg}: overlaps ${items[j].arg} (${items[j].c.text}); ${what}: ${show(items[i].c.text)}`);
             }
         }
     }
 }
 
-const inside = (c: Cidr4 | undefined, ip: IPv4) => c !== undefined && c.range.contains(ip);
+const inside = (c: Cidr4 | undefined, ip: Ip4) => c !== undefined && net.contains(c, ip);
 
 // ---------------------------------------------------------------------------
 // Validation
@@ -314,13 +216,13 @@ interface Nets {
 }
 
 function checkNets(arg: string, s: Record<string, unknown>, errs: string[]): Nets {
-    const overlay = checkCidr4(`${arg}.overlayCidr`, s.overlayCidr, errs);
+    const overlay = net.cidr4(`${arg}.overlayCidr`, s.overlayCidr, errs);
     // A /31 or /32 leaves no room for a connected route covering the peers,
     // and the next hops via the overlay must be on-link (see planNode).
     if (overlay && overlay.prefix > 30) errs.push(`${arg}.overlayCidr: prefix must be /30 or shorter to hold the nodes' addresses: ${show(s.overlayCidr)}`);
     const collect = (key: string, min: number) =>
-        checkList(`${arg}.${key}`, s[key], errs, min).flatMap((v, i) => {
-            const c = checkCidr4(`${arg}.${key}[${i}]`, v, errs);
+        net.list(`${arg}.${key}`, s[key], errs, min).flatMap((v, i) => {
+            const c = net.cidr4(`${arg}.${key}[${i}]`, v, errs);
             return c ? [{ arg: `${arg}.${key}[${i}]`, c }] : [];
         });
     const remote = collect("remoteCidrs", 1);
@@ -331,7 +233,7 @@ function checkNets(arg: string, s: Record<string, unknown>, errs: string[]): Net
     checkDisjoint(local, errs, "local CIDRs must be disjoint");
     checkDisjoint([...remote, ...local], errs, "a CIDR cannot be both local and remote");
     for (const r of [...remote, ...local]) {
-        if (overlay && r.c.range.isOverlapping(overlay.range)) errs.push(`${r.arg}: overlaps overlayCidr ${overlay.text}: ${show(r.c.text)}`);
+        if (overlay && net.overlap(r.c, overlay)) errs.push(`${r.arg}: overlaps overlayCidr ${overlay.text}: ${show(r.c.text)}`);
     }
     return { overlay, remote, local };
 }
@@ -341,20 +243,16 @@ interface SeenIp {
     ip: string;
 }
 
-function checkUniqueIp(arg: string, ip: IPv4, seen: Map<string, SeenIp>, errs: string[]) {
-    const prev = seen.get(ip.toString());
-    if (prev) errs.push(`${arg}: duplicate address (also ${prev.arg}): ${show(ip.toString())}`);
-    else seen.set(ip.toString(), { arg, ip: ip.toString() });
+function checkUniqueIp(arg: string, ip: Ip4, seen: Map<string, SeenIp>, errs: string[]) {
+    const prev = seen.get(ip.text);
+    if (prev) errs.push(`${arg}: duplicate address (also ${prev.arg}): ${show(ip.text)}`);
+    else seen.set(ip.text, { arg, ip: ip.text });
 }
 
 function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp>, podsSeen: Map<string, SeenIp>, errs: string[]): string | undefined {
-    if (!isObject(n)) {
-        errs.push(`${arg}: must be an object: ${show(n)}`);
-        return undefined;
-    }
-    checkUnknown(arg, n, NODE_PROPS, errs);
+    if (!net.object(arg, n, NODE_PROPS, errs)) return undefined;
     const name = checkNodeName(`${arg}.name`, n.name, errs);
-    const under = checkIpv4(`${arg}.underlayIp`, n.underlayIp, errs);
+    const under = net.ipv4(`${arg}.underlayIp`, n.underlayIp, errs);
     if (under) {
         checkUniqueIp(`${arg}.underlayIp`, under, seen, errs);
         // The overlay's connected route (and the remote CIDRs' rules) would
@@ -362,23 +260,23 @@ function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp
         if (inside(nets.overlay, under)) errs.push(`${arg}.underlayIp: inside overlayCidr ${nets.overlay!.text}, the tunnel would route into itself: ${show(n.underlayIp)}`);
         for (const r of nets.remote) if (inside(r.c, under)) errs.push(`${arg}.underlayIp: inside ${r.arg} ${r.c.text}, the tunnel would route into itself: ${show(n.underlayIp)}`);
     }
-    const over = checkIpv4(`${arg}.overlayIp`, n.overlayIp, errs);
+    const over = net.ipv4(`${arg}.overlayIp`, n.overlayIp, errs);
     if (over) {
         checkUniqueIp(`${arg}.overlayIp`, over, seen, errs);
         if (nets.overlay && !inside(nets.overlay, over)) errs.push(`${arg}.overlayIp: not inside overlayCidr ${nets.overlay.text}: ${show(n.overlayIp)}`);
-        else if (nets.overlay && (over.isEquals(nets.overlay.range.getFirst()) || over.isEquals(nets.overlay.range.getLast()))) {
+        else if (nets.overlay && net.isNetworkOrBroadcast(nets.overlay, over)) {
             errs.push(`${arg}.overlayIp: the network or broadcast address of overlayCidr ${nets.overlay.text}: ${show(n.overlayIp)}`);
         }
     }
-    if (n.underlayDev !== undefined) checkIfname(`${arg}.underlayDev`, n.underlayDev, errs);
+    if (n.underlayDev !== undefined) net.ifname(`${arg}.underlayDev`, n.underlayDev, errs);
     if (n.pods !== undefined) {
-        checkList(`${arg}.pods`, n.pods, errs).forEach((p, i) => checkPod(`${arg}.pods[${i}]`, p, nets, podsSeen, errs));
+        net.list(`${arg}.pods`, n.pods, errs).forEach((p, i) => checkPod(`${arg}.pods[${i}]`, p, nets, podsSeen, errs));
     }
     return name;
 }
 
 function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, SeenIp>, errs: string[]) {
-    const ip = checkIpv4(arg, p, errs);
+    const ip = net.ipv4(arg, p, errs);
     if (!ip) return;
     checkUniqueIp(arg, ip, podsSeen, errs);
     if (inside(nets.overlay, ip)) errs.push(`${arg}: a pod cannot sit inside overlayCidr ${nets.overlay!.text}: ${show(p)}`);
@@ -387,14 +285,14 @@ function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, See
         errs.push(`${arg}: not inside any of localCidrs ${nets.local.map((l) => l.c.text).join(", ")}: ${show(p)}`);
     }
     // "This network", loopback, multicast and class E never belong to a pod.
-    const bad = NOT_POD.find((c) => c.contains(ip));
+    const bad = NOT_POD.find((c) => c.contains(ip.ip));
     if (bad) errs.push(`${arg}: not a unicast pod address (inside ${bad.toCidrString()}): ${show(p)}`);
 }
 
 const NOT_POD = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"].map((c) => IPv4CidrRange.fromCidr(c));
 
 function checkGateways(arg: string, s: Record<string, unknown>, names: Set<string>, errs: string[]) {
-    const gws = checkList(`${arg}.gatewayNodes`, s.gatewayNodes, errs, 1);
+    const gws = net.list(`${arg}.gatewayNodes`, s.gatewayNodes, errs, 1);
     const seen = new Set<unknown>();
     gws.forEach((g, i) => {
         if (seen.has(g)) errs.push(`${arg}.gatewayNodes[${i}]: listed twice: ${show(g)}`);
@@ -405,28 +303,28 @@ function checkGateways(arg: string, s: Record<string, unknown>, names: Set<strin
 }
 
 function checkKnobs(arg: string, s: Record<string, unknown>, errs: string[]) {
-    if (s.linkName !== undefined) checkIfname(`${arg}.linkName`, s.linkName, errs);
-    if (s.gatewayInIf !== undefined && checkIfname(`${arg}.gatewayInIf`, s.gatewayInIf, errs) !== undefined) {
+    if (s.linkName !== undefined) net.ifname(`${arg}.linkName`, s.linkName, errs);
+    if (s.gatewayInIf !== undefined && net.ifname(`${arg}.gatewayInIf`, s.gatewayInIf, errs) !== undefined) {
         // Traffic re-sent into the overlay would match the rule again on the way back in.
         if (s.gatewayInIf === (s.linkName ?? FABRIC_DEFAULTS.linkName)) errs.push(`${arg}.gatewayInIf: must not be the fabric's own link: ${show(s.gatewayInIf)}`);
     }
-    if (s.vni !== undefined) checkInt(`${arg}.vni`, s.vni, 1, 0xffffff, errs);
-    if (s.port !== undefined) checkInt(`${arg}.port`, s.port, 1, 65535, errs);
-    if (s.mtu !== undefined) checkInt(`${arg}.mtu`, s.mtu, 68, 9000, errs);
-    if (s.table !== undefined) checkTable(`${arg}.table`, s.table, errs);
-    if (s.rulePriority !== undefined) checkRulePriority(`${arg}.rulePriority`, s.rulePriority, errs);
+    if (s.vni !== undefined) net.integer(`${arg}.vni`, s.vni, 1, 0xffffff, errs, COLON);
+    if (s.port !== undefined) net.integer(`${arg}.port`, s.port, 1, 65535, errs, COLON);
+    if (s.mtu !== undefined) net.integer(`${arg}.mtu`, s.mtu, 68, 9000, errs, COLON);
+    // 0 is "unspecified" to the kernel; 253 default, 254 main, 255 local belong to the system.
+    if (s.table !== undefined) net.table(`${arg}.table`, s.table, errs, { allowMain: false, numbersOnly: true });
+    if (s.rulePriority !== undefined) net.rulePriority(`${arg}.rulePriority`, s.rulePriority, errs, COLON);
 }
 
 /** Every problem of a TunnelFabricSpec, each naming the argument path and the bad value. */
 export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args"): string[] {
     const errs: string[] = [];
-    if (!isObject(s)) return [`${arg}: must be an object: ${show(s)}`];
-    checkUnknown(arg, s, SPEC_PROPS, errs);
+    if (!net.object(arg, s, SPEC_PROPS, errs)) return errs;
     const nets = checkNets(arg, s, errs);
     const seen = new Map<string, SeenIp>();
     const podsSeen = new Map<string, SeenIp>();
     const names = new Map<string, number>();
-    checkList(`${arg}.nodes`, s.nodes, errs, 2).forEach((n, i) => {
+    net.list(`${arg}.nodes`, s.nodes, errs, 2).forEach((n, i) => {
         const name = checkNode(`${arg}.nodes[${i}]`, n, nets, seen, podsSeen, errs);
         if (name !== undefined && names.has(name)) errs.push(`${arg}.nodes[${i}].name: duplicate node name (also ${arg}.nodes[${names.get(name)}]): ${show(name)}`);
         else if (name !== undefined) names.set(name, i);

@@ -11,8 +11,9 @@
  * parser has its own quoting, comments and variable expansion, so values are
  * held to plain character sets instead of being escaped.
  */
-import { IPv4CidrRange, Validator } from "ip-num";
-import { checkList, checkSubdomain, checkUnknown, Cidr, contains, Ip, isNetworkOrBroadcast, isObject, parseCidr, parseIp, show } from "./subnet";
+import * as net from "../../provider/kinds/net";
+import { Cidr, COLON, Ip, isObject, show } from "../../provider/kinds/net";
+import { checkSubdomain } from "./subnet";
 
 export interface VipNode {
     /** The node's name (DNS-1123 subdomain, unique): which node each rendered keepalived.conf is for. */
@@ -152,37 +153,15 @@ const MAX_PRIORITY = 254;
 // ---------------------------------------------------------------------------
 // Field checks
 
-function checkInt(arg: string, v: unknown, min: number, max: number, errs: string[], why = ""): number | undefined {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-        errs.push(`${arg}: must be an integer from ${min} to ${max}${why}: ${show(v)}`);
-        return undefined;
-    }
-    return v;
-}
+const checkInt = (arg: string, v: unknown, min: number, max: number, errs: string[], why = "") => net.integer(arg, v, min, max, errs, { ...COLON, why });
 
-function checkIpv4(arg: string, v: unknown, errs: string[]): Ip | undefined {
-    const ip = parseIp(v);
-    if (typeof ip === "string" || ip.family !== "IPv4") {
-        errs.push(`${arg}: ${typeof ip === "string" ? ip : "IPv6 is not supported here, need an IPv4 address"}: ${show(v)}`);
-        return undefined;
-    }
-    return ip;
-}
-
-/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/' or whitespace, not "." or "..". */
-function checkIfname(arg: string, v: unknown, errs: string[]): string | undefined {
-    if (typeof v !== "string" || !/^[A-Za-z0-9_.-]{1,15}$/.test(v) || v === "." || v === "..") {
-        errs.push(`${arg}: not a Linux interface name (1-15 of A-Z a-z 0-9 _ . -, not . or ..): ${show(v)}`);
-        return undefined;
-    }
-    return v;
-}
+/** keepalived.conf gets no '@' in an interface name (see net.ifname). */
+const checkIfname = (arg: string, v: unknown, errs: string[]) => net.ifname(arg, v, errs, { at: false });
 
 function checkSegment(arg: string, v: unknown, errs: string[]): Cidr | undefined {
-    const c = parseCidr(v);
-    if (typeof c === "string" || c.family !== "IPv4" || c.prefix > 30) {
-        const why = typeof c === "string" ? c : c.family !== "IPv4" ? "need an IPv4 CIDR" : "prefix longer than /30 has no room for two nodes and a VIP";
-        errs.push(`${arg}: ${why}: ${show(v)}`);
+    const c = net.cidr4(arg, v, errs);
+    if (c && c.prefix > 30) {
+        errs.push(`${arg}: prefix longer than /30 has no room for two nodes and a VIP: ${show(v)}`);
         return undefined;
     }
     return c;
@@ -191,8 +170,8 @@ function checkSegment(arg: string, v: unknown, errs: string[]): Cidr | undefined
 /** An address of the segment that a host may use: inside, and neither its network nor its broadcast address. */
 function checkOnSegment(arg: string, ip: Ip, segment: Cidr | undefined, errs: string[]) {
     if (!segment) return;
-    if (!contains(segment, ip)) errs.push(`${arg}: outside segment ${segment.text}: ${show(ip.text)}`);
-    else if (isNetworkOrBroadcast(segment, ip)) errs.push(`${arg}: the network or broadcast address of segment ${segment.text}: ${show(ip.text)}`);
+    if (!net.contains(segment, ip)) errs.push(`${arg}: outside segment ${segment.text}: ${show(ip.text)}`);
+    else if (net.isNetworkOrBroadcast(segment, ip)) errs.push(`${arg}: the network or broadcast address of segment ${segment.text}: ${show(ip.text)}`);
 }
 
 interface Vip {
@@ -206,13 +185,14 @@ function checkVip(arg: string, v: unknown, segment: Cidr | undefined, errs: stri
         return undefined;
     }
     const slash = v.indexOf("/");
-    const ip = checkIpv4(arg, slash < 0 ? v : v.slice(0, slash), errs);
+    const ip = net.ipv4(arg, slash < 0 ? v : v.slice(0, slash), errs);
     if (!ip) return undefined;
     let prefix: number | undefined;
     if (slash >= 0) {
         // Host bits are the point here (an address on a network), so parseCidr's network check does not apply.
-        if (Validator.isValidIPv4CidrNotation(v)[0]) prefix = Number(IPv4CidrRange.fromCidr(v).getPrefix().getValue());
-        if (prefix === undefined || prefix < 1 || v.slice(slash) !== `/${prefix}`) {
+        const len = v.slice(slash + 1);
+        if (/^[1-9]\d?$/.test(len) && Number(len) <= 32) prefix = Number(len);
+        if (prefix === undefined) {
             errs.push(`${arg}: the prefix after the address must be /1 to /32: ${show(v)}`);
             return undefined;
         }
@@ -268,15 +248,11 @@ interface Seen {
 
 function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined, vip: Vip | undefined, seen: Seen, errs: string[]) {
     const at = `${arg}[${i}]`;
-    if (!isObject(n)) {
-        errs.push(`${at}: must be an object: ${show(n)}`);
-        return;
-    }
-    checkUnknown(at, n, NODE_PROPS, errs);
+    if (!net.object(at, n, NODE_PROPS, errs)) return;
     const name = checkSubdomain(`${at}.name`, n.name, "node name", errs);
     if (name !== undefined && seen.names.has(name)) errs.push(`${at}.name: duplicate node name (also ${arg}[${seen.names.get(name)}]): ${show(name)}`);
     else if (name !== undefined) seen.names.set(name, i);
-    const ip = checkIpv4(`${at}.address`, n.address, errs);
+    const ip = net.ipv4(`${at}.address`, n.address, errs);
     if (ip) {
         if (seen.addresses.has(ip.text)) errs.push(`${at}.address: duplicate address (also ${arg}[${seen.addresses.get(ip.text)}]): ${show(ip.text)}`);
         else seen.addresses.set(ip.text, i);
@@ -288,11 +264,26 @@ function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined
 }
 
 function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip | undefined, errs: string[]): VipNode[] {
-    const list = checkList(arg, v, errs);
+    const list = net.list(arg, v, errs);
     if (Array.isArray(v) && v.length < 2) errs.push(`${arg}: needs at least 2 nodes, one node is a single point of failure: ${show(v)}`);
     const seen: Seen = { names: new Map(), addresses: new Map() };
     list.forEach((n, i) => checkNode(arg, i, n, segment, vip, seen, errs));
     return list.filter(isObject) as unknown as VipNode[];
+}
+
+/**
+ * Without a segment, a VIP written with its prefix names the nodes' network:
+ * keepalived adds it with that prefix on every node's interface, so a node
+ * outside that network would hold a VIP it cannot announce to its neighbours.
+ */
+function checkVipNetwork(arg: string, raw: unknown, vip: Vip | undefined, segment: Cidr | undefined, nodes: VipNode[], errs: string[]) {
+    if (segment || !vip || vip.prefix === undefined || vip.prefix === 32) return;
+    const network = net.networkOf(vip.ip, vip.prefix);
+    const i = nodes.findIndex((n) => {
+        const ip = net.parseIp(n.address);
+        return typeof ip === "object" && !net.contains(network, ip);
+    });
+    if (i >= 0) errs.push(`${arg}: outside the nodes' segment (nodes[${i}].address ${show(nodes[i].address)} is not in ${network.text}): ${show(raw)}`);
 }
 
 /** Each node's priority: as given, or 150, 140, 130... in list order. */
@@ -329,7 +320,7 @@ function checkPriorities(arg: string, nodes: VipNode[], errs: string[]) {
 const SAFE_ARG = /^[A-Za-z0-9_.,:;%+=~^*@\/-]+$/;
 
 function checkArgv(arg: string, v: unknown, errs: string[]) {
-    checkList(arg, v, errs, 1).forEach((a, i) => {
+    net.list(arg, v, errs, 1).forEach((a, i) => {
         if (typeof a !== "string" || !SAFE_ARG.test(a)) {
             errs.push(`${arg}[${i}]: may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (no whitespace, quotes, backslashes, control characters): ${show(a)}`);
         } else if (i === 0 && !a.startsWith("/")) {
@@ -361,11 +352,7 @@ function checkWeight(arg: string, w: number, prios: number[], nopreempt: boolean
 
 function checkTrackScript(arg: string, v: unknown, prios: number[] | undefined, nopreempt: boolean, errs: string[]) {
     if (v === undefined) return;
-    if (!isObject(v)) {
-        errs.push(`${arg}: must be an object: ${show(v)}`);
-        return;
-    }
-    checkUnknown(arg, v, SCRIPT_PROPS, errs);
+    if (!net.object(arg, v, SCRIPT_PROPS, errs)) return;
     checkArgv(`${arg}.argv`, v.argv, errs);
     // Whole seconds: keepalived reads sub-second intervals only from 2.3.2 on.
     if (v.interval !== undefined) checkInt(`${arg}.interval`, v.interval, 1, 3600, errs);
@@ -379,7 +366,7 @@ function checkTrackScript(arg: string, v: unknown, prios: number[] | undefined, 
 function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: string[]) {
     if (v === undefined) return;
     const seen = new Set<unknown>();
-    checkList(arg, v, errs).forEach((t, i) => {
+    net.list(arg, v, errs).forEach((t, i) => {
         if (checkIfname(`${arg}[${i}]`, t, errs) === undefined) return;
         const own = nodes.findIndex((n) => n.interface === t);
         if (seen.has(t)) errs.push(`${arg}[${i}]: listed twice: ${show(t)}`);
@@ -394,10 +381,9 @@ function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: s
 
 /** Every problem of a GatewayVipSpec, each naming the argument path and (except for the secret) the bad value. */
 export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): string[] {
-    if (!isObject(s)) return [`${arg}: must be an object: ${show(s)}`];
-    const raw: Record<string, unknown> = { ...s };
     const errs: string[] = [];
-    checkUnknown(arg, raw, SPEC_PROPS, errs);
+    if (!net.object(arg, s, SPEC_PROPS, errs)) return errs;
+    const raw: Record<string, unknown> = { ...s };
     checkInstanceName(`${arg}.instanceName`, raw.instanceName, errs);
     const segment = raw.segment === undefined ? undefined : checkSegment(`${arg}.segment`, raw.segment, errs);
     const vip = checkVip(`${arg}.vip`, raw.vip, segment, errs);
@@ -409,9 +395,10 @@ export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): string[] {
     const prios = errs.length === n && nodes.length >= 2 ? priorities(nodes) : undefined;
     checkAdvertInt(`${arg}.advertInt`, raw.advertInt, errs);
     checkAuthPass(`${arg}.authPass`, raw.authPass, errs);
-    if (raw.nopreempt !== undefined && typeof raw.nopreempt !== "boolean") errs.push(`${arg}.nopreempt: must be true or false: ${show(raw.nopreempt)}`);
+    net.bool(`${arg}.nopreempt`, raw.nopreempt, errs, COLON);
     checkTrackScript(`${arg}.trackScript`, raw.trackScript, prios, raw.nopreempt === true, errs);
     checkTrackInterfaces(`${arg}.trackInterfaces`, raw.trackInterfaces, nodes, errs);
+    checkVipNetwork(`${arg}.vip`, raw.vip, vip, segment, nodes, errs);
     if (raw.garpMasterDelay !== undefined) checkInt(`${arg}.garpMasterDelay`, raw.garpMasterDelay, 0, 3600, errs);
     return errs;
 }

@@ -15,17 +15,13 @@
  *   one node's entry on the gateway).
  */
 import { createHash } from "crypto";
+import * as net from "../../provider/kinds/net";
+import { COLON, isObject, show } from "../../provider/kinds/net";
+import { isDnsLabel, isDnsSubdomain } from "./subnet";
 import {
-    checkCidr4,
-    checkIfname,
-    checkInt,
-    checkIpv4,
-    checkRulePriority,
-    checkUnknown,
     inboundSelectors,
     naturalCompare,
     outboundSelectors,
-    show,
     stableKey,
     TunnelFabricSpec,
     validateTunnelFabric,
@@ -85,21 +81,17 @@ const ROUTE_PROPS = ["dst", "gw", "src", "dev", "onlink", "scope", "targetRef"] 
 const REF_PROPS = ["apiVersion", "fieldPath", "kind", "name", "namespace", "resourceVersion", "uid"] as const;
 const SCOPES: readonly LiqoScope[] = ["global", "link", "host", "site", "nowhere"];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 // ---------------------------------------------------------------------------
 // Checks
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 function checkObjectName(arg: string, v: unknown, errs: string[]) {
-    if (typeof v !== "string" || v.length > 253 || !DNS_SUBDOMAIN.test(v)) errs.push(`${arg}: not a Kubernetes object name (DNS subdomain, at most 253): ${show(v)}`);
+    if (!isDnsSubdomain(v)) errs.push(`${arg}: not a Kubernetes object name (DNS subdomain, at most 253): ${show(v)}`);
 }
 
 export function checkNamespace(arg: string, v: unknown, errs: string[]) {
-    if (typeof v !== "string" || v.length > 63 || !DNS_LABEL.test(v)) errs.push(`${arg}: not a Kubernetes namespace (DNS label, at most 63): ${show(v)}`);
+    if (!isDnsLabel(v)) errs.push(`${arg}: not a Kubernetes namespace (DNS label, at most 63): ${show(v)}`);
 }
 
 function checkLabels(arg: string, v: unknown, errs: string[]) {
@@ -111,7 +103,7 @@ function checkLabels(arg: string, v: unknown, errs: string[]) {
         const slash = k.lastIndexOf("/");
         const prefix = slash < 0 ? undefined : k.slice(0, slash);
         const name = k.slice(slash + 1);
-        if ((prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) || !name || name.length > 63 || !LABEL_NAME.test(name)) {
+        if ((prefix !== undefined && !isDnsSubdomain(prefix)) || !name || name.length > 63 || !LABEL_NAME.test(name)) {
             errs.push(`${arg}: not a label key: ${show(k)}`);
         }
         if (typeof val !== "string" || val.length > 63 || !LABEL_NAME.test(val)) errs.push(`${arg}.${show(k)}: not a label value (at most 63, alphanumeric ends): ${show(val)}`);
@@ -127,25 +119,17 @@ function checkTableName(arg: string, v: unknown, errs: string[]) {
 }
 
 function checkTargetRef(arg: string, v: unknown, errs: string[]) {
-    if (!isObject(v)) {
-        errs.push(`${arg}: must be an object: ${show(v)}`);
-        return;
-    }
-    checkUnknown(arg, v, REF_PROPS, errs);
+    if (!net.object(arg, v, REF_PROPS, errs)) return;
     for (const k of REF_PROPS) if (v[k] !== undefined && typeof v[k] !== "string") errs.push(`${arg}.${k}: must be a string: ${show(v[k])}`);
 }
 
 function checkRoute(arg: string, v: unknown, errs: string[]) {
-    if (!isObject(v)) {
-        errs.push(`${arg}: must be an object: ${show(v)}`);
-        return;
-    }
-    checkUnknown(arg, v, ROUTE_PROPS, errs);
-    checkCidr4(`${arg}.dst`, v.dst, errs);
-    if (v.gw !== undefined) checkIpv4(`${arg}.gw`, v.gw, errs);
-    if (v.src !== undefined) checkIpv4(`${arg}.src`, v.src, errs);
-    if (v.dev !== undefined) checkIfname(`${arg}.dev`, v.dev, errs);
-    if (v.onlink !== undefined && typeof v.onlink !== "boolean") errs.push(`${arg}.onlink: must be true or false: ${show(v.onlink)}`);
+    if (!net.object(arg, v, ROUTE_PROPS, errs)) return;
+    net.cidr4(`${arg}.dst`, v.dst, errs);
+    if (v.gw !== undefined) net.ipv4(`${arg}.gw`, v.gw, errs);
+    if (v.src !== undefined) net.ipv4(`${arg}.src`, v.src, errs);
+    if (v.dev !== undefined) net.ifname(`${arg}.dev`, v.dev, errs);
+    net.bool(`${arg}.onlink`, v.onlink, errs, COLON);
     if (v.scope !== undefined && !SCOPES.includes(v.scope as LiqoScope)) errs.push(`${arg}.scope: must be one of ${SCOPES.join(", ")}: ${show(v.scope)}`);
     if (v.targetRef !== undefined) checkTargetRef(`${arg}.targetRef`, v.targetRef, errs);
     if (v.gw === undefined && v.dev === undefined) errs.push(`${arg}: a route to ${show(v.dst)} needs gw or dev: ${show(v)}`);
@@ -159,19 +143,15 @@ function checkRoute(arg: string, v: unknown, errs: string[]) {
 }
 
 function checkRule(arg: string, v: unknown, errs: string[]) {
-    if (!isObject(v)) {
-        errs.push(`${arg}: must be an object: ${show(v)}`);
-        return;
-    }
-    checkUnknown(arg, v, RULE_PROPS, errs);
-    if (v.dst !== undefined) checkCidr4(`${arg}.dst`, v.dst, errs);
-    if (v.src !== undefined) checkCidr4(`${arg}.src`, v.src, errs);
-    if (v.iif !== undefined) checkIfname(`${arg}.iif`, v.iif, errs);
-    if (v.oif !== undefined) checkIfname(`${arg}.oif`, v.oif, errs);
+    if (!net.object(arg, v, RULE_PROPS, errs)) return;
+    if (v.dst !== undefined) net.cidr4(`${arg}.dst`, v.dst, errs);
+    if (v.src !== undefined) net.cidr4(`${arg}.src`, v.src, errs);
+    if (v.iif !== undefined) net.ifname(`${arg}.iif`, v.iif, errs);
+    if (v.oif !== undefined) net.ifname(`${arg}.oif`, v.oif, errs);
     // Liqo refuses marks outside uint32; a mark of 0 is dropped by the netlink
     // library (no FRA_FWMARK attribute), leaving a rule that ignores marks.
-    if (v.fwmark !== undefined) checkInt(`${arg}.fwmark`, v.fwmark, 1, 0xffffffff, errs);
-    if (v.priority !== undefined) checkRulePriority(`${arg}.priority`, v.priority, errs);
+    if (v.fwmark !== undefined) net.integer(`${arg}.fwmark`, v.fwmark, 1, 0xffffffff, errs, COLON);
+    if (v.priority !== undefined) net.rulePriority(`${arg}.priority`, v.priority, errs, COLON);
     if (v.targetRef !== undefined) checkTargetRef(`${arg}.targetRef`, v.targetRef, errs);
     // A rule without selectors is "from all lookup <table>": every packet of
     // the host would consult this table before main.
@@ -206,8 +186,7 @@ function checkTableConflicts(arg: string, rules: unknown[], errs: string[]) {
 /** Every problem of a RouteConfiguration input, each naming the argument path and the bad value. */
 export function validateRouteConfiguration(rc: RouteConfigurationInput, arg = "routeConfiguration"): string[] {
     const errs: string[] = [];
-    if (!isObject(rc)) return [`${arg}: must be an object: ${show(rc)}`];
-    checkUnknown(arg, rc, RC_PROPS, errs);
+    if (!net.object(arg, rc, RC_PROPS, errs)) return errs;
     checkObjectName(`${arg}.name`, rc.name, errs);
     checkNamespace(`${arg}.namespace`, rc.namespace, errs);
     if (rc.labels !== undefined) checkLabels(`${arg}.labels`, rc.labels, errs);

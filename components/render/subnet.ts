@@ -10,7 +10,8 @@
  * Checks follow Kube-OVN's own admission rules (pkg/util/validator.go) where
  * they exist, so a spec that passes here is not refused by the controller.
  */
-import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
+import * as net from "../../provider/kinds/net";
+import { Cidr, Ip, isObject, show } from "../../provider/kinds/net";
 
 export interface SubnetSpecArgs {
     /**
@@ -114,30 +115,7 @@ const SUBNET_PROPS = [
 ] as const;
 
 // ---------------------------------------------------------------------------
-// Shared helpers. Every message is "<argument path>: <what is wrong>: <the value as JSON>".
-
-export const show = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v));
-
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-export function checkUnknown(arg: string, raw: Record<string, unknown>, known: readonly string[], errs: string[]) {
-    for (const k of Object.keys(raw)) {
-        if (!known.includes(k)) errs.push(`${arg}.${k}: unknown property (known: ${known.join(", ")}): ${show(raw[k])}`);
-    }
-}
-
-export function checkList(arg: string, v: unknown, errs: string[], min = 0): unknown[] {
-    if (!Array.isArray(v)) {
-        errs.push(`${arg}: must be a list: ${show(v)}`);
-        return [];
-    }
-    if (v.length < min) errs.push(`${arg}: needs at least ${min} entr${min === 1 ? "y" : "ies"}: ${show(v)}`);
-    return v;
-}
-
-export function checkBool(arg: string, v: unknown, errs: string[]) {
-    if (v !== undefined && typeof v !== "boolean") errs.push(`${arg}: must be true or false: ${show(v)}`);
-}
+// Kubernetes names. Every message is "<argument path>: <what is wrong>: <the value as JSON>".
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -157,83 +135,11 @@ export function checkSubdomain(arg: string, v: unknown, what: string, errs: stri
 }
 
 // ---------------------------------------------------------------------------
-// Addresses (ip-num does the parsing and the arithmetic)
-
-export type Family = "IPv4" | "IPv6";
-export type Ip = { family: "IPv4"; ip: IPv4; text: string } | { family: "IPv6"; ip: IPv6; text: string };
-export type Cidr =
-    | { family: "IPv4"; range: IPv4CidrRange; text: string; prefix: number }
-    | { family: "IPv6"; range: IPv6CidrRange; text: string; prefix: number };
-
-/** RFC 5952 text for IPv6 (lower case, longest zero run compressed), as Go's net.IP prints it. */
-const ipText = (ip: IPv4 | IPv6) => (ip instanceof IPv6 ? collapseIPv6Number(ip.toString()) : ip.toString());
-
-function readIp(v: string): Ip | undefined {
-    if (Validator.isValidIPv4String(v)[0]) {
-        const ip = IPv4.fromString(v);
-        return { family: "IPv4", ip, text: ipText(ip) };
-    }
-    if (Validator.isValidIPv6String(v)[0]) {
-        const ip = IPv6.fromString(v);
-        return { family: "IPv6", ip, text: ipText(ip) };
-    }
-    return undefined;
-}
-
-/**
- * An address in canonical form, or the reason it is not one. Canonical
- * because Kube-OVN compares addresses as strings (the gateway against
- * excludeIps, the broadcast address against the gateway), refuses upper-case
- * IPv6, and "010.1.2.3" is octal to inet_aton but decimal elsewhere.
- */
-export function parseIp(v: unknown): Ip | string {
-    const ip = typeof v === "string" ? readIp(v) : undefined;
-    if (!ip) return "not an IP address";
-    return ip.text === v ? ip : `not in canonical form (write ${ip.text})`;
-}
-
-/** A CIDR with its host bits clear and in canonical form, or the reason it is not one. */
-export function parseCidr(v: unknown): Cidr | string {
-    if (typeof v !== "string") return "not a CIDR (address/prefix)";
-    let c: Cidr;
-    if (Validator.isValidIPv4CidrNotation(v)[0]) {
-        const range = IPv4CidrRange.fromCidr(v);
-        c = { family: "IPv4", range, prefix: Number(range.getPrefix().getValue()), text: "" };
-    } else if (Validator.isValidIPv6CidrNotation(v)[0]) {
-        const range = IPv6CidrRange.fromCidr(v);
-        c = { family: "IPv6", range, prefix: Number(range.getPrefix().getValue()), text: "" };
-    } else {
-        return "not a CIDR (address/prefix)";
-    }
-    c.text = `${ipText(c.range.getFirst())}/${c.prefix}`;
-    if (c.text === v) return c;
-    const given = readIp(v.slice(0, v.indexOf("/")));
-    // Host bits are an error, not masked: Kube-OVN stores the string as given
-    // and every later comparison would be against the wrong text.
-    if (given && !given.ip.isEquals(c.range.getFirst())) return `host bits set (use the network address ${c.text})`;
-    return `not in canonical form (write ${c.text})`;
-}
-
-export function contains(c: Cidr, a: Ip): boolean {
-    if (c.family === "IPv4" && a.family === "IPv4") return c.range.contains(a.ip);
-    if (c.family === "IPv6" && a.family === "IPv6") return c.range.contains(a.ip);
-    return false;
-}
-
-function rangesOverlap(x: Cidr, y: Cidr): boolean {
-    if (x.family === "IPv4" && y.family === "IPv4") return x.range.isOverlapping(y.range);
-    if (x.family === "IPv6" && y.family === "IPv6") return x.range.isOverlapping(y.range);
-    return false;
-}
-
-/** Kube-OVN reserves the first and the last address of a CIDR for both families (util.SubnetNumber/SubnetBroadcast). */
-export function isNetworkOrBroadcast(c: Cidr, a: Ip): boolean {
-    return a.ip.isEquals(c.range.getFirst()) || a.ip.isEquals(c.range.getLast());
-}
+// Kube-OVN's CIDR lists (provider/kinds/net.ts does the parsing and the arithmetic)
 
 function parseCidrList(v: string): Cidr[] {
     return v.split(",").map((s) => {
-        const c = parseCidr(s);
+        const c = net.parseCidr(s);
         if (typeof c === "string") throw new Error(`${show(s)}: ${c}`);
         return c;
     });
@@ -246,14 +152,14 @@ function parseCidrList(v: string): Cidr[] {
  */
 export function overlaps(a: string, b: string): boolean {
     const xs = parseCidrList(a), ys = parseCidrList(b);
-    return xs.some((x) => ys.some((y) => rangesOverlap(x, y)));
+    return xs.some((x) => ys.some((y) => net.overlap(x, y)));
 }
 
 /** The address after the network address, Kube-OVN's default gateway (util.FirstIP). Throws on a non-CIDR. */
 export function firstHost(cidr: string): string {
-    const c = parseCidr(cidr);
+    const c = net.parseCidr(cidr);
     if (typeof c === "string") throw new Error(`${show(cidr)}: ${c}`);
-    return ipText(c.range.getFirst().nextIPNumber());
+    return net.ipText(c.range.getFirst().nextIPNumber());
 }
 
 // ---------------------------------------------------------------------------
@@ -264,13 +170,13 @@ const RESERVED = [
     ["255.255.255.255/32", "v4 broadcast"], ["224.0.0.0/4", "v4 multicast"], ["127.0.0.0/8", "v4 loopback"],
     ["0.0.0.0/32", "v4 unspecified"], ["169.254.0.0/16", "v4 link-local"],
     ["::/128", "v6 unspecified"], ["::1/128", "v6 loopback"], ["ff00::/8", "v6 multicast"], ["fe80::/10", "v6 link-local"],
-].map(([c, what]) => ({ cidr: parseCidr(c) as Cidr, what }));
+].map(([c, what]) => ({ cidr: net.parseCidr(c) as Cidr, what }));
 
 /** Room for the network and broadcast addresses, the gateway and at least one pod. */
-const MAX_PREFIX: Record<Family, number> = { IPv4: 30, IPv6: 126 };
+const MAX_PREFIX: Record<net.Family, number> = { 4: 30, 6: 126 };
 
 function checkOneCidr(arg: string, s: string, errs: string[]): Cidr | undefined {
-    const c = parseCidr(s);
+    const c = net.parseCidr(s);
     if (typeof c === "string") {
         errs.push(`${arg}: ${c}: ${show(s)}`);
         return undefined;
@@ -279,7 +185,7 @@ function checkOneCidr(arg: string, s: string, errs: string[]): Cidr | undefined 
         errs.push(`${arg}: prefix longer than /${MAX_PREFIX[c.family]} leaves no address for pods after the network, broadcast and gateway addresses: ${show(s)}`);
         return undefined;
     }
-    const r = RESERVED.find((x) => rangesOverlap(x.cidr, c));
+    const r = RESERVED.find((x) => net.overlap(x.cidr, c));
     if (r) {
         errs.push(`${arg}: overlaps the ${r.what} range ${r.cidr.text}, which Kube-OVN refuses: ${show(s)}`);
         return undefined;
@@ -300,7 +206,7 @@ function checkCidrBlock(arg: string, v: unknown, errs: string[]): Cidr[] | undef
     const ok = cidrs as Cidr[];
     // Kube-OVN pairs the n-th address of a dual-stack list with the n-th CIDR
     // (util.GetIPAddrWithMask), and its own defaults write IPv4 first.
-    if (ok.length > 2 || (ok.length === 2 && (ok[0].family !== "IPv4" || ok[1].family !== "IPv6"))) {
+    if (ok.length > 2 || (ok.length === 2 && (ok[0].family !== 4 || ok[1].family !== 6))) {
         errs.push(`${arg}: at most one IPv4 and one IPv6 CIDR, IPv4 first: ${show(v)}`);
         return undefined;
     }
@@ -308,7 +214,7 @@ function checkCidrBlock(arg: string, v: unknown, errs: string[]): Cidr[] | undef
 }
 
 function protocolOf(cidrs: Cidr[]): "IPv4" | "IPv6" | "Dual" {
-    return cidrs.length === 2 ? "Dual" : cidrs[0].family;
+    return cidrs.length === 2 ? "Dual" : cidrs[0].family === 4 ? "IPv4" : "IPv6";
 }
 
 function checkProtocol(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
@@ -325,14 +231,14 @@ function checkProtocol(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs:
 
 /** An address that must sit inside the cidrBlock CIDR of its family. */
 function checkInside(arg: string, s: unknown, cidrs: Cidr[] | undefined, errs: string[]): { ip: Ip; cidr?: Cidr } | undefined {
-    const ip = parseIp(s);
+    const ip = net.parseIp(s);
     if (typeof ip === "string") {
         errs.push(`${arg}: ${ip}: ${show(s)}`);
         return undefined;
     }
     if (!cidrs) return { ip };
     const cidr = cidrs.find((c) => c.family === ip.family);
-    if (!cidr || !contains(cidr, ip)) {
+    if (!cidr || !net.contains(cidr, ip)) {
         errs.push(`${arg}: outside cidrBlock ${cidrs.map((c) => c.text).join(",")}: ${show(s)}`);
         return undefined;
     }
@@ -357,7 +263,7 @@ function checkGateway(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: 
         return;
     }
     for (const r of got) {
-        if (r?.cidr && isNetworkOrBroadcast(r.cidr, r.ip)) {
+        if (r?.cidr && net.isNetworkOrBroadcast(r.cidr, r.ip)) {
             errs.push(`${arg}: the network or broadcast address of ${r.cidr.text}, Kube-OVN refuses it as gateway: ${show(r.ip.text)}`);
         }
     }
@@ -383,7 +289,7 @@ function checkExcludeEntry(arg: string, v: unknown, cidrs: Cidr[] | undefined, e
 
 function checkExcludeIps(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
     if (v === undefined) return;
-    checkList(arg, v, errs).forEach((e, i) => checkExcludeEntry(`${arg}[${i}]`, e, cidrs, errs));
+    net.list(arg, v, errs).forEach((e, i) => checkExcludeEntry(`${arg}[${i}]`, e, cidrs, errs));
 }
 
 /** gatewayNode as entries, whether given as Kube-OVN's comma-separated string or as a list. */
@@ -401,14 +307,14 @@ function checkGatewayNodeEntry(arg: string, e: unknown, cidrs: Cidr[] | undefine
     const node = colon < 0 ? e : e.slice(0, colon);
     checkSubdomain(arg, node, "node name", errs);
     if (colon < 0) return node;
-    const ip = parseIp(e.slice(colon + 1));
+    const ip = net.parseIp(e.slice(colon + 1));
     if (typeof ip === "string") {
         errs.push(`${arg}: the ip after "node:" is ${ip}: ${show(e)}`);
-    } else if (ip.family === "IPv6") {
+    } else if (ip.family === 6) {
         // Kube-OVN splits the entry at every ':' (strings.Split(gw, ":")[1]),
         // so an IPv6 address would be read as its first group.
         errs.push(`${arg}: Kube-OVN cannot read an IPv6 address in "node:ip" (it splits at every ':'): ${show(e)}`);
-    } else if (cidrs && !cidrs.some((c) => c.family === "IPv4")) {
+    } else if (cidrs && !cidrs.some((c) => c.family === 4)) {
         errs.push(`${arg}: an IPv4 address for a subnet without an IPv4 CIDR is never used: ${show(e)}`);
     }
     return node;
@@ -443,7 +349,7 @@ function checkGatewayMode(arg: string, a: Record<string, unknown>, cidrs: Cidr[]
         errs.push(`${arg}.gatewayType: must be distributed or centralized: ${show(a.gatewayType)}`);
         return;
     }
-    checkBool(`${arg}.enableEcmp`, a.enableEcmp, errs);
+    net.bool(`${arg}.enableEcmp`, a.enableEcmp, errs, net.COLON);
     if (t === "centralized") {
         if (a.gatewayNode === undefined) {
             errs.push(`${arg}.gatewayNode: gatewayType centralized requires gatewayNode (the node(s) the outside routes the subnet to, seed 000): ${show(a.gatewayNode)}`);
@@ -459,7 +365,7 @@ function checkGatewayMode(arg: string, a: Record<string, unknown>, cidrs: Cidr[]
 }
 
 function checkRouting(arg: string, a: Record<string, unknown>, errs: string[]) {
-    checkBool(`${arg}.natOutgoing`, a.natOutgoing, errs);
+    net.bool(`${arg}.natOutgoing`, a.natOutgoing, errs, net.COLON);
     if (a.natOutgoing === true) {
         errs.push(
             `${arg}.natOutgoing: must be false: routed mode exposes pod IPs to the outside, and NAT would rewrite them to the node's address ` +
@@ -474,7 +380,7 @@ function checkRouting(arg: string, a: Record<string, unknown>, errs: string[]) {
 function checkNamespaces(arg: string, v: unknown, errs: string[]) {
     if (v === undefined) return;
     const seen = new Set<unknown>();
-    checkList(arg, v, errs).forEach((ns, i) => {
+    net.list(arg, v, errs).forEach((ns, i) => {
         if (!isDnsLabel(ns)) errs.push(`${arg}[${i}]: not a namespace name (DNS-1123 label: lower-case a-z 0-9 -, at most 63 characters): ${show(ns)}`);
         else if (seen.has(ns)) errs.push(`${arg}[${i}]: listed twice: ${show(ns)}`);
         seen.add(ns);
@@ -482,10 +388,10 @@ function checkNamespaces(arg: string, v: unknown, errs: string[]) {
 }
 
 function checkIsolation(arg: string, a: Record<string, unknown>, errs: string[]) {
-    checkBool(`${arg}.private`, a.private, errs);
+    net.bool(`${arg}.private`, a.private, errs, net.COLON);
     if (a.allowSubnets === undefined) return;
-    checkList(`${arg}.allowSubnets`, a.allowSubnets, errs).forEach((s, i) => {
-        const c = parseCidr(s);
+    net.list(`${arg}.allowSubnets`, a.allowSubnets, errs).forEach((s, i) => {
+        const c = net.parseCidr(s);
         if (typeof c === "string") errs.push(`${arg}.allowSubnets[${i}]: ${c}: ${show(s)}`);
     });
     // Kube-OVN reads allowSubnets only for private subnets; elsewhere it would silently mean nothing.
@@ -501,7 +407,8 @@ function isQualifiedName(k: string): boolean {
     return name.length <= 63 && QUALIFIED_NAME.test(name);
 }
 
-function checkMap(arg: string, v: unknown, labels: boolean, errs: string[]) {
+/** Kubernetes labels (`labels` true) or annotations: qualified-name keys, string values. */
+export function checkMap(arg: string, v: unknown, labels: boolean, errs: string[]) {
     if (v === undefined) return;
     if (!isObject(v)) {
         errs.push(`${arg}: must be a map of strings: ${show(v)}`);
@@ -518,10 +425,9 @@ function checkMap(arg: string, v: unknown, labels: boolean, errs: string[]) {
 
 /** Every problem of a SubnetSpecArgs, each naming the argument path and the bad value. */
 export function validateSubnetSpec(a: SubnetSpecArgs, arg = "args"): string[] {
-    if (!isObject(a)) return [`${arg}: must be an object: ${show(a)}`];
-    const raw: Record<string, unknown> = { ...a };
     const errs: string[] = [];
-    checkUnknown(arg, raw, SUBNET_PROPS, errs);
+    if (!net.object(arg, a, SUBNET_PROPS, errs)) return errs;
+    const raw: Record<string, unknown> = { ...a };
     checkSubdomain(`${arg}.name`, raw.name, "Subnet name", errs);
     const cidrs = checkCidrBlock(`${arg}.cidrBlock`, raw.cidrBlock, errs);
     checkProtocol(`${arg}.protocol`, raw.protocol, cidrs, errs);

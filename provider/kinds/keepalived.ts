@@ -8,6 +8,7 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
+import * as net from "./net";
 
 export interface KeepalivedSpec {
     /** The whole keepalived.conf (a secret: it may hold the VRRP authentication). */
@@ -25,17 +26,19 @@ export interface Keepalived {
     running: boolean;
 }
 
-const PATH = /^\/[A-Za-z0-9_./-]{1,200}$/;
-
 export function normalizeKeepalived(raw: Record<string, any>, errs: string[]): Keepalived | undefined {
     const before = errs.length;
-    for (const k of Object.keys(raw)) if (!["config", "configPath", "pidFile", "running"].includes(k)) errs.push(`${k}: unknown property`);
-    if (typeof raw.config !== "string" || raw.config.length === 0 || raw.config.length > 1_000_000) errs.push("config: must be the non-empty text of keepalived.conf");
+    // The config holds the VRRP password: a misspelt property's value is not echoed either.
+    net.noUnknown(raw, ["config", "configPath", "pidFile", "running"], errs, "", { secret: true });
+    if (typeof raw.config !== "string" || raw.config.length === 0 || raw.config.length > 1_000_000) {
+        // A secret: only its type and length are shown.
+        const what = typeof raw.config === "string" ? `length ${raw.config.length}` : `type ${raw.config === null ? "null" : typeof raw.config}`;
+        errs.push(`config: must be the text of keepalived.conf, 1 to 1000000 characters (value not shown: it is a secret): ${what}`);
+    }
     const configPath = raw.configPath ?? "/etc/keepalived/keepalived.conf";
     const pidFile = raw.pidFile ?? "/run/keepalived.pid";
-    for (const [k, v] of [["configPath", configPath], ["pidFile", pidFile]] as const) {
-        if (typeof v !== "string" || !PATH.test(v) || v.includes("..")) errs.push(`${k}: not a plain absolute path: ${JSON.stringify(v)}`);
-    }
+    net.absolutePath("configPath", configPath, errs);
+    net.absolutePath("pidFile", pidFile, errs);
     return errs.length > before ? undefined : { config: raw.config, configPath, pidFile, running: true };
 }
 

@@ -1,14 +1,56 @@
 /**
- * Address and name checks shared by every kernel object kind. Addresses are
- * parsed by ip-num and written back in the form iproute2 prints (IPv6
- * compressed, lower case), so what a program asks for and what `ip -j` reads
- * back compare equal as strings.
+ * Address, name and number checks: the one implementation behind every
+ * kernel object kind (provider/kinds) and every renderer (components/render).
+ * Addresses are parsed by ip-num and written back in the form iproute2 and
+ * Go's net.IP print (IPv6 compressed, lower case), so what a program asks for
+ * and what `ip -j` or Kube-OVN reads back compare equal as strings.
+ *
+ * Two layers:
+ * - parsers (readIp, parseIp, parseCidr, contains, overlap, ...) return a
+ *   value or the reason it is not one, and push no message;
+ * - validators (ipAddress, ipv4, cidr, cidr4, ifname, integer, table, mac,
+ *   ...) push "<argument path>: <what is wrong>: <the value as JSON>" onto
+ *   `errs` and return the canonical value or undefined.
+ *
+ * The kinds' integer and boolean messages have always read "..., got
+ * <value>"; the renderers' read "...: <value>". Both wordings are relied on,
+ * so those validators take the separator as an option (`COLON` for the
+ * renderers' wording).
  */
 import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
 
 export type Family = 4 | 6;
 
-const show = (v: unknown) => JSON.stringify(v);
+// ---------------------------------------------------------------------------
+// Message helpers
+
+/** A value as messages show it: JSON, and "(absent)" for a missing one. */
+export const show = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v));
+
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export interface MsgOpts {
+    /** Between what is wrong and the value: ", got " (the kinds' wording, default) or ": " (the renderers'). */
+    sep?: ", got " | ": ";
+}
+
+/** The renderers' wording: "<arg>: <what is wrong>: <value>". */
+export const COLON: MsgOpts = { sep: ": " };
+
+const got = (opts: MsgOpts) => opts.sep ?? ", got ";
+
+// ---------------------------------------------------------------------------
+// Parsers (no messages)
+
+export type Ip = { family: 4; ip: IPv4; text: string } | { family: 6; ip: IPv6; text: string };
+export type Cidr =
+    | { family: 4; range: IPv4CidrRange; text: string; prefix: number }
+    | { family: 6; range: IPv6CidrRange; text: string; prefix: number };
+export type Ip4 = Extract<Ip, { family: 4 }>;
+export type Cidr4 = Extract<Cidr, { family: 4 }>;
+
+/** RFC 5952 text for IPv6 (lower case, longest zero run compressed), as iproute2 and Go's net.IP print it. */
+export const ipText = (ip: IPv4 | IPv6) => (ip instanceof IPv6 ? collapseIPv6Number(ip.toString()) : ip.toString());
 
 export function familyOf(addr: string): Family | undefined {
     if (typeof addr !== "string") return undefined;
@@ -18,81 +60,172 @@ export function familyOf(addr: string): Family | undefined {
     return undefined;
 }
 
-/** Canonical text of one address, or an error naming the argument. */
-export function ipAddress(arg: string, v: unknown, errs: string[]): string | undefined {
-    const fam = typeof v === "string" ? familyOf(v) : undefined;
-    if (typeof v !== "string" || v.includes("/") || !fam) {
-        errs.push(`${arg}: not an IP address: ${show(v)}`);
-        return undefined;
+/** Any IPv4 or IPv6 address ip-num reads, with its canonical text. */
+export function readIp(v: string): Ip | undefined {
+    if (Validator.isValidIPv4String(v)[0]) {
+        const ip = IPv4.fromString(v);
+        return { family: 4, ip, text: ipText(ip) };
     }
-    return fam === 4 ? IPv4.fromString(v).toString() : collapseIPv6Number(IPv6.fromString(v).toString());
-}
-
-export interface Cidr {
-    text: string;
-    family: Family;
-    prefix: number;
+    if (Validator.isValidIPv6String(v)[0]) {
+        const ip = IPv6.fromString(v);
+        return { family: 6, ip, text: ipText(ip) };
+    }
+    return undefined;
 }
 
 /**
- * Canonical CIDR with its host bits clear. A bare address is a host route
- * (/32 or /128), as iproute2 reads it. Host bits set are an error rather than
- * silently masked: `10.1.2.3/16` is far more often a typo than a wish.
+ * An address in canonical form, or the reason it is not one. Canonical
+ * because Kube-OVN compares addresses as strings (the gateway against
+ * excludeIps, the broadcast address against the gateway), refuses upper-case
+ * IPv6, and "010.1.2.3" is octal to inet_aton but decimal elsewhere.
+ */
+export function parseIp(v: unknown): Ip | string {
+    const ip = typeof v === "string" ? readIp(v) : undefined;
+    if (!ip) return "not an IP address";
+    return ip.text === v ? ip : `not in canonical form (write ${ip.text})`;
+}
+
+/** The network of `ip` with `prefix` bits. */
+export function networkOf(ip: Ip, prefix: number): Cidr {
+    if (ip.family === 4) {
+        const range = IPv4CidrRange.fromCidr(`${ip.text}/${prefix}`);
+        return { family: 4, range, prefix, text: `${ipText(range.getFirst())}/${prefix}` };
+    }
+    const range = IPv6CidrRange.fromCidr(`${ip.text}/${prefix}`);
+    return { family: 6, range, prefix, text: `${ipText(range.getFirst())}/${prefix}` };
+}
+
+export const NOT_A_CIDR = "not a CIDR (address/prefix)";
+
+/**
+ * A CIDR with its host bits clear and in canonical form, or the reason it is
+ * not one. Host bits are an error, not masked: Kube-OVN stores the string as
+ * given, the kernel stores the masked network, so `10.1.2.3/16` would never
+ * compare equal to what is read back (and is usually a typo).
+ */
+export function parseCidr(v: unknown): Cidr | string {
+    // ip-num's isValidIPv6CidrNotation also passes a bare IPv6 address ("fd00::1"), hence the slash.
+    const slash = typeof v === "string" ? v.indexOf("/") : -1;
+    if (typeof v !== "string" || slash < 0 || !(Validator.isValidIPv4CidrNotation(v)[0] || Validator.isValidIPv6CidrNotation(v)[0])) return NOT_A_CIDR;
+    const given = readIp(v.slice(0, slash));
+    if (!given) return NOT_A_CIDR;
+    const c = networkOf(given, Number(v.slice(slash + 1)));
+    if (c.text === v) return c;
+    if (!given.ip.isEquals(c.range.getFirst())) return `host bits set (use the network address ${c.text})`;
+    return `not in canonical form (write ${c.text})`;
+}
+
+/** Whether an address lies in a CIDR (false across families). */
+export function contains(c: Cidr, a: Ip): boolean {
+    if (c.family === 4 && a.family === 4) return c.range.contains(a.ip);
+    if (c.family === 6 && a.family === 6) return c.range.contains(a.ip);
+    return false;
+}
+
+/** Whether two CIDRs share an address (false across families). */
+export function overlap(x: Cidr, y: Cidr): boolean {
+    if (x.family === 4 && y.family === 4) return x.range.isOverlapping(y.range);
+    if (x.family === 6 && y.family === 6) return x.range.isOverlapping(y.range);
+    return false;
+}
+
+/** The first or the last address of a CIDR. */
+export function isNetworkOrBroadcast(c: Cidr, a: Ip): boolean {
+    return a.ip.isEquals(c.range.getFirst()) || a.ip.isEquals(c.range.getLast());
+}
+
+// ---------------------------------------------------------------------------
+// Validators: push a message naming the argument and the value, return the canonical value
+
+/** Any address, returned canonical (the kinds accept "2001:DB8::1" and store "2001:db8::1"). */
+export function ipAddress(arg: string, v: unknown, errs: string[]): string | undefined {
+    const ip = typeof v === "string" && !v.includes("/") && familyOf(v) ? readIp(v) : undefined;
+    if (!ip) {
+        errs.push(`${arg}: not an IP address: ${show(v)}`);
+        return undefined;
+    }
+    return ip.text;
+}
+
+/** An IPv4 address already in canonical form (the renderers', whose output is compared as text). */
+export function ipv4(arg: string, v: unknown, errs: string[]): Ip4 | undefined {
+    const ip = parseIp(v);
+    if (typeof ip === "string" || ip.family !== 4) {
+        const v6 = typeof v === "string" && !v.includes("/") && familyOf(v) === 6;
+        const why = v6 ? "IPv6 is not supported here, need an IPv4 address" : ip === "not an IP address" ? "not an IPv4 address" : ip;
+        errs.push(`${arg}: ${why}: ${show(v)}`);
+        return undefined;
+    }
+    return ip;
+}
+
+/**
+ * Canonical CIDR with its host bits clear, for the kinds. A bare address is
+ * a host route (/32 or /128), as iproute2 reads it; other spellings of a
+ * valid CIDR are accepted and returned canonical. Host bits set are an error
+ * rather than silently masked.
  */
 export function cidr(arg: string, v: unknown, errs: string[]): Cidr | undefined {
     if (typeof v !== "string" || v === "") {
         errs.push(`${arg}: not a CIDR: ${show(v)}`);
         return undefined;
     }
-    const [ip, len, ...rest] = v.split("/");
-    const fam = familyOf(ip);
+    const [addr, len, ...rest] = v.split("/");
+    const fam = familyOf(addr);
     const max = fam === 6 ? 128 : 32;
     const prefix = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
-    if (!fam || rest.length || !(prefix >= 0 && prefix <= max)) {
+    const ip = fam ? readIp(addr) : undefined;
+    if (!ip || rest.length || !(prefix >= 0 && prefix <= max)) {
         errs.push(`${arg}: not a CIDR: ${show(v)}`);
         return undefined;
     }
-    const range = fam === 4 ? IPv4CidrRange.fromCidr(`${ip}/${prefix}`) : IPv6CidrRange.fromCidr(`${ip}/${prefix}`);
-    const first = range.getFirst();
-    const addr = fam === 4 ? IPv4.fromString(ip) : IPv6.fromString(ip);
-    if (first.getValue() !== addr.getValue()) {
-        const net = fam === 4 ? first.toString() : collapseIPv6Number(first.toString());
-        errs.push(`${arg}: ${show(v)} has host bits set; the network is ${net}/${prefix}`);
+    const c = networkOf(ip, prefix);
+    if (!ip.ip.isEquals(c.range.getFirst())) {
+        errs.push(`${arg}: ${show(v)} has host bits set; the network is ${c.text}`);
         return undefined;
     }
-    const base = fam === 4 ? addr.toString() : collapseIPv6Number(addr.toString());
-    return { text: `${base}/${prefix}`, family: fam, prefix };
+    return c;
 }
 
-/** Whether an address lies in a CIDR (both canonical, same family). */
-export function contains(c: string, addr: string): boolean {
-    const fam = familyOf(c);
-    if (!fam || familyOf(addr) !== fam) return false;
-    const range = fam === 4 ? IPv4CidrRange.fromCidr(c) : IPv6CidrRange.fromCidr(c);
-    const a = fam === 4 ? IPv4.fromString(addr.split("/")[0]) : IPv6.fromString(addr.split("/")[0]);
-    const v = a.getValue();
-    return range.getFirst().getValue() <= v && v <= range.getLast().getValue();
+/** An IPv4 CIDR in canonical form with its host bits clear (the renderers'). */
+export function cidr4(arg: string, v: unknown, errs: string[]): Cidr4 | undefined {
+    const c = parseCidr(v);
+    if (typeof c === "string" || c.family !== 4) {
+        const why = typeof v === "string" && familyOf(v) === 6 ? "IPv6 is not supported here, need an IPv4 CIDR" : c === NOT_A_CIDR ? "not an IPv4 CIDR (a.b.c.d/n)" : c;
+        errs.push(`${arg}: ${why}: ${show(v)}`);
+        return undefined;
+    }
+    return c;
 }
 
 /**
  * Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', no
  * whitespace, not "." or "..". We also refuse ':' and anything outside a
- * conservative set, so a name is always one plain word in argv and configs.
+ * conservative set, so a name is always one plain word in argv, configs and
+ * Kubernetes objects. `at: false` also refuses '@', for keepalived.conf,
+ * where GatewayVip has never let one through.
  */
-export function ifname(arg: string, v: unknown, errs: string[]): string | undefined {
-    if (typeof v !== "string" || !/^[A-Za-z0-9_.@-]{1,15}$/.test(v) || v === "." || v === "..") {
-        errs.push(`${arg}: not a Linux interface name (1-15 of A-Z a-z 0-9 _ . @ -): ${show(v)}`);
+export function ifname(arg: string, v: unknown, errs: string[], opts: { at?: boolean } = {}): string | undefined {
+    const at = opts.at !== false;
+    const re = at ? /^[A-Za-z0-9_.@-]{1,15}$/ : /^[A-Za-z0-9_.-]{1,15}$/;
+    if (typeof v !== "string" || !re.test(v) || v === "." || v === "..") {
+        errs.push(`${arg}: not a Linux interface name (1-15 of A-Z a-z 0-9 _ .${at ? " @" : ""} -${at ? "" : ", not . or .."}): ${show(v)}`);
         return undefined;
     }
     return v;
 }
 
-export function integer(arg: string, v: unknown, min: number, max: number, errs: string[]): number | undefined {
+export function integer(arg: string, v: unknown, min: number, max: number, errs: string[], opts: MsgOpts & { why?: string } = {}): number | undefined {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-        errs.push(`${arg}: must be an integer from ${min} to ${max}, got ${show(v)}`);
+        errs.push(`${arg}: must be an integer from ${min} to ${max}${opts.why ?? ""}${got(opts)}${show(v)}`);
         return undefined;
     }
     return v;
+}
+
+/** Policy rule priority: 0 shares the local table's slot; 32766 and 32767 are main and default, where a rule would come too late. */
+export function rulePriority(arg: string, v: unknown, errs: string[], opts: MsgOpts = {}): number | undefined {
+    return integer(arg, v, 1, 32765, errs, opts);
 }
 
 const TABLE_NAMES: Record<string, number> = { main: 254, local: 255, default: 253 };
@@ -102,11 +235,14 @@ const TABLE_NAMES: Record<string, number> = { main: 254, local: 255, default: 25
  * depend on the host's /etc/iproute2/rt_tables, which preview cannot read,
  * so they are refused. 0 means "unspecified" to the kernel and cannot hold
  * routes; local (255) and default (253) belong to the kernel and distros.
+ * `allowMain: false` refuses main (254) too; `numbersOnly` refuses names and
+ * numeric strings.
  */
-export function table(arg: string, v: unknown, errs: string[], opts: { allowMain?: boolean } = {}): number | undefined {
-    const n = typeof v === "string" && v in TABLE_NAMES ? TABLE_NAMES[v] : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+export function table(arg: string, v: unknown, errs: string[], opts: { allowMain?: boolean; numbersOnly?: boolean } = {}): number | undefined {
+    const names = !opts.numbersOnly;
+    const n = !names ? v : typeof v === "string" && v in TABLE_NAMES ? TABLE_NAMES[v] : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 0xffffffff) {
-        errs.push(`${arg}: not a routing table (a number from 1 to 4294967295, or main): ${show(v)}`);
+        errs.push(`${arg}: not a routing table (a number from 1 to 4294967295${names && opts.allowMain !== false ? ", or main" : ""}): ${show(v)}`);
         return undefined;
     }
     if (n === 253 || n === 255 || (n === 254 && opts.allowMain === false)) {
@@ -125,6 +261,15 @@ export function mac(arg: string, v: unknown, errs: string[]): string | undefined
     return v.toLowerCase();
 }
 
+/** A file path: absolute, one plain word in argv, no "..". */
+export function absolutePath(arg: string, v: unknown, errs: string[]): string | undefined {
+    if (typeof v !== "string" || !/^\/[A-Za-z0-9_./-]{1,200}$/.test(v) || v.includes("..")) {
+        errs.push(`${arg}: not a plain absolute path: ${show(v)}`);
+        return undefined;
+    }
+    return v;
+}
+
 /** Names that go into firewall comments and link aliases: one plain word. */
 export function marker(arg: string, v: unknown, errs: string[]): string | undefined {
     if (typeof v !== "string" || !/^[A-Za-z0-9_.:/-]{1,200}$/.test(v)) {
@@ -134,18 +279,46 @@ export function marker(arg: string, v: unknown, errs: string[]): string | undefi
     return v;
 }
 
-export function bool(arg: string, v: unknown, errs: string[]): boolean | undefined {
+/** An optional boolean. */
+export function bool(arg: string, v: unknown, errs: string[], opts: MsgOpts = {}): boolean | undefined {
     if (v === undefined) return undefined;
     if (typeof v !== "boolean") {
-        errs.push(`${arg}: must be true or false, got ${show(v)}`);
+        errs.push(`${arg}: must be true or false${got(opts)}${show(v)}`);
         return undefined;
     }
     return v;
 }
 
-/** Fails on properties the kind does not know, so a typo is not silently ignored. */
-export function noUnknown(raw: Record<string, unknown>, known: readonly string[], errs: string[], arg = "") {
-    for (const k of Object.keys(raw)) {
-        if (!known.includes(k)) errs.push(`${arg}${k}: unknown property (known: ${known.join(", ")})`);
+/** A list (possibly of a minimum length); anything else is reported and reads as empty. */
+export function list(arg: string, v: unknown, errs: string[], min = 0): unknown[] {
+    if (!Array.isArray(v)) {
+        errs.push(`${arg}: must be a list: ${show(v)}`);
+        return [];
     }
+    if (v.length < min) errs.push(`${arg}: needs at least ${min} entr${min === 1 ? "y" : "ies"}: ${show(v)}`);
+    return v;
+}
+
+/**
+ * Fails on properties the object does not know, so a typo is not silently
+ * ignored. `prefix` is the path of the object with its trailing dot ("" at
+ * the top of a kind, "args." in a component). `secret` hides the value: a
+ * misspelt secret property would otherwise be echoed into preview output.
+ */
+export function noUnknown(raw: Record<string, unknown>, known: readonly string[], errs: string[], prefix = "", opts: { secret?: boolean } = {}) {
+    for (const k of Object.keys(raw)) {
+        if (known.includes(k)) continue;
+        const value = opts.secret ? "(value not shown: it may be a secret)" : show(raw[k]);
+        errs.push(`${prefix}${k}: unknown property (known: ${known.join(", ")}): ${value}`);
+    }
+}
+
+/** Whether `v` (at argument path `arg`) is an object; its properties other than `known` are reported. */
+export function object(arg: string, v: unknown, known: readonly string[], errs: string[]): v is Record<string, unknown> {
+    if (!isObject(v)) {
+        errs.push(`${arg}: must be an object: ${show(v)}`);
+        return false;
+    }
+    noUnknown(v, known, errs, `${arg}.`);
+    return true;
 }

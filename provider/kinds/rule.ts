@@ -50,7 +50,7 @@ export function normalizeRule(raw: Record<string, any>, errs: string[], arg = ""
     if (raw.family !== undefined && fams.length && raw.family !== fams[0]) errs.push(`${arg}family: ${raw.family} contradicts from/to of IPv${fams[0]}`);
     const r: Rule = {
         family: (fams[0] ?? raw.family ?? 4) as net.Family,
-        priority: net.integer(`${arg}priority`, raw.priority, 1, 32765, errs) ?? 0,
+        priority: net.rulePriority(`${arg}priority`, raw.priority, errs) ?? 0,
         table: net.table(`${arg}table`, raw.table, errs) ?? 0,
         proto: OWN_PROTO,
     };
@@ -60,7 +60,7 @@ export function normalizeRule(raw: Record<string, any>, errs: string[], arg = ""
     if (raw.oif !== undefined) r.oif = net.ifname(`${arg}oif`, raw.oif, errs);
     if (raw.fwmark !== undefined) r.fwmark = net.integer(`${arg}fwmark`, raw.fwmark, 0, 0xffffffff, errs);
     if (raw.fwmask !== undefined) {
-        if (raw.fwmark === undefined) errs.push(`${arg}fwmask: needs fwmark`);
+        if (raw.fwmark === undefined) errs.push(`${arg}fwmask: needs fwmark, got fwmask ${JSON.stringify(raw.fwmask)} alone`);
         r.fwmask = net.integer(`${arg}fwmask`, raw.fwmask, 1, 0xffffffff, errs);
         if (r.fwmask === 0xffffffff) delete r.fwmask;
     }

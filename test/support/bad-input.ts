@@ -1,0 +1,373 @@
+/**
+ * The bad-input corpus (issue 7, part 1): arguments that every component and
+ * every provider resource must refuse, each with the message that says why.
+ *
+ * Every case is plain, JSON-serialisable data: a target (the component or
+ * resource class), its constructor arguments, and `expect`, a pattern that
+ * matches one message naming the argument path and the bad value. Secrets
+ * are the exception: a bad authPass or keepalived config is named by its
+ * length, never echoed. Cross-object cases first construct `setup` (which
+ * must succeed) and then the case itself, all in one program.
+ *
+ * test/unit/bad-input.test.ts runs the corpus under pulumi.runtime.setMocks:
+ * components must throw from their constructors, resources must fail the
+ * dynamic provider's check (what `pulumi preview` calls). The cases are also
+ * meant for a real `pulumi preview`, one program per case: connections point
+ * at a fixed address nothing listens on (198.18.0.200, RFC 2544 benchmarking
+ * space) and no check ever connects.
+ */
+
+export const COMPONENTS = ["RoutedSubnet", "ExternalReturnRoute", "GatewayVip", "TunnelFabric"] as const;
+export const RESOURCES = [
+    "Route", "RouteSet", "Rule", "FdbEntry", "FdbSet", "VxlanLink", "ForwardAccept", "ConntrackInvalidAccept", "Sysctl", "FrrStaticRoute", "Keepalived",
+] as const;
+export type ComponentTarget = (typeof COMPONENTS)[number];
+export type ResourceTarget = (typeof RESOURCES)[number];
+export type Target = ComponentTarget | ResourceTarget;
+
+/** One constructor call: `new <target>(name, args)`. */
+export interface Construction {
+    target: Target;
+    name: string;
+    args: Record<string, unknown>;
+}
+
+export interface BadInputCase {
+    /** Unique; also the resource name of the construction unless `name` is given. */
+    id: string;
+    target: Target;
+    name?: string;
+    args: Record<string, unknown>;
+    /** Constructed first, in order, in the same program; each must succeed. */
+    setup?: Construction[];
+    /** Matches a message that names the argument path and the bad value. */
+    expect: RegExp;
+}
+
+/** A connection that passes validation and reaches nothing (no check connects). */
+export const CONNECTION = {
+    host: "198.18.0.200",
+    user: "root",
+    privateKey: "x",
+    hostKey: "SHA256:KLR9DN/vOaa7+L8+65a7hReJd6C0uWaRC9D2JkaQrBw",
+};
+
+const conn = () => ({ ...CONNECTION });
+const node = (i: number) => ({ name: `node${i}`, address: `192.168.2.${9 + i}`, connection: conn() });
+
+/** Valid arguments of every target: each case changes one thing. */
+export const BASELINE: Record<Target, Record<string, unknown>> = {
+    RoutedSubnet: { cidrBlock: "10.166.0.0/16", nodes: [node(1), node(2)], nextHop: "192.168.2.10" },
+    ExternalReturnRoute: { destinations: ["10.166.0.0/16"], nextHop: "192.168.2.10", targets: [{ name: "peer", connection: conn(), dev: "eth0" }] },
+    GatewayVip: {
+        vip: "192.168.2.250",
+        segment: "192.168.2.0/24",
+        virtualRouterId: 51,
+        nodes: [1, 2].map((i) => ({ ...node(i), interface: "eth0" })),
+    },
+    TunnelFabric: {
+        nodes: [1, 2, 3].map((i) => ({
+            name: `node${i}`,
+            underlayIp: `192.168.2.${9 + i}`,
+            overlayIp: `172.29.0.${i}`,
+            underlayDev: "eth0",
+            pods: [`10.166.${i}.10`],
+            connection: conn(),
+        })),
+        gatewayNodes: ["node1", "node2"],
+        activeGateway: "node1",
+        remoteCidrs: ["10.200.0.0/16"],
+        overlayCidr: "172.29.0.0/24",
+    },
+    Route: { connection: conn(), dst: "10.1.0.0/16", gateway: "192.168.2.1", dev: "eth0" },
+    RouteSet: { connection: conn(), table: 100, routes: [{ dst: "10.1.0.0/16", gateway: "192.168.2.1" }] },
+    Rule: { connection: conn(), priority: 100, from: "10.1.0.0/16", table: 100 },
+    FdbEntry: { connection: conn(), dev: "vx0", dst: "192.168.2.11" },
+    FdbSet: { connection: conn(), dev: "vx0", entries: [{ dst: "192.168.2.11" }, { dst: "192.168.2.12" }] },
+    VxlanLink: { connection: conn(), name: "vx0", vni: 42, local: "192.168.2.10", dev: "eth0", addresses: ["172.29.0.1/24"] },
+    ForwardAccept: { connection: conn(), cidr: "10.166.0.0/16" },
+    ConntrackInvalidAccept: { connection: conn(), cidr: "10.166.0.0/16" },
+    Sysctl: { connection: conn(), key: "net.ipv4.ip_forward", value: "1" },
+    FrrStaticRoute: { connection: conn(), dst: "10.166.0.0/16", nexthop: "192.168.2.10" },
+    Keepalived: { connection: conn(), config: "vrrp_instance RO_51 {\n    interface eth0\n    virtual_router_id 51\n}\n" },
+};
+
+/** The baseline of `target` with `over` applied; keys set to undefined are removed (the result stays JSON). */
+function withArgs(target: Target, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = JSON.parse(JSON.stringify(BASELINE[target]));
+    for (const [k, v] of Object.entries(over)) {
+        if (v === undefined) delete out[k];
+        else out[k] = v;
+    }
+    return out;
+}
+
+/** A case of `target` whose args are the baseline with `over` applied. */
+const bad = (target: Target) => (id: string, over: Record<string, unknown>, expect: RegExp, extra: Partial<BadInputCase> = {}): BadInputCase =>
+    ({ id, target, args: withArgs(target, over), expect, ...extra });
+
+/** The baseline's list of nodes, with `patch` applied to node `i`. */
+function patchNode(target: Target, i: number, patch: Record<string, unknown>): Record<string, unknown>[] {
+    const nodes = JSON.parse(JSON.stringify(BASELINE[target].nodes)) as Record<string, unknown>[];
+    nodes[i] = { ...nodes[i], ...patch };
+    return nodes;
+}
+
+const subnet = bad("RoutedSubnet");
+const ret = bad("ExternalReturnRoute");
+const vip = bad("GatewayVip");
+const fabric = bad("TunnelFabric");
+const route = bad("Route");
+const routeSet = bad("RouteSet");
+const rule = bad("Rule");
+const fdb = bad("FdbEntry");
+const fdbSet = bad("FdbSet");
+const vxlan = bad("VxlanLink");
+const forward = bad("ForwardAccept");
+const invalid = bad("ConntrackInvalidAccept");
+const sysctl = bad("Sysctl");
+const frr = bad("FrrStaticRoute");
+const keepalived = bad("Keepalived");
+
+const peer = { name: "peer", connection: conn(), dev: "eth0" };
+
+export const CORPUS: BadInputCase[] = [
+    // ---- RoutedSubnet
+    subnet("subnet-cidr-no-prefix", { cidrBlock: "10.166.0.0" }, /args\.cidrBlock: not a CIDR .*: "10\.166\.0\.0"/),
+    subnet("subnet-cidr-prefix-33", { cidrBlock: "10.166.0.0/33" }, /args\.cidrBlock: not a CIDR .*: "10\.166\.0\.0\/33"/),
+    subnet("subnet-cidr-garbage", { cidrBlock: "10.166.0.0/16; reboot" }, /args\.cidrBlock: not a CIDR .*: "10\.166\.0\.0\/16; reboot"/),
+    subnet("subnet-cidr-host-bits", { cidrBlock: "10.166.0.1/16" }, /args\.cidrBlock: host bits set \(use the network address 10\.166\.0\.0\/16\): "10\.166\.0\.1\/16"/),
+    subnet("subnet-cidr-ipv6-first", { cidrBlock: "fd00:10:166::/112,10.166.0.0/16" }, /args\.cidrBlock: at most one IPv4 and one IPv6 CIDR, IPv4 first: "fd00:10:166::\/112,10\.166\.0\.0\/16"/),
+    subnet("subnet-gateway-outside", { gateway: "10.167.0.1" }, /args\.gateway: outside cidrBlock 10\.166\.0\.0\/16: "10\.167\.0\.1"/),
+    subnet("subnet-gateway-ipv6-for-ipv4", { gateway: "fd00:10:166::1" }, /args\.gateway: outside cidrBlock 10\.166\.0\.0\/16: "fd00:10:166::1"/),
+    subnet("subnet-gateway-broadcast", { gateway: "10.166.255.255" }, /args\.gateway: the network or broadcast address of 10\.166\.0\.0\/16.*: "10\.166\.255\.255"/),
+    subnet("subnet-exclude-outside", { excludeIps: ["10.167.0.5"] }, /args\.excludeIps\[0\]: outside cidrBlock 10\.166\.0\.0\/16: "10\.167\.0\.5"/),
+    subnet("subnet-exclude-reversed", { excludeIps: ["10.166.0.20..10.166.0.10"] }, /args\.excludeIps\[0\]: range start after its end: "10\.166\.0\.20\.\.10\.166\.0\.10"/),
+    subnet("subnet-protocol-ipv4-ipv6-cidr", { cidrBlock: "fd00:10:166::/112", protocol: "IPv4" }, /args\.protocol: IPv4 needs a single IPv4 CIDR in cidrBlock fd00:10:166::\/112: "IPv4"/),
+    subnet("subnet-centralized-no-gateway-node", { gatewayType: "centralized" }, /args\.gatewayNode: gatewayType centralized requires gatewayNode .*: \(absent\)/),
+    subnet("subnet-gateway-node-not-a-node", { gatewayType: "centralized", gatewayNode: "node9" }, /args\.gatewayNode: "node9" is not among nodes/),
+    subnet("subnet-nat-outgoing", { natOutgoing: true }, /args\.natOutgoing: must be false: routed mode exposes pod IPs.*: true/),
+    subnet("subnet-other-vpc", { vpc: "tenant-a" }, /args\.vpc: routed interconnection works for overlay subnets of the default VPC .*: "tenant-a"/),
+    subnet("subnet-unknown-property", { gatewaytype: "centralized" }, /args\.gatewaytype: unknown property .*: "centralized"/),
+    subnet("subnet-no-nodes", { nodes: [] }, /args\.nodes: needs at least one node: \[\]/),
+    subnet("subnet-node-twice", { nodes: [node(1), node(1)] }, /args\.nodes\[1\]\.name: "node1" appears twice/),
+    subnet("subnet-node-name-metachar", { nodes: patchNode("RoutedSubnet", 0, { name: "node1;reboot" }) }, /args\.nodes\[0\]\.name: not a valid node name .*: "node1;reboot"/),
+    subnet("subnet-node-address", { nodes: patchNode("RoutedSubnet", 0, { address: "192.168.2.300" }) }, /args\.nodes\[0\]\.address: not an IP address: "192\.168\.2\.300"/),
+    subnet("subnet-next-hop-not-ip", { nextHop: "gw.example" }, /args\.nextHop: not an IP address: "gw\.example"/),
+    subnet("subnet-firewall-backend", { firewallBackend: "pf" }, /args\.firewallBackend: must be auto, iptables or nft: "pf"/),
+    subnet("subnet-return-dev-metachar", { returnRoutes: [{ ...peer, dev: "eth0;reboot" }] }, /args\.returnRoutes\[0\]\.dev: not a Linux interface name .*: "eth0;reboot"/),
+    subnet("subnet-ipv6-default-next-hop-ipv4", { cidrBlock: "fd00:10:166::/112", nextHop: undefined, returnRoutes: [peer] },
+        /args\.nextHop: "192\.168\.2\.10" is not of the IP family of the destinations \(the default, the address of node node1\)/),
+    subnet("subnet-dual-stack-one-next-hop", { cidrBlock: "10.166.0.0/16,fd00:10:166::/112", nextHop: "192.168.2.250", returnRoutes: [peer] },
+        /args\.nextHop: an IPv4 next hop cannot serve cidrBlock fd00:10:166::\/112: "192\.168\.2\.250"/),
+    subnet("subnet-overlaps-another", { cidrBlock: "10.166.128.0/17" },
+        /args\.cidrBlock: overlaps cidrBlock "10\.166\.0\.0\/16" of RoutedSubnet "first"; .*: "10\.166\.128\.0\/17"/,
+        { setup: [{ target: "RoutedSubnet", name: "first", args: withArgs("RoutedSubnet", {}) }] }),
+    subnet("subnet-name-twice", { cidrBlock: "10.167.0.0/16", subnetName: "shared" },
+        /args\.subnetName: already the Subnet name of RoutedSubnet "first": "shared"/,
+        { setup: [{ target: "RoutedSubnet", name: "first", args: withArgs("RoutedSubnet", { subnetName: "shared" }) }] }),
+
+    // ---- ExternalReturnRoute
+    ret("return-no-destinations", { destinations: [] }, /args\.destinations: needs at least one CIDR: \[\]/),
+    ret("return-destination-malformed", { destinations: ["10.166.0.0/16x"] }, /args\.destinations\[0\]: not a CIDR: "10\.166\.0\.0\/16x"/),
+    ret("return-destination-host-bits", { destinations: ["10.166.0.1/16"] }, /args\.destinations\[0\]: "10\.166\.0\.1\/16" has host bits set; the network is 10\.166\.0\.0\/16/),
+    ret("return-next-hop-ipv6", { nextHop: "fd00::1" }, /args\.nextHop: "fd00::1" is not of the IP family of the destinations/),
+    ret("return-next-hop-mixed", { destinations: ["10.166.0.0/16", "fd00:10:166::/112"] },
+        /args\.nextHop: an IPv4 next hop cannot serve destinations\[1\] fd00:10:166::\/112: "192\.168\.2\.10"/),
+    ret("return-next-hop-not-ip", { nextHop: "192.168.2.256" }, /args\.nextHop: not an IP address: "192\.168\.2\.256"/),
+    ret("return-dev-subshell", { targets: [{ ...peer, dev: "$(id)" }] }, /args\.targets\[0\]\.dev: not a Linux interface name .*: "\$\(id\)"/),
+    ret("return-dev-too-long", { targets: [{ ...peer, dev: "enp0s31f6-uplink0" }] }, /args\.targets\[0\]\.dev: not a Linux interface name .*: "enp0s31f6-uplink0"/),
+    ret("return-target-name", { targets: [{ ...peer, name: "Peer_1" }] }, /args\.targets\[0\]\.name: not a DNS-1123 label: "Peer_1"/),
+    ret("return-target-kind", { targets: [{ ...peer, kind: "cisco" }] }, /args\.targets\[0\]\.kind: must be linux or frr: "cisco"/),
+    ret("return-frr-with-dev", { targets: [{ ...peer, kind: "frr" }] }, /args\.targets\[0\]\.dev: FRR picks the interface itself; remove dev: "eth0"/),
+    ret("return-unknown-property", { nexthop: "192.168.2.10" }, /args\.nexthop: unknown property .*: "192\.168\.2\.10"/),
+    ret("return-target-unknown-property", { targets: [{ ...peer, device: "eth1" }] }, /args\.targets\[0\]\.device: unknown property .*: "eth1"/),
+
+    // ---- GatewayVip
+    vip("vip-vrid-0", { virtualRouterId: 0 }, /args\.virtualRouterId: must be an integer from 1 to 255: 0/),
+    vip("vip-vrid-256", { virtualRouterId: 256 }, /args\.virtualRouterId: must be an integer from 1 to 255: 256/),
+    vip("vip-vrid-float", { virtualRouterId: 51.5 }, /args\.virtualRouterId: must be an integer from 1 to 255: 51\.5/),
+    vip("vip-priority-255", { nodes: [patchNode("GatewayVip", 0, { priority: 255 })[0], patchNode("GatewayVip", 1, { priority: 100 })[1]] },
+        /args\.nodes\[0\]\.priority: must be an integer from 1 to 254 .*: 255/),
+    vip("vip-priority-0", { nodes: [patchNode("GatewayVip", 0, { priority: 100 })[0], patchNode("GatewayVip", 1, { priority: 0 })[1]] },
+        /args\.nodes\[1\]\.priority: must be an integer from 1 to 254 .*: 0/),
+    vip("vip-outside-segment", { vip: "192.168.3.250" }, /args\.vip: outside segment 192\.168\.2\.0\/24: "192\.168\.3\.250"/),
+    vip("vip-outside-nodes-network", { vip: "192.168.3.250/24", segment: undefined },
+        /args\.vip: outside the nodes' segment \(nodes\[0\]\.address "192\.168\.2\.10" is not in 192\.168\.3\.0\/24\): "192\.168\.3\.250\/24"/),
+    vip("vip-ipv6", { vip: "fd00::250", segment: undefined }, /args\.vip: IPv6 is not supported here, need an IPv4 address: "fd00::250"/),
+    vip("vip-segment-host-bits", { segment: "192.168.2.1/24" }, /args\.segment: host bits set \(use the network address 192\.168\.2\.0\/24\): "192\.168\.2\.1\/24"/),
+    vip("vip-interface-semicolon", { nodes: patchNode("GatewayVip", 0, { interface: "eth0;reboot" }) }, /args\.nodes\[0\]\.interface: not a Linux interface name .*: "eth0;reboot"/),
+    vip("vip-interface-backticks", { nodes: patchNode("GatewayVip", 0, { interface: "`reboot`" }) }, /args\.nodes\[0\]\.interface: not a Linux interface name .*: "`reboot`"/),
+    vip("vip-interface-subshell", { nodes: patchNode("GatewayVip", 1, { interface: "$(id)" }) }, /args\.nodes\[1\]\.interface: not a Linux interface name .*: "\$\(id\)"/),
+    vip("vip-interface-too-long", { nodes: patchNode("GatewayVip", 0, { interface: "averyveryverylongif" }) }, /args\.nodes\[0\]\.interface: not a Linux interface name .*: "averyveryverylongif"/),
+    vip("vip-interface-slash", { nodes: patchNode("GatewayVip", 0, { interface: "eth0/1" }) }, /args\.nodes\[0\]\.interface: not a Linux interface name .*: "eth0\/1"/),
+    vip("vip-interface-space", { nodes: patchNode("GatewayVip", 0, { interface: "eth 0" }) }, /args\.nodes\[0\]\.interface: not a Linux interface name .*: "eth 0"/),
+    vip("vip-single-node", { nodes: patchNode("GatewayVip", 0, {}).slice(0, 1) }, /args\.nodes: needs at least 2 nodes, one node is a single point of failure: \[\{"name":"node1"/),
+    vip("vip-unknown-property", { advert_int: 1 }, /args\.advert_int: unknown property .*: 1/),
+    vip("vip-auth-pass-too-long", { authPass: "ninechars" }, /args\.authPass: must be 1 to 8 characters.*: length 9/),
+    vip("vip-config-path-relative", { configPath: "keepalived.conf" }, /args\.configPath: not a plain absolute path: "keepalived\.conf"/),
+    vip("vip-vrid-twice-on-segment", { vip: "192.168.2.251", nodes: [3, 4].map((i) => ({ ...node(i), interface: "eth0" })) },
+        /args\.virtualRouterId: already used on segment 192\.168\.2\.0\/24 by GatewayVip "vip-a"; .*: 51/,
+        { setup: [{ target: "GatewayVip", name: "vip-a", args: withArgs("GatewayVip", {}) }] }),
+    vip("vip-vrid-twice-on-interface", {
+        vip: "10.0.0.101",
+        segment: undefined,
+        virtualRouterId: 7,
+        nodes: [{ name: "node1", address: "10.0.0.1", interface: "eth1", connection: conn() }, { name: "node3", address: "10.0.0.3", interface: "eth1", connection: conn() }],
+    }, /args\.virtualRouterId: already used on interface eth1 of node node1 by GatewayVip "vip-a"; .*: 7/, {
+        setup: [{
+            target: "GatewayVip",
+            name: "vip-a",
+            args: withArgs("GatewayVip", {
+                vip: "10.0.0.100",
+                segment: undefined,
+                virtualRouterId: 7,
+                nodes: [{ name: "node1", address: "10.0.0.1", interface: "eth1", connection: conn() }, { name: "node2", address: "10.0.0.2", interface: "eth1", connection: conn() }],
+            }),
+        }],
+    }),
+    vip("vip-node-in-two-vips", { vip: "192.168.2.251", virtualRouterId: 52, nodes: [2, 3].map((i) => ({ ...node(i), interface: "eth0" })) },
+        /args\.nodes\[0\]\.name: GatewayVip "vip-a" already runs keepalived on this node; .*: "node2"/,
+        { setup: [{ target: "GatewayVip", name: "vip-a", args: withArgs("GatewayVip", {}) }] }),
+
+    // ---- TunnelFabric
+    fabric("fabric-overlay-host-bits", { overlayCidr: "172.29.0.1/24" }, /args\.overlayCidr: host bits set \(use the network address 172\.29\.0\.0\/24\): "172\.29\.0\.1\/24"/),
+    fabric("fabric-overlay-malformed", { overlayCidr: "172.29.0.0/33" }, /args\.overlayCidr: not an IPv4 CIDR .*: "172\.29\.0\.0\/33"/),
+    fabric("fabric-remote-ipv6", { remoteCidrs: ["fd00:200::/64"] }, /args\.remoteCidrs\[0\]: IPv6 is not supported here, need an IPv4 CIDR: "fd00:200::\/64"/),
+    fabric("fabric-remote-host-bits", { remoteCidrs: ["10.200.1.0/16"] }, /args\.remoteCidrs\[0\]: host bits set .*: "10\.200\.1\.0\/16"/),
+    fabric("fabric-table-0", { table: 0 }, /args\.table: not a routing table .*: 0/),
+    fabric("fabric-table-253", { table: 253 }, /args\.table: table 253 is reserved/),
+    fabric("fabric-table-254", { table: 254 }, /args\.table: table 254 is reserved/),
+    fabric("fabric-table-255", { table: 255 }, /args\.table: table 255 is reserved/),
+    fabric("fabric-vni-0", { vni: 0 }, /args\.vni: must be an integer from 1 to 16777215: 0/),
+    fabric("fabric-vni-25-bit", { vni: 16777216 }, /args\.vni: must be an integer from 1 to 16777215: 16777216/),
+    fabric("fabric-port-70000", { port: 70000 }, /args\.port: must be an integer from 1 to 65535: 70000/),
+    fabric("fabric-mtu-float", { mtu: 1440.5 }, /args\.mtu: must be an integer from 68 to 9000: 1440\.5/),
+    fabric("fabric-rule-priority-0", { rulePriority: 0 }, /args\.rulePriority: must be an integer from 1 to 32765: 0/),
+    fabric("fabric-rule-priority-main", { rulePriority: 32766 }, /args\.rulePriority: must be an integer from 1 to 32765: 32766/),
+    fabric("fabric-link-name-too-long", { linkName: "liqo.vxlan.fabric" }, /args\.linkName: not a Linux interface name .*: "liqo\.vxlan\.fabric"/),
+    fabric("fabric-underlay-dev-subshell", { nodes: patchNode("TunnelFabric", 0, { underlayDev: "$(id)" }) }, /args\.nodes\[0\]\.underlayDev: not a Linux interface name .*: "\$\(id\)"/),
+    fabric("fabric-overlay-ip-ipv6", { nodes: patchNode("TunnelFabric", 1, { overlayIp: "fd00::2" }) }, /args\.nodes\[1\]\.overlayIp: IPv6 is not supported here, need an IPv4 address: "fd00::2"/),
+    fabric("fabric-pod-in-remote", { nodes: patchNode("TunnelFabric", 1, { pods: ["10.200.0.5"] }) }, /args\.nodes\[1\]\.pods\[0\]: a local pod inside .*: "10\.200\.0\.5"/),
+    fabric("fabric-active-not-candidate", { activeGateway: "node3" }, /args\.activeGateway: must be one of args\.gatewayNodes .*: "node3"/),
+    fabric("fabric-unknown-property", { activeGatway: "node2" }, /args\.activeGatway: unknown property .*: "node2"/),
+    fabric("fabric-rc-namespace", { routeConfigurationNamespace: "Liqo_System" }, /args\.routeConfigurationNamespace: not a Kubernetes namespace .*: "Liqo_System"/),
+    fabric("fabric-rc-annotation-key", { routeConfigurationAnnotations: { "bad key": "x" } }, /args\.routeConfigurationAnnotations: key is not a qualified name .*: "bad key"/),
+
+    // ---- Route
+    route("route-dst-prefix-33", { dst: "10.1.0.0/33" }, /dst: not a CIDR: "10\.1\.0\.0\/33"/),
+    route("route-dst-garbage", { dst: "10.1.0.0/16 via 1.2.3.4" }, /dst: not a CIDR: "10\.1\.0\.0\/16 via 1\.2\.3\.4"/),
+    route("route-dst-host-bits", { dst: "10.1.2.3/16" }, /dst: "10\.1\.2\.3\/16" has host bits set; the network is 10\.1\.0\.0\/16/),
+    route("route-gateway-ipv6-for-ipv4", { gateway: "fd00::1" }, /gateway: "fd00::1" is not of the same IP family as dst "10\.1\.0\.0\/16"/),
+    route("route-src-ipv6-for-ipv4", { src: "fd00::1" }, /src: "fd00::1" is not of the IP family of dst/),
+    route("route-table-0", { table: 0 }, /table: not a routing table .*: 0/),
+    route("route-table-253", { table: 253 }, /table: table 253 is reserved/),
+    route("route-table-255", { table: 255 }, /table: table 255 is reserved/),
+    route("route-table-local", { table: "local" }, /table: table "local" is reserved/),
+    route("route-table-unknown-name", { table: "vpn" }, /table: not a routing table .*: "vpn"/),
+    route("route-metric-negative", { metric: -1 }, /metric: must be an integer from 0 to 4294967295, got -1/),
+    route("route-metric-float", { metric: 1.5 }, /metric: must be an integer from 0 to 4294967295, got 1\.5/),
+    route("route-proto-256", { proto: 256 }, /proto: must be an integer from 3 to 255, got 256/),
+    route("route-type-local", { type: "local" }, /type: must be one of unicast, blackhole, unreachable, got "local"/),
+    route("route-dev-semicolon", { dev: "eth0;reboot" }, /dev: not a Linux interface name .*: "eth0;reboot"/),
+    route("route-dev-slash", { dev: "eth0/1" }, /dev: not a Linux interface name .*: "eth0\/1"/),
+    route("route-unknown-property", { gatway: "192.168.2.1" }, /gatway: unknown property .*: "192\.168\.2\.1"/),
+    route("route-connection-host-metachar", { connection: { ...CONNECTION, host: "198.18.0.200;reboot" } }, /connection\.host: not a host name or IP address: "198\.18\.0\.200;reboot"/),
+    route("route-connection-port-0", { connection: { ...CONNECTION, port: 0 } }, /connection\.port: must be an integer from 1 to 65535, got 0/),
+
+    // ---- RouteSet (the resource keys routes by destination, and so do the messages)
+    routeSet("route-set-table-255", { table: 255 }, /table: table 255 is reserved/),
+    routeSet("route-set-table-0", { table: 0 }, /table: not a routing table .*: 0/),
+    routeSet("route-set-metric-negative", { routes: [{ dst: "10.1.0.0/16", gateway: "192.168.2.1", metric: -5 }] },
+        /routes\["10\.1\.0\.0\/16 metric -5"\]\.metric: must be an integer from 0 to 4294967295, got -5/),
+    routeSet("route-set-gateway-ipv6", { routes: [{ dst: "10.1.0.0/16", gateway: "fd00::1" }] }, /routes\["10\.1\.0\.0\/16"\]\.gateway: "fd00::1" is not of the same IP family as dst/),
+    routeSet("route-set-dev-backticks", { routes: [{ dst: "10.1.0.0/16", dev: "`id`" }] }, /routes\["10\.1\.0\.0\/16"\]\.dev: not a Linux interface name .*: "`id`"/),
+    routeSet("route-set-duplicate-dst", { routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.1.0.0/16", dev: "eth1" }] },
+        /routes\["10\.1\.0\.0\/16 \(#1\)"\]\.dst: 10\.1\.0\.0\/16 \(metric 0\) appears twice/),
+    routeSet("route-set-routes-not-a-list", { routes: "10.1.0.0/16 via 192.168.2.1" }, /routes: must be a list of routes, got "10\.1\.0\.0\/16 via 192\.168\.2\.1"/),
+    routeSet("route-set-route-not-an-object", { routes: ["10.1.0.0/16"] }, /routes\["#0"\]: not a route: "10\.1\.0\.0\/16"/),
+    routeSet("route-set-table-per-route", { routes: [{ dst: "10.1.0.0/16", dev: "eth0", table: 100 }] }, /routes\["10\.1\.0\.0\/16"\]\.table: set table on the RouteSet, not per route \(got 100\)/),
+
+    // ---- Rule
+    rule("rule-priority-0", { priority: 0 }, /priority: must be an integer from 1 to 32765, got 0/),
+    rule("rule-priority-main", { priority: 32766 }, /priority: must be an integer from 1 to 32765, got 32766/),
+    rule("rule-table-0", { table: 0 }, /table: not a routing table .*: 0/),
+    rule("rule-table-local", { table: "local" }, /table: table "local" is reserved/),
+    rule("rule-table-253", { table: 253 }, /table: table 253 is reserved/),
+    rule("rule-mixed-family", { to: "2001:db8::/32" }, /to: "2001:db8::\/32" is not of the IP family of from "10\.1\.0\.0\/16"/),
+    rule("rule-family-contradiction", { family: 6 }, /family: 6 contradicts from\/to of IPv4/),
+    rule("rule-from-host-bits", { from: "10.1.2.3/16" }, /from: "10\.1\.2\.3\/16" has host bits set; the network is 10\.1\.0\.0\/16/),
+    rule("rule-iif-subshell", { iif: "$(id)" }, /iif: not a Linux interface name .*: "\$\(id\)"/),
+    rule("rule-oif-too-long", { oif: "averyveryverylongif" }, /oif: not a Linux interface name .*: "averyveryverylongif"/),
+    rule("rule-fwmark-negative", { fwmark: -1 }, /fwmark: must be an integer from 0 to 4294967295, got -1/),
+    rule("rule-fwmask-alone", { fwmask: 255 }, /fwmask: needs fwmark, got fwmask 255 alone/),
+
+    // ---- FdbEntry
+    fdb("fdb-mac-short", { mac: "00:11:22:33:44" }, /mac: not a MAC address .*: "00:11:22:33:44"/),
+    fdb("fdb-mac-dashes", { mac: "00-11-22-33-44-55" }, /mac: not a MAC address .*: "00-11-22-33-44-55"/),
+    fdb("fdb-mac-not-hex", { mac: "00:11:22:33:44:zz" }, /mac: not a MAC address .*: "00:11:22:33:44:zz"/),
+    fdb("fdb-mac-metachar", { mac: "00:11:22:33:44:55;reboot" }, /mac: not a MAC address .*: "00:11:22:33:44:55;reboot"/),
+    fdb("fdb-dev-semicolon", { dev: "vx0;reboot" }, /dev: not a Linux interface name .*: "vx0;reboot"/),
+    fdb("fdb-dst-not-ip", { dst: "192.168.2.300" }, /dst: not an IP address: "192\.168\.2\.300"/),
+    fdb("fdb-vni-0", { vni: 0 }, /vni: must be an integer from 1 to 16777215, got 0/),
+    fdb("fdb-port-70000", { port: 70000 }, /port: must be an integer from 1 to 65535, got 70000/),
+    fdb("fdb-permanent-string", { permanent: "yes" }, /permanent: must be true or false, got "yes"/),
+    fdb("fdb-unknown-property", { vlan: 10 }, /vlan: unknown property .*: 10/),
+
+    // ---- FdbSet
+    fdbSet("fdb-set-mac", { entries: [{ dst: "192.168.2.11", mac: "00:11:22:33:44:gg" }] },
+        /entries\["00:11:22:33:44:gg@192\.168\.2\.11"\]\.mac: not a MAC address .*: "00:11:22:33:44:gg"/),
+    fdbSet("fdb-set-dev-too-long", { dev: "vxlan-fabric-0001" }, /dev: not a Linux interface name .*: "vxlan-fabric-0001"/),
+    fdbSet("fdb-set-duplicate", { entries: [{ dst: "192.168.2.11" }, { dst: "192.168.2.11" }] },
+        /entries\["00:00:00:00:00:00@192\.168\.2\.11 \(#1\)"\]: 00:00:00:00:00:00@192\.168\.2\.11 appears twice/),
+    fdbSet("fdb-set-entries-not-a-list", { entries: "192.168.2.11" }, /entries: must be a list of FDB entries, got "192\.168\.2\.11"/),
+    fdbSet("fdb-set-port-0", { entries: [{ dst: "192.168.2.11", port: 0 }] }, /entries\[.*\]\.port: must be an integer from 1 to 65535, got 0/),
+
+    // ---- VxlanLink
+    vxlan("vxlan-vni-0", { vni: 0 }, /vni: must be an integer from 1 to 16777215, got 0/),
+    vxlan("vxlan-vni-25-bit", { vni: 16777216 }, /vni: must be an integer from 1 to 16777215, got 16777216/),
+    vxlan("vxlan-dstport-0", { dstport: 0 }, /dstport: must be an integer from 1 to 65535, got 0/),
+    vxlan("vxlan-dstport-65536", { dstport: 65536 }, /dstport: must be an integer from 1 to 65535, got 65536/),
+    vxlan("vxlan-name-too-long", { name: "liqo.vxlan.fabric" }, /name: not a Linux interface name .*: "liqo\.vxlan\.fabric"/),
+    vxlan("vxlan-name-backticks", { name: "`reboot`" }, /name: not a Linux interface name .*: "`reboot`"/),
+    vxlan("vxlan-dev-space", { dev: "eth0 eth1" }, /dev: not a Linux interface name .*: "eth0 eth1"/),
+    vxlan("vxlan-address-no-prefix", { addresses: ["172.29.0.1"] }, /addresses\[0\]: not an interface address with a prefix length .*: "172\.29\.0\.1"/),
+    vxlan("vxlan-mtu-67", { mtu: 67 }, /mtu: must be an integer from 68 to 65535, got 67/),
+    vxlan("vxlan-local-not-ip", { local: "192.168.2.300" }, /local: not an IP address: "192\.168\.2\.300"/),
+
+    // ---- ForwardAccept, ConntrackInvalidAccept
+    forward("forward-cidr-malformed", { cidr: "10.166.0.0/16/1" }, /cidr: not a CIDR: "10\.166\.0\.0\/16\/1"/),
+    forward("forward-cidr-host-bits", { cidr: "10.166.0.1/16" }, /cidr: "10\.166\.0\.1\/16" has host bits set; the network is 10\.166\.0\.0\/16/),
+    forward("forward-backend", { backend: "pf" }, /backend: must be auto, iptables or nft, got "pf"/),
+    forward("forward-nft-chain-injection", { nftChain: "inet filter forward; flush ruleset" }, /nftChain: expected .*, got "inet filter forward; flush ruleset"/),
+    forward("forward-unknown-property", { chain: "FORWARD" }, /chain: unknown property .*: "FORWARD"/),
+    invalid("invalid-cidr-word", { cidr: "any" }, /cidr: not a CIDR: "any"/),
+    invalid("invalid-cidr-host-bits", { cidr: "10.166.0.1/16" }, /cidr: "10\.166\.0\.1\/16" has host bits set; the network is 10\.166\.0\.0\/16/),
+    invalid("invalid-cidr-ipv6-host-bits", { cidr: "fd00::1/64" }, /cidr: "fd00::1\/64" has host bits set; the network is fd00::\/64/),
+    invalid("invalid-nft-chain-backticks", { nftChain: "inet filter `reboot`" }, /nftChain: expected .*, got "inet filter `reboot`"/),
+
+    // ---- Sysctl
+    sysctl("sysctl-key-semicolon", { key: "net.ipv4.ip_forward;reboot" }, /key: not a sysctl key: "net\.ipv4\.ip_forward;reboot"/),
+    sysctl("sysctl-key-path", { key: "../../etc/shadow" }, /key: not a sysctl key: "\.\.\/\.\.\/etc\/shadow"/),
+    sysctl("sysctl-key-one-word", { key: "kernel" }, /key: not a sysctl key: "kernel"/),
+    sysctl("sysctl-key-subshell", { key: "net.ipv4.conf.$(id).rp_filter" }, /key: not a sysctl key: "net\.ipv4\.conf\.\$\(id\)\.rp_filter"/),
+    sysctl("sysctl-key-space", { key: "net.ipv4.ip_forward 1" }, /key: not a sysctl key: "net\.ipv4\.ip_forward 1"/),
+    sysctl("sysctl-value-semicolon", { value: "1; reboot" }, /value: not a plain sysctl value: "1; reboot"/),
+    sysctl("sysctl-value-empty", { value: "" }, /value: not a plain sysctl value: ""/),
+    sysctl("sysctl-unknown-property", { persist: true }, /persist: unknown property .*: true/),
+
+    // ---- FrrStaticRoute
+    frr("frr-dst-host-bits", { dst: "10.166.0.1/16" }, /dst: "10\.166\.0\.1\/16" has host bits set; the network is 10\.166\.0\.0\/16/),
+    frr("frr-nexthop-ipv6", { nexthop: "fd00::1" }, /nexthop: "fd00::1" is not of the IP family of dst "10\.166\.0\.0\/16"/),
+    frr("frr-nexthop-injection", { nexthop: "192.168.2.10 tag 1" }, /nexthop: not an IP address: "192\.168\.2\.10 tag 1"/),
+    frr("frr-distance-0", { distance: 0 }, /distance: must be an integer from 1 to 255, got 0/),
+    frr("frr-distance-256", { distance: 256 }, /distance: must be an integer from 1 to 255, got 256/),
+    frr("frr-unknown-property", { tag: 5 }, /tag: unknown property .*: 5/),
+
+    // ---- Keepalived (the config is a secret: messages give its length, never the text)
+    keepalived("keepalived-config-path-relative", { configPath: "keepalived.conf" }, /configPath: not a plain absolute path: "keepalived\.conf"/),
+    keepalived("keepalived-config-path-dotdot", { configPath: "/etc/keepalived/../../root/.ssh/authorized_keys" },
+        /configPath: not a plain absolute path: "\/etc\/keepalived\/\.\.\/\.\.\/root\/\.ssh\/authorized_keys"/),
+    keepalived("keepalived-pid-file-semicolon", { pidFile: "/run/keepalived.pid;reboot" }, /pidFile: not a plain absolute path: "\/run\/keepalived\.pid;reboot"/),
+    keepalived("keepalived-config-empty", { config: "" }, /config: must be the text of keepalived\.conf.*: length 0/),
+];
