@@ -146,16 +146,17 @@ export class RoutedSubnet extends pulumi.ComponentResource {
             });
         }
 
-        this.nextHop = pulumi.output(nextHop ?? this.defaultNextHop(name, spec, nodes));
+        this.nextHop = pulumi.output(nextHop ?? this.defaultNextHop(name, spec, nodes, !!returnRoutes?.length));
         if (returnRoutes?.length) {
             new ExternalReturnRoute(`${name}-return`, { destinations: cidrs, nextHop: this.nextHop, targets: returnRoutes }, { parent: this });
         }
         this.registerOutputs({ subnet: this.subnet, nextHop: this.nextHop });
     }
 
-    private defaultNextHop(name: string, spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[]): string {
+    private defaultNextHop(name: string, spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[], used: boolean): string {
         const node = defaultNextHopNode(spec, nodes)!;
-        pulumi.log.warn(
+        // Only worth a warning when this component installs routes through it.
+        if (used) pulumi.log.warn(
             `RoutedSubnet ${name}: return routes point at the single node ${node.name} (${node.address}); ` +
                 "it is a single point of failure. Give nextHop a GatewayVip's address to fail over.",
             this,

@@ -305,10 +305,13 @@ export function list(arg: string, v: unknown, errs: string[], min = 0): unknown[
  * the top of a kind, "args." in a component). `secret` hides the value: a
  * misspelt secret property would otherwise be echoed into preview output.
  */
+const SECRET_LIKE = /pass|secret|key|token|cred/i;
+
 export function noUnknown(raw: Record<string, unknown>, known: readonly string[], errs: string[], prefix = "", opts: { secret?: boolean } = {}) {
     for (const k of Object.keys(raw)) {
         if (known.includes(k)) continue;
-        const value = opts.secret ? "(value not shown: it may be a secret)" : show(raw[k]);
+        // A misspelt secret ("authpass", "privatekey") must not be echoed either.
+        const value = opts.secret || SECRET_LIKE.test(k) ? "(value not shown: it may be a secret)" : show(raw[k]);
         errs.push(`${prefix}${k}: unknown property (known: ${known.join(", ")}): ${value}`);
     }
 }

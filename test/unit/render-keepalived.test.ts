@@ -170,6 +170,7 @@ describe("GatewayVip validation", () => {
         { why: "a weight pushing a priority past 254", spec: { trackScript: { argv: ["/bin/check"], weight: 120 } }, msg: /^args\.trackScript\.weight: priority 150 \+ weight leaves 1\.\.254.*: 120$/ },
         { why: "a negative garp delay", spec: { garpMasterDelay: -1 }, msg: /^args\.garpMasterDelay: must be an integer from 0 to 3600: -1$/ },
         { why: "a misspelt property", spec: { advert_int: 1 }, msg: /^args\.advert_int: unknown property .*: 1$/ },
+        { why: "a misspelt secret, whose value is not echoed", spec: { authpass: "hunter22" }, msg: /^args\.authpass: unknown property .*: \(value not shown: it may be a secret\)$/ },
     ];
 
     for (const b of bad) {
