@@ -396,6 +396,28 @@ export async function startSshd(info: LabInfo, host: string): Promise<void> {
     for (let i = 0; i < 200 && !(await sshAnswers(info.hosts[host].ssh.host)); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
+const FRR_DAEMONS = ["zebra", "staticd"];
+
+/**
+ * Restarts the router's FRR as a package upgrade or a crash would: zebra
+ * withdraws its routes on the way down and starts again from /etc/frr/frr.conf,
+ * so whatever was configured only at run time is gone.
+ */
+export async function restartFrr(info: LabInfo, host = "router"): Promise<void> {
+    for (const d of FRR_DAEMONS) await hostExec(info, host, ["pkill", "-F", `/run/frr/${d}.pid`], { allowFailure: true });
+    for (let i = 0; i < 100; i++) {
+        const r = await hostExec(info, host, ["pgrep", "-x", "zebra|staticd"], { allowFailure: true });
+        if (r.code !== 0) break;
+        await new Promise((res) => setTimeout(res, 50));
+    }
+    for (const d of FRR_DAEMONS) {
+        await hostExec(info, host, [`/usr/lib/frr/${d}`, "-d", "-A", "127.0.0.1", "-u", "frr", "-g", "frr", "-f", "/etc/frr/frr.conf", "-i", `/run/frr/${d}.pid`]);
+    }
+    for (let i = 0; i < 100 && (await hostExec(info, host, ["vtysh", "-c", "show version"], { allowFailure: true })).code !== 0; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+    }
+}
+
 async function sshAnswers(host: string): Promise<boolean> {
     const net = await import("net");
     return new Promise<boolean>((resolve) => {

@@ -52,7 +52,7 @@ describe("e2e: adoption of existing objects (examples/adopt-existing)", function
         assert.strictEqual(route.length, 1);
         assert.strictEqual(String(route[0].protocol), "214");
         assert.strictEqual(route[0].gateway, "192.168.2.10");
-        const subnet = JSON.parse((await kubectl("get", "subnet", "legacy", "-o", "json")).stdout);
+        const subnet = JSON.parse((await kubectl("get", "subnet", "legacy", "-o", "json", "--show-managed-fields")).stdout);
         assert.strictEqual(subnet.spec.natOutgoing, false);
         assert.ok((subnet.metadata.managedFields as { manager: string }[]).some((m) => m.manager.startsWith("pulumi")), JSON.stringify(subnet.metadata.managedFields.map((m: any) => m.manager)));
     });
