@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources";
 import * as net from "../provider/kinds/net";
 import { show } from "../provider/kinds/net";
+import { isDnsLabel } from "./render/subnet";
+import { assertValid } from "./validate";
 
 export interface ReturnRouteTarget {
     /** Short name of the host, used in child resource names: a DNS-1123 label (lower-case a-z 0-9 -, at most 63), unique among targets. */
@@ -48,7 +50,6 @@ export interface ExternalReturnRouteArgs {
     targets: ReturnRouteTarget[];
 }
 
-const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const ARGS_PROPS = ["destinations", "nextHop", "targets"] as const;
 const TARGET_PROPS = ["name", "connection", "kind", "dev", "adopt"] as const;
 
@@ -59,7 +60,7 @@ export function validateReturnTargets(arg: string, targets: unknown, errs: strin
     (Array.isArray(targets) ? targets : []).forEach((t, i) => {
         const at = `${arg}[${i}]`;
         if (!net.object(at, t, TARGET_PROPS, errs)) return;
-        if (typeof t.name !== "string" || !LABEL.test(t.name)) errs.push(`${at}.name: not a DNS-1123 label: ${show(t.name)}`);
+        if (!isDnsLabel(t.name)) errs.push(`${at}.name: not a DNS-1123 label: ${show(t.name)}`);
         else if (names.has(t.name)) errs.push(`${at}.name: ${show(t.name)} appears twice`);
         if (typeof t.name === "string") names.add(t.name);
         if (t.kind !== undefined && t.kind !== "linux" && t.kind !== "frr") errs.push(`${at}.kind: must be linux or frr: ${show(t.kind)}`);
@@ -99,25 +100,6 @@ export function validateExternalReturnRoute(a: ExternalReturnRouteArgs, arg = "a
     if (typeof a.nextHop === "string" && net.ipAddress(`${arg}.nextHop`, a.nextHop, errs)) checkNextHopFamily(`${arg}.nextHop`, a.nextHop, dests, errs);
     validateReturnTargets(`${arg}.targets`, a.targets, errs);
     return errs;
-}
-
-/** Throws one error listing every problem, prefixed with the component's type and name (preview fails before anything runs). */
-export function assertValid(type: string, name: string, errs: string[]): void {
-    if (errs.length) throw new Error(`${type} ${JSON.stringify(name)}: invalid arguments:\n  ${errs.join("\n  ")}`);
-}
-
-/**
- * The nodes as the renderers take them: without their connections (which
- * may be secret Outputs). Anything that is not a list of objects is passed
- * on unchanged for the renderer's validation to name.
- */
-export function withoutConnections<T extends { connection?: unknown }>(nodes: T[]): Omit<T, "connection">[] {
-    if (!Array.isArray(nodes)) return nodes;
-    return nodes.map((n) => {
-        if (!net.isObject(n)) return n;
-        const { connection: _c, ...rest } = n;
-        return rest;
-    });
 }
 
 /**

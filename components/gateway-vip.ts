@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, Keepalived } from "../provider/resources";
 import { GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
-import { assertValid, withoutConnections } from "./external-return-route";
+import { assertValid, withoutConnections } from "./validate";
 import { claimVrrp } from "./claims";
 import * as net from "../provider/kinds/net";
 

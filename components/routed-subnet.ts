@@ -3,8 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
 import * as net from "../provider/kinds/net";
 import { show } from "../provider/kinds/net";
-import { checkSubdomain, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
-import { assertValid, checkNextHopFamily, ExternalReturnRoute, ReturnRouteTarget, validateReturnTargets } from "./external-return-route";
+import { checkSubdomain, gatewayNodeNames, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
+import { assertValid } from "./validate";
+import { checkNextHopFamily, ExternalReturnRoute, ReturnRouteTarget, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
 
 export interface RoutedSubnetNode {
@@ -59,15 +60,11 @@ export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name"> {
     firewallBackend?: "auto" | "iptables" | "nft";
 }
 
-/** gatewayNode entries are "node" or "node:ip" (Kube-OVN). */
-const gatewayNames = (g: SubnetSpecArgs["gatewayNode"]): string[] =>
-    (g === undefined ? [] : Array.isArray(g) ? g : g.split(",")).map((e) => e.trim().split(":")[0]).filter(Boolean);
-
 const NODE_PROPS = ["name", "address", "connection"] as const;
 
 /** The node return routes point at when nextHop is not given (see RoutedSubnet). */
 function defaultNextHopNode(spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[]): RoutedSubnetNode | undefined {
-    return spec.gatewayType === "centralized" ? nodes.find((n) => n.name === gatewayNames(spec.gatewayNode)[0]) : nodes[0];
+    return spec.gatewayType === "centralized" ? nodes.find((n) => n.name === gatewayNodeNames(spec.gatewayNode)[0]) : nodes[0];
 }
 
 export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): string[] {
@@ -84,7 +81,7 @@ export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "a
         if (nodeName !== undefined) seen.add(nodeName);
         net.ipAddress(`${at}.address`, n.address, errs);
     });
-    for (const g of gatewayNames(spec.gatewayNode)) {
+    for (const g of gatewayNodeNames(spec.gatewayNode)) {
         if (!seen.has(g)) errs.push(`${arg}.gatewayNode: ${show(g)} is not among nodes (the gateway node needs the prerequisites)`);
     }
     if (typeof nextHop === "string") net.ipAddress(`${arg}.nextHop`, nextHop, errs);

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
-import { FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { FABRIC_DEFAULTS, FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, fabricRouteConfigurations } from "./render/routeconfiguration";
 import { checkMap } from "./render/subnet";
-import { assertValid, withoutConnections } from "./external-return-route";
+import { assertValid, withoutConnections } from "./validate";
 
 export interface TunnelFabricNode extends FabricNode {
     /**
@@ -71,7 +71,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
             this.links.push(link);
             const after = { parent: this, dependsOn: [link] };
             new FdbSet(`${base}-fdb`, { connection, dev: plan.link.name, entries: plan.fdb.map(({ dev: _d, ...e }) => e) }, after);
-            const table = plan.routes[0]?.table ?? rest.table ?? 18952;
+            const table = rest.table ?? FABRIC_DEFAULTS.table;
             new RouteSet(`${base}-routes`, { connection, table, routes: plan.routes.map(({ table: _t, ...r }) => r) }, after);
             // Named by selector, so moving the gateway adds and removes rules instead of rewriting all of them.
             for (const r of plan.rules) {

@@ -12,6 +12,7 @@
  */
 import { execArgv } from "../provider/transport/exec";
 import { addressOf, Topology } from "./topology";
+import { gatewayNodeNames } from "../components/render/subnet";
 
 /** The subset of a kubeovn.io/v1 Subnet the lab datapath acts on. */
 export interface SubnetObject {
@@ -47,7 +48,7 @@ export function planEgress(subnets: SubnetObject[], t: Topology): EgressSteering
         .filter((s) => s.spec?.gatewayType === "centralized" && s.spec.cidrBlock && s.spec.gatewayNode)
         .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     centralized.forEach((s, i) => {
-        const wanted = s.spec!.gatewayNode!.split(",").map((e) => e.trim().split(":")[0]).filter(Boolean);
+        const wanted = gatewayNodeNames(s.spec!.gatewayNode);
         const ready = wanted.map((w) => nodes.find((n) => n.name === w)).filter((n): n is (typeof nodes)[number] => !!n);
         if (ready.length === 0) return;
         const active = s.spec!.enableEcmp ? ready : [ready[0]];

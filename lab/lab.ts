@@ -353,8 +353,7 @@ async function startHost(stateDir: string, h: HostSpec) {
         init.push(
             `mount --bind ${etcFrr} /etc/frr`,
             "chown -R frr:frr /etc/frr",
-            "/usr/lib/frr/zebra -d -A 127.0.0.1 -u frr -g frr -f /etc/frr/frr.conf -i /run/frr/zebra.pid",
-            "/usr/lib/frr/staticd -d -A 127.0.0.1 -u frr -g frr -f /etc/frr/frr.conf -i /run/frr/staticd.pid",
+            ...FRR_DAEMONS.map((d) => frrArgv(d).join(" ")),
         );
     }
     // sshd runs as a daemon beside a keeper process, so a test can stop and start it (a host whose
@@ -373,6 +372,15 @@ async function startHost(stateDir: string, h: HostSpec) {
     return child.pid!;
 }
 
+const FRR_DAEMONS = ["zebra", "staticd"];
+const frrArgv = (daemon: string) =>
+    [`/usr/lib/frr/${daemon}`, "-d", "-A", "127.0.0.1", "-u", "frr", "-g", "frr", "-f", "/etc/frr/frr.conf", "-i", `/run/frr/${daemon}.pid`];
+
+/** Polls `done` every `ms` until it holds or `tries` run out (what the caller waits for happens at its own pace). */
+async function pollUntil(done: () => Promise<boolean>, tries: number, ms: number): Promise<void> {
+    for (let i = 0; i < tries && !(await done()); i++) await new Promise((r) => setTimeout(r, ms));
+}
+
 function sshdArgv(stateDir: string, host: string): string[] {
     const dir = path.join(stateDir, "hosts", host);
     return ["/usr/sbin/sshd", "-f", path.join(dir, "sshd_config"), "-E", path.join(dir, "sshd.log")];
@@ -388,15 +396,13 @@ export function hostExec(info: LabInfo, host: string, argv: string[], opts: { al
 /** Stops a host's sshd (the host stays up): what a provider sees when sshd is down. */
 export async function stopSshd(info: LabInfo, host: string): Promise<void> {
     await hostExec(info, host, ["pkill", "-F", "/run/sshd.pid"]);
-    for (let i = 0; i < 100 && (await sshAnswers(info.hosts[host].ssh.host)); i++) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(async () => !(await sshAnswers(info.hosts[host].ssh.host)), 100, 50);
 }
 
 export async function startSshd(info: LabInfo, host: string): Promise<void> {
     await hostExec(info, host, sshdArgv(info.stateDir, host));
-    for (let i = 0; i < 200 && !(await sshAnswers(info.hosts[host].ssh.host)); i++) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(() => sshAnswers(info.hosts[host].ssh.host), 200, 50);
 }
-
-const FRR_DAEMONS = ["zebra", "staticd"];
 
 /**
  * Restarts the router's FRR as a package upgrade or a crash would: zebra
@@ -404,18 +410,11 @@ const FRR_DAEMONS = ["zebra", "staticd"];
  * so whatever was configured only at run time is gone.
  */
 export async function restartFrr(info: LabInfo, host = "router"): Promise<void> {
+    const answers = async (argv: string[]) => (await hostExec(info, host, argv, { allowFailure: true })).code === 0;
     for (const d of FRR_DAEMONS) await hostExec(info, host, ["pkill", "-F", `/run/frr/${d}.pid`], { allowFailure: true });
-    for (let i = 0; i < 100; i++) {
-        const r = await hostExec(info, host, ["pgrep", "-x", "zebra|staticd"], { allowFailure: true });
-        if (r.code !== 0) break;
-        await new Promise((res) => setTimeout(res, 50));
-    }
-    for (const d of FRR_DAEMONS) {
-        await hostExec(info, host, [`/usr/lib/frr/${d}`, "-d", "-A", "127.0.0.1", "-u", "frr", "-g", "frr", "-f", "/etc/frr/frr.conf", "-i", `/run/frr/${d}.pid`]);
-    }
-    for (let i = 0; i < 100 && (await hostExec(info, host, ["vtysh", "-c", "show version"], { allowFailure: true })).code !== 0; i++) {
-        await new Promise((res) => setTimeout(res, 100));
-    }
+    await pollUntil(async () => !(await answers(["pgrep", "-x", FRR_DAEMONS.join("|")])), 100, 50);
+    for (const d of FRR_DAEMONS) await hostExec(info, host, frrArgv(d));
+    await pollUntil(() => answers(["vtysh", "-c", "show version"]), 100, 100);
 }
 
 async function sshAnswers(host: string): Promise<boolean> {
@@ -458,13 +457,7 @@ export async function labDown(log: Log = console.log, stateDir = DEFAULT_STATE_D
         }
     }
     // Give the killed processes a moment to release their namespaces before deleting them.
-    for (const ns of mine) {
-        for (let i = 0; i < 50; i++) {
-            const r = await execArgv(["ip", "netns", "pids", ns], { allowFailure: true });
-            if (!r.stdout.trim()) break;
-            await new Promise((res) => setTimeout(res, 50));
-        }
-    }
+    for (const ns of mine) await pollUntil(async () => !(await hasProcesses(ns)), 50, 50);
     for (const ns of [...mine].reverse()) {
         await execArgv(["ip", "netns", "del", ns], { allowFailure: true });
     }

@@ -49,8 +49,10 @@ export async function forwardedPackets(lab: LabInfo, flows: Flow[], traffic: () 
     try {
         await traffic();
         const counts: number[] = [];
+        const listings = new Map<string, string>();
         for (const f of flows) {
-            const listing = (await hostExec(lab, f.host, ["iptables", "-v", "-S", "FORWARD"])).stdout;
+            if (!listings.has(f.host)) listings.set(f.host, (await hostExec(lab, f.host, ["iptables", "-v", "-S", "FORWARD"])).stdout);
+            const listing = listings.get(f.host)!;
             const line = listing.split("\n").find((l) => l.includes(`-s ${f.src}/32 -d ${f.dst}/32`) && l.includes("lab-probe"));
             const m = line?.match(/-c (\d+) \d+/);
             if (!m) throw new Error(`no counter for ${JSON.stringify(f)} in:\n${listing}`);

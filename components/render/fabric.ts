@@ -156,7 +156,8 @@ export const FABRIC_DEFAULTS = {
 } as const;
 
 /** Unicast VXLAN floods broadcast and unknown-unicast frames to every all-zero FDB entry. */
-export const ZERO_MAC = "00:00:00:00:00:00";
+import { ZERO_MAC } from "../../provider/kinds/fdb";
+export { ZERO_MAC };
 
 /** A TunnelFabricSpec with its defaults applied. */
 export type ResolvedTunnelFabric = Required<Omit<TunnelFabricSpec, "localCidrs" | "gatewayInIf">> & Pick<TunnelFabricSpec, "localCidrs" | "gatewayInIf">;

@@ -31,7 +31,6 @@ import {
 export const LIQO_API_VERSION = "networking.liqo.io/v1beta1";
 export const ROUTE_CATEGORY = "networking.liqo.io/route-category";
 export const ROUTE_SUBCATEGORY = "networking.liqo.io/route-subcategory";
-export const ROUTE_UNIQUE = "networking.liqo.io/route-unique";
 export const MANAGED_BY = "app.kubernetes.io/managed-by";
 
 export interface LiqoTargetRef {

@@ -298,6 +298,16 @@ function gatewayNodeEntries(v: string | string[]): string[] {
     return Array.isArray(v) ? v : v.split(",").map((s) => s.trim());
 }
 
+/**
+ * The node names of gatewayNode ("node" or "node:ip" entries), for callers
+ * that need only the names; entries that are not strings are left to
+ * validateSubnetSpec to name.
+ */
+export function gatewayNodeNames(v: unknown): string[] {
+    const entries = typeof v === "string" || Array.isArray(v) ? gatewayNodeEntries(v) : [];
+    return entries.filter((e): e is string => typeof e === "string").map((e) => e.trim().split(":")[0]).filter(Boolean);
+}
+
 function checkGatewayNodeEntry(arg: string, e: unknown, cidrs: Cidr[] | undefined, errs: string[]): string | undefined {
     if (typeof e !== "string") {
         errs.push(`${arg}: must be "node" or "node:ip": ${show(e)}`);

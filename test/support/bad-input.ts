@@ -145,6 +145,8 @@ export const CORPUS: BadInputCase[] = [
     subnet("subnet-exclude-reversed", { excludeIps: ["10.166.0.20..10.166.0.10"] }, /args\.excludeIps\[0\]: range start after its end: "10\.166\.0\.20\.\.10\.166\.0\.10"/),
     subnet("subnet-protocol-ipv4-ipv6-cidr", { cidrBlock: "fd00:10:166::/112", protocol: "IPv4" }, /args\.protocol: IPv4 needs a single IPv4 CIDR in cidrBlock fd00:10:166::\/112: "IPv4"/),
     subnet("subnet-centralized-no-gateway-node", { gatewayType: "centralized" }, /args\.gatewayNode: gatewayType centralized requires gatewayNode .*: \(absent\)/),
+    subnet("subnet-gateway-node-number", { gatewayType: "centralized", gatewayNode: 5 }, /args\.gatewayNode: must be a node name list or Kube-OVN's comma-separated string: 5/),
+    subnet("subnet-gateway-node-entry-number", { gatewayType: "centralized", gatewayNode: [5] }, /args\.gatewayNode\[0\]: must be "node" or "node:ip": 5/),
     subnet("subnet-gateway-node-not-a-node", { gatewayType: "centralized", gatewayNode: "node9" }, /args\.gatewayNode: "node9" is not among nodes/),
     subnet("subnet-nat-outgoing", { natOutgoing: true }, /args\.natOutgoing: must be false: routed mode exposes pod IPs.*: true/),
     subnet("subnet-other-vpc", { vpc: "tenant-a" }, /args\.vpc: routed interconnection works for overlay subnets of the default VPC .*: "tenant-a"/),
