@@ -10,7 +10,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Connection, transportFor, validateConnection } from "./transport";
-import type { Kind as KindSpec } from "./kinds/kind";
+import { canonicalJson, Kind as KindSpec } from "./kinds/kind";
+export { canonicalJson };
 import { sysctlKind } from "./kinds/sysctl";
 import { routeKind } from "./kinds/route";
 import { ruleKind } from "./kinds/rule";
@@ -61,16 +62,6 @@ function own(props: Inputs, computed: readonly string[] = []): Inputs {
     return o;
 }
 
-/** Key-order-independent JSON, so equal objects compare equal whatever built them. */
-export function canonicalJson(v: unknown): string {
-    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-    if (v && typeof v === "object") {
-        return `{${Object.keys(v).filter((k) => (v as Inputs)[k] !== undefined).sort()
-            .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Inputs)[k])}`).join(",")}}`;
-    }
-    return JSON.stringify(v);
-}
-
 function failures(errs: string[]): pulumi.dynamic.CheckFailure[] {
     return errs.map((e) => ({ property: e.split(/[:.[ ]/)[0], reason: e }));
 }
@@ -80,6 +71,8 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
     const transport = (props: Inputs) => transportFor(props.connection as Connection);
     const withFrame = (props: Inputs, v: object, extra: Inputs = {}) =>
         ({ ...v, ...extra, connection: props.connection, adopt: props.adopt ?? false, present: true });
+    /** The computed properties recorded in the state, carried over where the kind does not recompute them. */
+    const keep = (p: Inputs) => Object.fromEntries(computed.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
 
     return {
         async check(_olds, news) {
@@ -112,7 +105,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             const t = transport(props);
             const v = own(props, computed) as T;
             const live = await kind.read(t, v);
-            const kept = Object.fromEntries(computed.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
+            const kept = keep(props);
             // An object gone from the host stays in the state as absent, so the next up puts it back.
             if (!live) return { id, props: { ...props, present: false } };
             return { id, props: withFrame(props, live, kept) };
@@ -120,7 +113,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
         async update(_id, olds, news) {
             const t = transport(news);
             const n = own(news, computed) as T;
-            const kept = Object.fromEntries(computed.filter((k) => olds[k] !== undefined).map((k) => [k, olds[k]]));
+            const kept = keep(olds);
             let extra: Inputs = {};
             if (olds.present === false) extra = (await kind.create(t, n, news.adopt === true)) ?? {};
             else await kind.update(t, own(olds, computed) as T, n);
@@ -128,8 +121,8 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
         },
         async delete(_id, props) {
             const t = transport(props);
-            const { connection: _c, adopt: _a, present: _p, __provider: _pr, ...v } = props;
-            await kind.remove(t, v as T);
+            // Without a computed list, own() keeps the computed properties: remove may need them (Sysctl's previous value).
+            await kind.remove(t, own(props) as T);
         },
     };
 }

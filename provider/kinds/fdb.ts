@@ -7,7 +7,7 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
-import { batchText, failedBatchLine, isGone, parseJsonArray } from "./iproute";
+import { isGone, parseJsonArray } from "./iproute";
 import * as net from "./net";
 
 export const ZERO_MAC = "00:00:00:00:00:00";
@@ -81,16 +81,6 @@ export async function readDev(t: Transport, dev: string): Promise<Fdb[] | undefi
         throw new Error(`${t.name}: bridge fdb show dev ${dev}: ${res.stderr.trim()}`);
     }
     return parseJsonArray(res.stdout).filter((e) => e.dst !== undefined).map((e) => parseFdb(e, dev));
-}
-
-/** Runs `bridge -batch -`; on failure, names the entry whose line failed. */
-export async function batch(t: Transport, lines: string[][], what: (i: number) => string): Promise<void> {
-    if (!lines.length) return;
-    const res = await t.run(["bridge", "-batch", "-"], { input: batchText(lines), allowFailure: true });
-    if (res.code !== 0) {
-        const n = failedBatchLine(res.stderr);
-        throw new Error(`${t.name}: ${n ? what(n - 1) + ": " : ""}${res.stderr.trim()}`);
-    }
 }
 
 export const fdbKind: Kind<Fdb> = {

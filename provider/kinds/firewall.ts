@@ -115,24 +115,21 @@ export function nftHandles(f: FirewallAccept, json: string): Partial<Record<Dire
 
 // ---- lifecycle ----
 
-async function resolveBackend(t: Transport, f: FirewallAccept): Promise<Backend> {
-    if (f.backend !== "auto") return f.backend;
-    const res = await t.run([iptables(f), "-w", "5", "-S", "FORWARD"], { allowFailure: true });
-    if (res.code === 0) return "iptables";
-    const nft = await t.run(["nft", "--version"], { allowFailure: true });
-    if (nft.code === 0) return "nft";
-    throw new Error(`${t.name}: neither ${iptables(f)} nor nft works on this host: ${res.stderr.trim()}`);
-}
-
-async function present(t: Transport, f: FirewallAccept, b: Backend): Promise<{ dirs: Direction[]; handles: Partial<Record<Direction, number[]>> }> {
-    if (b === "iptables") {
-        const out = (await t.run([iptables(f), "-w", "5", "-S", "FORWARD"])).stdout;
-        return { dirs: iptablesPresent(f, out), handles: {} };
+/**
+ * The backend to use and which of our rules it holds. With "auto", the
+ * iptables listing is both the probe and the read: one round trip.
+ */
+async function inspect(t: Transport, f: FirewallAccept): Promise<{ b: Backend; dirs: Direction[]; handles: Partial<Record<Direction, number[]>> }> {
+    if (f.backend !== "nft") {
+        const res = await t.run([iptables(f), "-w", "5", "-S", "FORWARD"], { allowFailure: f.backend === "auto" });
+        if (res.code === 0) return { b: "iptables", dirs: iptablesPresent(f, res.stdout), handles: {} };
+        const nft = await t.run(["nft", "--version"], { allowFailure: true });
+        if (nft.code !== 0) throw new Error(`${t.name}: neither ${iptables(f)} nor nft works on this host: ${res.stderr.trim()}`);
     }
     const res = await t.run(nftListArgv(f), { allowFailure: true });
     if (res.code !== 0) throw new Error(`${t.name}: nftables chain "${f.nftChain}" not found (set nftChain to the chain that filters forwarded traffic): ${res.stderr.trim()}`);
     const handles = nftHandles(f, res.stdout);
-    return { dirs: (["dst", "src"] as Direction[]).filter((d) => handles[d]?.length), handles };
+    return { b: "nft", dirs: (["dst", "src"] as Direction[]).filter((d) => handles[d]?.length), handles };
 }
 
 async function insert(t: Transport, f: FirewallAccept, b: Backend, dirs: Direction[]) {
@@ -145,25 +142,21 @@ export const firewallKind: Kind<FirewallAccept> = {
     computed: ["resolvedBackend"],
     key: (f) => `firewall/${f.marker}/${f.invalidOnly ? "invalid" : "accept"}/${f.cidr}`,
     async read(t, f) {
-        const b = await resolveBackend(t, f);
-        const { dirs } = await present(t, f, b);
+        const { dirs } = await inspect(t, f);
         return dirs.length ? { ...f, directions: dirs } : undefined;
     },
     async create(t, f, adopt) {
-        const b = await resolveBackend(t, f);
-        const { dirs } = await present(t, f, b);
+        const { b, dirs } = await inspect(t, f);
         if (dirs.length && !adopt) throw alreadyExists(t.name, `a FORWARD rule with comment ${comment(f, dirs[0])}`);
         await insert(t, f, b, f.directions.filter((d) => !dirs.includes(d)));
         return { resolvedBackend: b };
     },
     async update(t, _olds, news) {
-        const b = await resolveBackend(t, news);
-        const { dirs } = await present(t, news, b);
+        const { b, dirs } = await inspect(t, news);
         await insert(t, news, b, news.directions.filter((d) => !dirs.includes(d)));
     },
     async remove(t, f) {
-        const b = await resolveBackend(t, f);
-        const { dirs, handles } = await present(t, f, b);
+        const { b, dirs, handles } = await inspect(t, f);
         for (const d of dirs) {
             if (b === "iptables") await t.run(iptablesDeleteArgv(f, d));
             else for (const h of handles[d] ?? []) await t.run(["nft", "delete", "rule", ...f.nftChain.split(" "), "handle", String(h)]);

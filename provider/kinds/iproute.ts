@@ -1,8 +1,9 @@
 /**
  * What every iproute2-backed kind shares: the package's own routing protocol
  * number, and reading `ip -j` output, including the several JSON documents
- * `ip -j -batch -` prints in a row.
+ * `ip -j -batch -` prints in a row, and running batches.
  */
+import type { Transport } from "../transport";
 
 /**
  * The routing protocol number stamped on every route and rule this package
@@ -55,4 +56,26 @@ export function batchText(lines: readonly (readonly string[])[]): string {
 /** Kernel says the object is already gone: deletes treat that as success. */
 export function isGone(stderr: string): boolean {
     return /No such process|No such file or directory|Cannot find device|does not exist/.test(stderr);
+}
+
+/**
+ * One batch. Without -force, ip and bridge stop at the first failing line, so
+ * the lines before it are applied and the rest are not: the error names the
+ * entry, and `undo` gets the applied prefix to roll back when asked.
+ */
+export async function runBatch(t: Transport, tool: "ip" | "bridge", lines: string[][], names: string[], force = false): Promise<void> {
+    if (!lines.length) return;
+    const argv = force ? [tool, "-force", "-batch", "-"] : [tool, "-batch", "-"];
+    const res = await t.run(argv, { input: batchText(lines), allowFailure: true });
+    if (res.code === 0) return;
+    if (force) {
+        // Deletes: an entry already gone is fine; anything else is not.
+        const real = res.stderr.split("\n").filter((l) => l.trim() && !isGone(l) && !/Command failed/.test(l));
+        if (!real.length) return;
+        throw new Error(`${t.name}: ${tool} batch: ${real.join("; ")}`);
+    }
+    const n = failedBatchLine(res.stderr);
+    const err = new Error(`${t.name}: ${n ? `${names[n - 1]}: ` : ""}${res.stderr.replace(/Command failed -:\d+/, "").trim()}`);
+    (err as any).applied = n ? n - 1 : 0;
+    throw err;
 }

@@ -82,7 +82,8 @@ export const keepalivedKind: Kind<Keepalived> = {
     async remove(t, k) {
         // A graceful stop sends a priority-0 advert: the backup takes over at once.
         await t.run(stopArgv(k), { allowFailure: true });
-        for (let i = 0; i < 50 && (await running(t, k)); i++) await new Promise((r) => setTimeout(r, 100));
+        // Waits on the host for the daemon to exit (at most 5 s), in one round trip; the pid file path is $1.
+        await t.run(["timeout", "5", "sh", "-c", 'while pgrep -F "$1" >/dev/null 2>&1; do sleep 0.1; done', "routed-overlay", k.pidFile], { allowFailure: true });
         await t.run(["rm", "-f", k.configPath]);
     },
 };

@@ -36,3 +36,13 @@ export function alreadyExists(host: string, what: string, detail?: string): Erro
             "remove it, or set adopt: true to take it over (pulumi import does not work for dynamic providers)",
     );
 }
+
+/** Key-order-independent JSON, so equal objects compare equal whatever built them. */
+export function canonicalJson(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+    if (v && typeof v === "object") {
+        return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort()
+            .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(v);
+}

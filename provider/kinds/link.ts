@@ -6,7 +6,7 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
-import { batchText, failedBatchLine, isGone, parseJsonArray } from "./iproute";
+import { isGone, parseJsonArray, runBatch } from "./iproute";
 import * as net from "./net";
 
 export const OWN_ALIAS = "routed-overlay";
@@ -133,14 +133,7 @@ export async function readLink(t: Transport, name: string): Promise<(VxlanLink &
     return e && { ...parseLink(e), kind: e.linkinfo?.info_kind ?? "" };
 }
 
-async function batch(t: Transport, lines: string[][]): Promise<void> {
-    if (!lines.length) return;
-    const res = await t.run(["ip", "-batch", "-"], { input: batchText(lines), allowFailure: true });
-    if (res.code !== 0) {
-        const n = failedBatchLine(res.stderr);
-        throw new Error(`${t.name}: ${n ? `ip ${lines[n - 1].join(" ")}: ` : ""}${res.stderr.replace(/Command failed -:\d+/, "").trim()}`);
-    }
-}
+const batch = (t: Transport, lines: string[][]) => runBatch(t, "ip", lines, lines.map((l) => `ip ${l.join(" ")}`));
 
 /** Only the fields the desired link states are compared; MTU is the kernel's choice unless given. */
 function project(live: VxlanLink, want: VxlanLink): VxlanLink {

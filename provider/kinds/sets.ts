@@ -5,8 +5,8 @@
  * destination so that `pulumi preview --diff` names each entry that changes.
  */
 import type { Transport } from "../transport";
-import { alreadyExists, Kind } from "./kind";
-import { batchText, failedBatchLine, isGone, OWN_PROTO } from "./iproute";
+import { alreadyExists, canonicalJson, Kind } from "./kind";
+import { OWN_PROTO, runBatch } from "./iproute";
 import * as net from "./net";
 import { normalizeRoute, parseRoute, project, readTable, Route, routeDelWords, routeWords } from "./route";
 import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, readDev } from "./fdb";
@@ -42,30 +42,7 @@ function entriesOf(raw: Record<string, any>, field: string, what: string, errs: 
     return [];
 }
 
-const stable = (v: unknown) => JSON.stringify(v, Object.keys(v as object).sort());
-const sameJson = (a: unknown, b: unknown) => stable(a) === stable(b);
-
-/**
- * One batch. Without -force, ip and bridge stop at the first failing line, so
- * the lines before it are applied and the rest are not: the error names the
- * entry, and `undo` gets the applied prefix to roll back when asked.
- */
-async function runBatch(t: Transport, tool: "ip" | "bridge", lines: string[][], names: string[], force = false): Promise<void> {
-    if (!lines.length) return;
-    const argv = force ? [tool, "-force", "-batch", "-"] : [tool, "-batch", "-"];
-    const res = await t.run(argv, { input: batchText(lines), allowFailure: true });
-    if (res.code === 0) return;
-    if (force) {
-        // Deletes: an entry already gone is fine; anything else is not.
-        const real = res.stderr.split("\n").filter((l) => l.trim() && !isGone(l) && !/Command failed/.test(l));
-        if (!real.length) return;
-        throw new Error(`${t.name}: ${tool} batch: ${real.join("; ")}`);
-    }
-    const n = failedBatchLine(res.stderr);
-    const err = new Error(`${t.name}: ${n ? `${names[n - 1]}: ` : ""}${res.stderr.replace(/Command failed -:\d+/, "").trim()}`);
-    (err as any).applied = n ? n - 1 : 0;
-    throw err;
-}
+const sameJson = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 // ---- RouteSet ----------------------------------------------------------------
 
