@@ -10,8 +10,18 @@ import type { Kind } from "./runtime";
  */
 const RUNTIME = ["routed-overlay/provider-runtime", path.join(__dirname, "runtime")];
 
+// One provider object per kind: the SDK caches a provider's serialized closure by object identity,
+// so a fresh object per resource would be serialized again for every resource.
+const providers = new Map<Kind, pulumi.dynamic.ResourceProvider>();
+
 /** A dynamic ResourceProvider for one kind whose every method defers to provider/runtime.ts. */
 export function providerFor(kind: Kind): pulumi.dynamic.ResourceProvider {
+    let p = providers.get(kind);
+    if (!p) providers.set(kind, (p = makeProvider(kind)));
+    return p;
+}
+
+function makeProvider(kind: Kind): pulumi.dynamic.ResourceProvider {
     const specs = RUNTIME;
     const impl = () => {
         let lastErr: unknown;

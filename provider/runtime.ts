@@ -11,6 +11,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Connection, transportFor, validateConnection } from "./transport";
 import { canonicalJson, Kind as KindSpec } from "./kinds/kind";
+import { timedOp } from "./stats";
 export { canonicalJson };
 import { sysctlKind } from "./kinds/sysctl";
 import { routeKind } from "./kinds/route";
@@ -127,6 +128,15 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
     };
 }
 
+/** A lifecycle whose every operation is timed in the opt-in stats (provider/stats.ts). */
+function timed(name: string, impl: KindImpl): KindImpl {
+    const out: Record<string, unknown> = {};
+    for (const [op, f] of Object.entries(impl) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+        out[op] = (...a: unknown[]) => timedOp(name, op, () => f(...a));
+    }
+    return out as unknown as KindImpl;
+}
+
 export const kinds = Object.fromEntries(
-    Object.entries(KINDS).map(([name, k]) => [name, lifecycle(k as KindSpec<object>)]),
+    Object.entries(KINDS).map(([name, k]) => [name, timed(name, lifecycle(k as KindSpec<object>))]),
 ) as Record<Kind, KindImpl>;

@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { Connection, describe } from "./connection";
 import { execArgv, ExecResult } from "./exec";
+import { recordStats } from "../stats";
 
 export { Connection, describe, validateConnection } from "./connection";
 export { ExecResult } from "./exec";
@@ -65,7 +66,17 @@ class NetnsTransport implements Transport {
     run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
         this.calls++;
         const full = ["ip", "netns", "exec", this.netns, ...argv];
-        return execArgv(this.sudo ? ["sudo", "-n", "--", ...full] : full, { ...opts, context: this.name });
+        return counted(this.name, argv[0], execArgv(this.sudo ? ["sudo", "-n", "--", ...full] : full, { ...opts, context: this.name }));
+    }
+}
+
+/** Records one round trip in the opt-in stats (provider/stats.ts). */
+async function counted<T>(host: string, cmd: string, p: Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+        return await p;
+    } finally {
+        recordStats({ ev: "call", host, cmd, ms: Date.now() - t0 });
     }
 }
 
@@ -143,7 +154,7 @@ class SshTransport implements Transport {
         this.calls++;
         const full = this.c.sudo ? ["sudo", "-n", "--", ...argv] : [...argv];
         const client = await this.connect();
-        const result = await new Promise<ExecResult>((resolve, reject) => {
+        const result = await counted(this.name, argv[0], new Promise<ExecResult>((resolve, reject) => {
             client.exec(commandLine(full), (err: Error | undefined, ch: ClientChannel) => {
                 if (err) return reject(new HostError(this.name, `cannot start ${argv[0]}: ${err.message}`));
                 const out: Buffer[] = [];
@@ -155,7 +166,7 @@ class SshTransport implements Transport {
                 ch.on("close", () => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errb).toString() }));
                 ch.end(opts.input ?? "");
             });
-        });
+        }));
         if (result.code !== 0 && !opts.allowFailure) {
             throw new HostError(this.name, `${argv.join(" ")} exited ${result.code}: ${(result.stderr || result.stdout).trim() || "(no output)"}`);
         }
