@@ -1,0 +1,50 @@
+// W1: `routes` return routes on the lab's peer, next hop node1, in one of three shapes:
+//   package       ExternalReturnRoute (one RouteSet: one batch per change)
+//   per-route     one resource per route that dials SSH and runs `ip route add|del` (remote.Command's shape)
+//   engine-floor  the package's resources and inputs, with a provider that does nothing
+const path = require("path");
+const pulumi = require("@pulumi/pulumi");
+const { ExternalReturnRoute } = require("routed-overlay");
+const { connection } = require("../../../examples/lib/lab");
+
+const cfg = new pulumi.Config();
+const count = cfg.requireNumber("routes");
+const variant = cfg.get("variant") || "package";
+const nextHop = "192.168.2.10";
+// /24s from 10.128.0.0/9: room for 32,768 distinct routes, none of them the lab's own.
+const destinations = Array.from({ length: count }, (_, i) => `10.${128 + (i >> 8)}.${i & 255}.0/24`);
+
+// A plain string path: the closure serializer captures it and no module.
+const baselines = path.resolve(__dirname, "..", "..", "..", "dist", "bench", "per-route.js");
+
+if (variant === "package") {
+    new ExternalReturnRoute("w1", { destinations, nextHop, targets: [{ name: "peer", connection: connection("peer"), dev: "eth0" }] });
+} else if (variant === "per-route") {
+    // One provider object for all resources: the SDK serializes it once.
+    const provider = {
+        create: (i) => require(baselines).perRoute.create(i),
+        delete: (id, p) => require(baselines).perRoute.delete(id, p),
+    };
+    const conn = pulumi.secret(connection("peer"));
+    destinations.forEach((dst, i) => new pulumi.dynamic.Resource(provider, `r${i}`, {
+        connection: conn,
+        create: ["ip", "route", "add", dst, "via", nextHop, "dev", "eth0", "proto", "214"],
+        delete: ["ip", "route", "del", dst, "via", nextHop, "dev", "eth0", "proto", "214"],
+    }));
+} else if (variant === "engine-floor") {
+    const provider = {
+        create: (i) => require(baselines).noop.create(i),
+        delete: (id, p) => require(baselines).noop.delete(id, p),
+    };
+    class Floor extends pulumi.ComponentResource {
+        constructor(name) {
+            super("routed-overlay:bench:Floor", name, {});
+            const routes = Object.fromEntries(destinations.map((dst) => [dst, { dst, gateway: nextHop, dev: "eth0" }]));
+            new pulumi.dynamic.Resource(provider, `${name}-peer`, { connection: pulumi.secret(connection("peer")), routes }, { parent: this });
+            this.registerOutputs({});
+        }
+    }
+    new Floor("w1");
+} else {
+    throw new Error(`variant: expected package, per-route or engine-floor, got ${JSON.stringify(variant)}`);
+}

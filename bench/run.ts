@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the W1 and W2 workloads and their baselines on the lab,
+ * through the real Pulumi CLI. Writes bench/results/results.json (every
+ * sample, the machine) and bench/results/results.md (medians, ratios).
+ *
+ *   --runs N        runs per figure (default 3)
+ *   --w1 LIST       W1 route counts (default 1000,5000,10000)
+ *   --per-route LIST  route counts for the per-route baseline (default 1000)
+ *   --w2 LIST       W2 node counts (default 8,16,32)
+ *   --pods N        W2 per-pod routes per node (default 20)
+ *   --only w1|w2    one workload
+ *   --out DIR       results folder (default bench/results)
+ *   --quick         --runs 1 --w1 200 --per-route 200 --w2 4 (a smoke run)
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { hostExec, labDown, labIsUp, labUp, LabInfo, REPO_ROOT } from "../lab/lab";
+import { execArgv } from "../provider/transport/exec";
+import { programStack, TestStack } from "../test/support/pulumi";
+import { renderMarkdown, Sample, summarizeStats, OpStats } from "./stats";
+
+interface Options {
+    runs: number;
+    w1: number[];
+    perRoute: number[];
+    w2: number[];
+    pods: number;
+    only?: "w1" | "w2";
+    out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+    const o: Options = { runs: 3, w1: [1000, 5000, 10000], perRoute: [1000], w2: [8, 16, 32], pods: 20, out: path.join(REPO_ROOT, "bench", "results") };
+    const list = (v: string | undefined, flag: string) => {
+        const xs = (v ?? "").split(",").filter(Boolean).map(Number);
+        if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${flag}: expected a comma-separated list of counts, got ${JSON.stringify(v)}`);
+        return xs;
+    };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const v = argv[i + 1];
+        switch (a) {
+            case "--quick": Object.assign(o, { runs: 1, w1: [200], perRoute: [200], w2: [4] }); break;
+            case "--runs": o.runs = list(v, a)[0]; i++; break;
+            case "--w1": o.w1 = list(v, a); i++; break;
+            case "--per-route": o.perRoute = v === "none" ? [] : list(v, a); i++; break;
+            case "--w2": o.w2 = list(v, a); i++; break;
+            case "--pods": o.pods = list(v, a)[0]; i++; break;
+            case "--only":
+                if (v !== "w1" && v !== "w2") throw new Error(`--only: expected w1 or w2, got ${JSON.stringify(v)}`);
+                o.only = v; i++; break;
+            case "--out": o.out = path.resolve(v); i++; break;
+            default: throw new Error(`bench: unknown argument ${JSON.stringify(a)} (see bench/run.ts)`);
+        }
+    }
+    return o;
+}
+
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+const samples: Sample[] = [];
+const STATS = path.join(os.tmpdir(), `ro-bench-stats-${process.pid}.jsonl`);
+
+/** One Pulumi operation, timed as wall time of the whole CLI command, with the provider's stats for that command only. */
+async function measure<T>(f: () => Promise<T>): Promise<{ seconds: number; stats: OpStats; result: T }> {
+    fs.writeFileSync(STATS, "");
+    const t0 = process.hrtime.bigint();
+    const result = await f();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { seconds, stats: summarizeStats(fs.readFileSync(STATS, "utf8")), result };
+}
+
+const total = (rc: Record<string, number> | undefined) => Object.values(rc ?? {}).reduce((a, b) => a + b, 0);
+
+async function stackFor(program: "w1" | "w2", config: Record<string, string>): Promise<TestStack> {
+    const t = await programStack(`bench-${program}`, {}, { RO_PROVIDER_STATS: STATS }, { workDir: path.join(REPO_ROOT, "bench", "programs", program) });
+    for (const [k, v] of Object.entries(config)) await t.stack.setConfig(k, { value: v });
+    return t;
+}
+
+async function peerRoutes(lab: LabInfo): Promise<number> {
+    const r = await hostExec(lab, "peer", ["ip", "-j", "route", "show", "proto", "214"]);
+    return (JSON.parse(r.stdout || "[]") as unknown[]).length;
+}
+
+function expectCount(what: string, got: number, want: number) {
+    if (got !== want) throw new Error(`bench: ${what}: expected ${want}, found ${got}; the measured work was not done`);
+}
+
+async function w1Pulumi(lab: LabInfo, n: number, variant: string, run: number) {
+    const t = await stackFor("w1", { routes: String(n), variant });
+    const add = (op: string, m: { seconds: number; stats: OpStats }, resources?: number) => {
+        samples.push({ workload: "W1", size: n, variant, op, run, seconds: m.seconds, stats: m.stats, resources });
+        log(`W1 ${n} ${variant} run ${run}: ${op} ${m.seconds.toFixed(2)} s, round trips ${JSON.stringify(m.stats.callsByHost)}, peak ${m.stats.peakMiB} MiB`);
+    };
+    const want = variant === "engine-floor" ? 0 : n;
+    try {
+        const up = await measure(() => t.stack.up());
+        add("up", up, total(up.result.summary.resourceChanges));
+        expectCount(`peer routes after ${variant} up`, await peerRoutes(lab), want);
+        const noop = await measure(() => t.stack.up());
+        expectCount(`changes in the no-op up of ${variant}`, total(noop.result.summary.resourceChanges) - (noop.result.summary.resourceChanges?.same ?? 0), 0);
+        add("noop-up", noop);
+        add("refresh", await measure(() => t.stack.refresh()));
+        add("destroy", await measure(() => t.stack.destroy()));
+        expectCount(`peer routes after ${variant} destroy`, await peerRoutes(lab), 0);
+    } finally {
+        await t.cleanup();
+    }
+}
+
+/** The floor: the same routes straight into the peer's namespace with one `ip -batch`. */
+async function w1Floor(lab: LabInfo, n: number, run: number) {
+    const ns = lab.hosts.peer.netns;
+    const dsts = Array.from({ length: n }, (_, i) => `10.${128 + (i >> 8)}.${i & 255}.0/24`);
+    for (const [op, verb] of [["add", "add"], ["delete", "del"]] as const) {
+        const input = dsts.map((d) => `route ${verb} ${d} via 192.168.2.10 dev eth0 proto 214\n`).join("");
+        const t0 = process.hrtime.bigint();
+        await execArgv(["ip", "netns", "exec", ns, "ip", "-batch", "-"], { input });
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        samples.push({ workload: "W1", size: n, variant: "ip-batch", op, run, seconds });
+        expectCount(`peer routes after ip -batch ${verb}`, await peerRoutes(lab), op === "add" ? n : 0);
+        log(`W1 ${n} ip-batch run ${run}: ${op} ${seconds.toFixed(3)} s`);
+    }
+}
+
+async function fabricObjects(lab: LabInfo): Promise<Record<string, number>> {
+    const out = { "FDB entries": 0, "table 18952 routes": 0, "rules": 0 };
+    for (const h of Object.values(lab.hosts).filter((x) => x.role === "node")) {
+        const count = async (argv: string[]) => (JSON.parse((await hostExec(lab, h.name, argv, { allowFailure: true })).stdout || "[]") as unknown[]).length;
+        out["FDB entries"] += await count(["bridge", "-j", "fdb", "show", "dev", "liqo.vxlan"]);
+        out["table 18952 routes"] += await count(["ip", "-j", "route", "show", "table", "18952"]);
+        out["rules"] += await count(["ip", "-j", "rule", "show", "table", "18952"]);
+    }
+    return out;
+}
+
+async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number) {
+    const t = await stackFor("w2", { podsPerNode: String(pods), activeGateway: "node1" });
+    const add = (op: string, m: { seconds: number; stats: OpStats }, extra: Partial<Sample> = {}) => {
+        samples.push({ workload: "W2", size: nodes, variant: "package", op, run, seconds: m.seconds, stats: m.stats, ...extra });
+        log(`W2 ${nodes} nodes run ${run}: ${op} ${m.seconds.toFixed(2)} s, max round trips per host ${Math.max(0, ...Object.values(m.stats.callsByHost))}, peak ${m.stats.peakMiB} MiB`);
+    };
+    try {
+        const up = await measure(() => t.stack.up());
+        const objects = await fabricObjects(lab);
+        expectCount("FDB entries after up", objects["FDB entries"], nodes * (nodes - 1));
+        add("up", up, { resources: total(up.result.summary.resourceChanges), objects });
+        add("noop-up", await measure(() => t.stack.up()));
+        await t.stack.setConfig("activeGateway", { value: "node2" });
+        add("move-gateway", await measure(() => t.stack.up()));
+        add("refresh", await measure(() => t.stack.refresh()));
+        add("destroy", await measure(() => t.stack.destroy()));
+        expectCount("FDB entries after destroy", (await fabricObjects(lab))["FDB entries"], 0);
+    } finally {
+        await t.cleanup();
+    }
+}
+
+async function pulumiVersion(): Promise<string> {
+    const r = await execArgv(["pulumi", "version"], { allowFailure: true });
+    return r.stdout.trim() || "unknown";
+}
+
+function write(o: Options, meta: Record<string, string>) {
+    fs.mkdirSync(o.out, { recursive: true });
+    fs.writeFileSync(path.join(o.out, "results.json"), JSON.stringify({ meta, options: o, samples }, null, 1) + "\n");
+    fs.writeFileSync(path.join(o.out, "results.md"), renderMarkdown(samples, meta) + "\n");
+}
+
+async function main() {
+    const o = parseArgs(process.argv.slice(2));
+    if (await labIsUp()) throw new Error("bench: a lab is up; the benchmark reshapes it, so bring it down first (npm run lab -- down)");
+    const meta: Record<string, string> = {
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} CPU (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`,
+        node: process.version,
+        pulumi: await pulumiVersion(),
+        runs: String(o.runs),
+    };
+    try {
+        if (o.only !== "w2") {
+            const lab = await labUp({ nodes: 3, podsPerNode: 0, kube: false }, log);
+            for (const n of o.w1) {
+                for (let run = 1; run <= o.runs; run++) {
+                    await w1Floor(lab, n, run);
+                    await w1Pulumi(lab, n, "engine-floor", run);
+                    await w1Pulumi(lab, n, "package", run);
+                    if (o.perRoute.includes(n)) await w1Pulumi(lab, n, "per-route", run);
+                    write(o, meta);
+                }
+            }
+        }
+        if (o.only !== "w1") {
+            for (const nodes of o.w2) {
+                const lab = await labUp({ nodes, podsPerNode: 0, kube: false }, log);
+                for (let run = 1; run <= o.runs; run++) {
+                    await w2Run(lab, nodes, o.pods, run);
+                    write(o, meta);
+                }
+            }
+        }
+    } finally {
+        write(o, meta);
+        fs.rmSync(STATS, { force: true });
+        await labDown(log);
+    }
+    process.stdout.write(fs.readFileSync(path.join(o.out, "results.md"), "utf8"));
+}
+
+main().catch((e) => {
+    log(e instanceof Error ? e.stack ?? e.message : String(e));
+    process.exit(1);
+});

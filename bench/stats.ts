@@ -1,0 +1,158 @@
+/**
+ * The benchmark's arithmetic, kept apart from the lab and the CLI so it can be
+ * unit-tested: reading the provider's stats lines (provider/stats.ts),
+ * medians over runs, and the markdown tables.
+ */
+
+/** What one operation cost, from the provider process's point of view. */
+export interface OpStats {
+    /** Round trips per host name (transport calls, or SSH sessions for the per-route baseline). */
+    callsByHost: Record<string, number>;
+    /** Peak resident memory of the busiest provider process, MiB (0 when no provider process ran an operation). */
+    peakMiB: number;
+    /** Provider operations seen, by "Kind.op". */
+    ops: Record<string, number>;
+}
+
+/** Reads the JSON lines the provider appended during one operation. Lines that don't parse are skipped (a torn last line). */
+export function summarizeStats(text: string): OpStats {
+    const callsByHost: Record<string, number> = {};
+    const ops: Record<string, number> = {};
+    let peakKiB = 0;
+    for (const line of text.split("\n")) {
+        if (!line.trim()) continue;
+        let e: { ev?: string; host?: string; kind?: string; op?: string; peakKiB?: number };
+        try {
+            e = JSON.parse(line);
+        } catch {
+            continue;
+        }
+        if (e.ev === "call" && e.host) callsByHost[e.host] = (callsByHost[e.host] ?? 0) + 1;
+        if (e.ev === "op") {
+            const k = `${e.kind}.${e.op}`;
+            ops[k] = (ops[k] ?? 0) + 1;
+            peakKiB = Math.max(peakKiB, e.peakKiB ?? 0);
+        }
+    }
+    return { callsByHost, peakMiB: Math.round((peakKiB / 1024) * 10) / 10, ops };
+}
+
+/** The largest number of round trips any one host saw (0 when none). */
+export function maxCallsPerHost(s: OpStats): number {
+    return Math.max(0, ...Object.values(s.callsByHost));
+}
+
+export function median(xs: number[]): number {
+    if (xs.length === 0) return NaN;
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One measured operation of one run. */
+export interface Sample {
+    workload: "W1" | "W2";
+    /** Routes (W1) or nodes (W2). */
+    size: number;
+    /** "package", "per-route", "engine-floor", "ip-batch". */
+    variant: string;
+    op: string;
+    run: number;
+    seconds: number;
+    /** Resources the engine counted in the stack (W1/W2 variants run through Pulumi). */
+    resources?: number;
+    stats?: OpStats;
+    /** Kernel objects counted on the hosts after the operation (a check that the work was really done). */
+    objects?: Record<string, number>;
+}
+
+export interface Cell {
+    seconds: number;
+    runs: number;
+    maxCallsPerHost: number;
+    peakMiB: number;
+    resources?: number;
+}
+
+/** Median seconds per (workload, size, variant, op), with the worst round trips and memory seen over the runs. */
+export function aggregate(samples: Sample[]): Map<string, Cell> {
+    const groups = new Map<string, Sample[]>();
+    for (const s of samples) {
+        const k = cellKey(s.workload, s.size, s.variant, s.op);
+        groups.set(k, [...(groups.get(k) ?? []), s]);
+    }
+    const out = new Map<string, Cell>();
+    for (const [k, g] of groups) {
+        out.set(k, {
+            seconds: median(g.map((s) => s.seconds)),
+            runs: g.length,
+            maxCallsPerHost: Math.max(0, ...g.map((s) => (s.stats ? maxCallsPerHost(s.stats) : 0))),
+            peakMiB: Math.max(0, ...g.map((s) => s.stats?.peakMiB ?? 0)),
+            resources: g.find((s) => s.resources !== undefined)?.resources,
+        });
+    }
+    return out;
+}
+
+export function cellKey(workload: string, size: number, variant: string, op: string): string {
+    return `${workload}|${size}|${variant}|${op}`;
+}
+
+const secs = (c?: Cell) => (c ? c.seconds.toFixed(c.seconds < 10 ? 2 : 1) : "–");
+const ratio = (a?: Cell, b?: Cell) => (a && b && b.seconds > 0 ? `${(a.seconds / b.seconds).toFixed(1)}×` : "–");
+
+function table(head: string[], rows: string[][]): string {
+    return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+/** The markdown report: one table per workload, medians of the runs, ratios against the baselines. */
+export function renderMarkdown(samples: Sample[], meta: Record<string, string>): string {
+    const cells = aggregate(samples);
+    const get = (w: string, n: number, v: string, op: string) => cells.get(cellKey(w, n, v, op));
+    const sizes = (w: string) => [...new Set(samples.filter((s) => s.workload === w).map((s) => s.size))].sort((a, b) => a - b);
+    const runs = Math.min(...[...cells.values()].map((c) => c.runs));
+    const out: string[] = [
+        "# routed-overlay benchmark",
+        "",
+        ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
+        `- every figure is the median of ${Number.isFinite(runs) ? `at least ${runs}` : "the"} run(s); seconds are wall time of the whole CLI command as a user runs it`,
+        "",
+    ];
+    if (sizes("W1").length) {
+        out.push("## W1: return routes on one peer host", "");
+        out.push(table(
+            ["routes", "variant", "up", "no-op up", "refresh", "destroy", "resources", "round trips per host (up / no-op / refresh / destroy)", "provider peak MiB"],
+            sizes("W1").flatMap((n) => ["package", "engine-floor", "per-route", "ip-batch"].flatMap((v) => {
+                const up = get("W1", n, v, v === "ip-batch" ? "add" : "up");
+                if (!up) return [];
+                const ops = v === "ip-batch" ? ["add", "", "", "delete"] : ["up", "noop-up", "refresh", "destroy"];
+                const c = ops.map((op) => (op ? get("W1", n, v, op) : undefined));
+                const trips = v === "ip-batch" ? "–" : c.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / ");
+                return [[String(n), v, ...c.map(secs), String(up.resources ?? "–"), trips, v === "package" || v === "per-route" ? String(Math.max(...c.map((x) => x?.peakMiB ?? 0))) : "–"]];
+            })),
+        ));
+        out.push("", "Ratios (medians):", "");
+        out.push(table(
+            ["routes", "up − engine floor", "per-route up ÷ package up", "package up ÷ ip-batch floor"],
+            sizes("W1").map((n) => {
+                const p = get("W1", n, "package", "up"), f = get("W1", n, "engine-floor", "up");
+                return [String(n), p && f ? `${(p.seconds - f.seconds).toFixed(2)} s` : "–", ratio(get("W1", n, "per-route", "up"), p), ratio(p, get("W1", n, "ip-batch", "add"))];
+            }),
+        ));
+        out.push("");
+    }
+    if (sizes("W2").length) {
+        out.push("## W2: TunnelFabric over N lab nodes", "");
+        out.push(table(
+            ["nodes", "resources", "kernel objects after up", "converge (up)", "no-op up", "move gateway", "refresh", "destroy", "round trips per host (up / no-op / move / refresh / destroy)", "provider peak MiB"],
+            sizes("W2").map((n) => {
+                const ops = ["up", "noop-up", "move-gateway", "refresh", "destroy"].map((op) => get("W2", n, "package", op));
+                const objs = samples.find((s) => s.workload === "W2" && s.size === n && s.op === "up" && s.objects)?.objects ?? {};
+                const objText = Object.entries(objs).map(([k, v]) => `${v} ${k}`).join(", ") || "–";
+                return [String(n), String(ops[0]?.resources ?? "–"), objText, ...ops.map(secs), ops.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / "), String(Math.max(...ops.map((x) => x?.peakMiB ?? 0)))];
+            }),
+        ));
+        out.push("");
+    }
+    return out.join("\n");
+}

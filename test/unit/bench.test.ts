@@ -1,0 +1,71 @@
+import * as assert from "assert";
+import { aggregate, cellKey, median, renderMarkdown, Sample, summarizeStats } from "../../bench/stats";
+
+describe("bench: the arithmetic behind the tables", () => {
+    it("reads round trips per host and the provider's peak memory from the stats lines, skipping a torn line", () => {
+        const text = [
+            JSON.stringify({ pid: 1, ev: "call", host: "root@198.18.0.200:22", cmd: "ip", ms: 3 }),
+            JSON.stringify({ pid: 1, ev: "call", host: "root@198.18.0.200:22", cmd: "ip", ms: 4 }),
+            JSON.stringify({ pid: 1, ev: "call", host: "root@198.18.0.11:22", cmd: "bridge", ms: 4 }),
+            JSON.stringify({ pid: 1, ev: "op", kind: "RouteSet", op: "create", ms: 40, ok: true, peakKiB: 81920 }),
+            JSON.stringify({ pid: 1, ev: "op", kind: "RouteSet", op: "create", ms: 40, ok: true, peakKiB: 102400 }),
+            '{"pid":1,"ev":"ca',
+        ].join("\n");
+        const s = summarizeStats(text);
+        assert.deepStrictEqual(s.callsByHost, { "root@198.18.0.200:22": 2, "root@198.18.0.11:22": 1 });
+        assert.strictEqual(s.peakMiB, 100);
+        assert.deepStrictEqual(s.ops, { "RouteSet.create": 2 });
+        assert.deepStrictEqual(summarizeStats(""), { callsByHost: {}, peakMiB: 0, ops: {} });
+    });
+
+    it("takes the median of odd and even run counts", () => {
+        assert.strictEqual(median([3, 1, 2]), 2);
+        assert.strictEqual(median([4, 1, 3, 2]), 2.5);
+        assert.ok(Number.isNaN(median([])));
+    });
+
+    const sample = (variant: string, op: string, run: number, seconds: number, calls = 0): Sample =>
+        ({ workload: "W1", size: 1000, variant, op, run, seconds, resources: 3, stats: { callsByHost: calls ? { h: calls } : {}, peakMiB: 60 + run, ops: {} } });
+
+    it("aggregates runs into medians with the worst round trips and memory", () => {
+        const cells = aggregate([sample("package", "up", 1, 5, 2), sample("package", "up", 2, 9, 2), sample("package", "up", 3, 6, 3)]);
+        assert.deepStrictEqual(cells.get(cellKey("W1", 1000, "package", "up")), { seconds: 6, runs: 3, maxCallsPerHost: 3, peakMiB: 63, resources: 3 });
+    });
+
+    it("renders the W1 table and the ratios against the baselines", () => {
+        const md = renderMarkdown([
+            sample("package", "up", 1, 6, 2), sample("package", "noop-up", 1, 4), sample("package", "refresh", 1, 5, 1), sample("package", "destroy", 1, 5, 1),
+            sample("engine-floor", "up", 1, 4),
+            sample("per-route", "up", 1, 300, 1000),
+            { workload: "W1", size: 1000, variant: "ip-batch", op: "add", run: 1, seconds: 0.012 },
+        ], { machine: "test" });
+        assert.match(md, /\| 1000 \| package \| 6\.00 \| 4\.00 \| 5\.00 \| 5\.00 \| 3 \| 2 \/ 0 \/ 1 \/ 1 \| 61 \|/);
+        assert.match(md, /\| 1000 \| 2\.00 s \| 50\.0× \| 500\.0× \|/);
+        assert.match(md, /- machine: test/);
+    });
+});
+
+describe("provider stats (RO_PROVIDER_STATS)", () => {
+    const fs = require("fs") as typeof import("fs");
+    const os = require("os") as typeof import("os");
+    const path = require("path") as typeof import("path");
+    const { timedOp } = require("../../provider/stats") as typeof import("../../provider/stats");
+
+    it("writes nothing unless asked, and one op line with the peak memory when asked", async () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ro-stats-")), "s.jsonl");
+        delete process.env.RO_PROVIDER_STATS;
+        assert.strictEqual(await timedOp("RouteSet", "read", async () => 7), 7);
+        assert.ok(!fs.existsSync(file));
+        process.env.RO_PROVIDER_STATS = file;
+        try {
+            await assert.rejects(timedOp("RouteSet", "create", async () => { throw new Error("boom"); }), /boom/);
+            const s = summarizeStats(fs.readFileSync(file, "utf8"));
+            assert.deepStrictEqual(s.ops, { "RouteSet.create": 1 });
+            assert.ok(s.peakMiB > 10, `peak ${s.peakMiB} MiB`);
+            assert.match(fs.readFileSync(file, "utf8"), /"ok":false/);
+        } finally {
+            delete process.env.RO_PROVIDER_STATS;
+            fs.rmSync(path.dirname(file), { recursive: true, force: true });
+        }
+    });
+});
