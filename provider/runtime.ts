@@ -90,8 +90,11 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             const n = own(news, computed);
             const keys = new Set([...Object.keys(o), ...Object.keys(n)]);
             const changed = [...keys].filter((k) => canonicalJson(o[k]) !== canonicalJson(n[k]));
+            // Read and delete use the connection saved in the outputs: a newly pinned hostKey or a
+            // rotated credential must reach them by an update, or refresh and destroy keep the old one.
+            const reconnect = canonicalJson(olds.connection) !== canonicalJson(news.connection);
             return {
-                changes: replaces.length > 0 || changed.length > 0 || olds.present === false,
+                changes: replaces.length > 0 || changed.length > 0 || reconnect || olds.present === false,
                 replaces,
                 deleteBeforeReplace: kind.deleteBeforeReplace ?? false,
             };
@@ -117,7 +120,8 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             const kept = keep(olds);
             let extra: Inputs = {};
             if (olds.present === false) extra = (await kind.create(t, n, news.adopt === true)) ?? {};
-            else await kind.update(t, own(olds, computed) as T, n);
+            // Only the connection changed: nothing to do on the host, the outputs take the new one.
+            else if (canonicalJson(own(olds, computed)) !== canonicalJson(n)) await kind.update(t, own(olds, computed) as T, n);
             return { outs: withFrame(news, n, { ...extra, ...kept }) };
         },
         async delete(_id, props) {

@@ -13,7 +13,7 @@
  * resource's marker, which is the ownership mark.
  */
 import type { Transport } from "../transport";
-import { alreadyExists, Kind } from "./kind";
+import { Kind } from "./kind";
 import * as net from "./net";
 import { parseJsonArray } from "./iproute";
 
@@ -145,9 +145,11 @@ export const firewallKind: Kind<FirewallAccept> = {
         const { dirs } = await inspect(t, f);
         return dirs.length ? { ...f, directions: dirs } : undefined;
     },
-    async create(t, f, adopt) {
+    async create(t, f) {
+        // A rule found here is identical and carries this resource's own marker: what a create
+        // interrupted by a crash of pulumi left (one direction or both). Refusing it would make
+        // the next up fail forever; it is completed instead.
         const { b, dirs } = await inspect(t, f);
-        if (dirs.length && !adopt) throw alreadyExists(t.name, `a FORWARD rule with comment ${comment(f, dirs[0])}`);
         await insert(t, f, b, f.directions.filter((d) => !dirs.includes(d)));
         return { resolvedBackend: b };
     },

@@ -1,6 +1,12 @@
 /**
  * Host sysctls (net.ipv4.ip_forward, rp_filter per interface, ...). Delete
  * restores the value the host had before, since a sysctl cannot be absent.
+ *
+ * The value found before is also recorded on the host (under /run, which a
+ * reboot empties just as it resets the sysctl) before the new one is written:
+ * if pulumi dies after the write and before the state is saved, the next
+ * create would otherwise read its own value as "previous", and destroy would
+ * never restore the host.
  */
 import type { Transport } from "../transport";
 import { Kind } from "./kind";
@@ -26,6 +32,15 @@ export function normalizeSysctl(raw: Record<string, any>, errs: string[]): Sysct
 export const readArgv = (key: string) => ["sysctl", "-n", key];
 export const writeArgv = (key: string, value: string) => ["sysctl", "-q", "-w", `${key}=${value}`];
 
+/** Where the value found before the first write is kept on the host until delete. */
+export const recordPath = (key: string) => `/run/routed-overlay/sysctl/${key}`;
+
+// One round trip: a record left by an interrupted create wins over the live value, which that create already changed.
+const CREATE = 'f=$1; k=$2; v=$3; if [ -s "$f" ]; then p=$(cat "$f"); else p=$(sysctl -n "$k") && mkdir -p "${f%/*}" && printf %s "$p" > "$f"; fi && sysctl -q -w "$k=$v" && printf %s "$p"';
+const REMOVE = 'f=$1; k=$2; p=$3; if [ -n "$p" ]; then sysctl -q -w "$k=$p" || exit; fi; rm -f "$f"; rmdir "${f%/*}" "${f%/*/*}" 2>/dev/null; exit 0';
+export const createArgv = (key: string, value: string) => ["sh", "-c", CREATE, "routed-overlay", recordPath(key), key, value];
+export const removeArgv = (key: string, previous: string) => ["sh", "-c", REMOVE, "routed-overlay", recordPath(key), key, previous];
+
 export const sysctlKind: Kind<Sysctl> = {
     normalize: normalizeSysctl,
     identity: ["key"],
@@ -38,8 +53,7 @@ export const sysctlKind: Kind<Sysctl> = {
         return { key: s.key, value: res.stdout.trim() };
     },
     async create(t, s) {
-        const previous = (await t.run(readArgv(s.key))).stdout.trim();
-        await t.run(writeArgv(s.key, s.value));
+        const previous = (await t.run(createArgv(s.key, s.value))).stdout.trim();
         return { previous };
     },
     async update(t, _olds, news) {
@@ -47,6 +61,6 @@ export const sysctlKind: Kind<Sysctl> = {
     },
     async remove(t, s) {
         const previous = (s as Sysctl & { previous?: string }).previous;
-        if (previous !== undefined && previous !== "") await t.run(writeArgv(s.key, previous));
+        await t.run(removeArgv(s.key, previous ?? ""));
     },
 };

@@ -159,6 +159,9 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.deepStrictEqual((await kinds.Route.diff("i", { ...base, present: true }, { ...base, metric: 5 })).replaces, ["metric"]);
             assert.strictEqual((await kinds.Route.diff("i", { ...base, present: false }, base)).changes, true);
             assert.deepStrictEqual((await kinds.Route.diff("i", base, { ...base, connection: { netns: "ro-node2" } })).replaces, ["connection"]);
+            const ssh = { host: "198.18.0.11", privateKey: "k", hostKey: "SHA256:KLR9DN/vOaa7+L8+65a7hReJd6C0uWaRC9D2JkaQrBw" };
+            const repinned = await kinds.Route.diff("i", { ...base, connection: ssh, present: true }, { ...base, connection: { ...ssh, hostKey: "ssh-ed25519 AAAA" } });
+            assert.deepStrictEqual([repinned.changes, repinned.replaces], [true, []], "a new hostKey must reach the saved outputs by an in-place update");
         });
     });
 });

@@ -11,7 +11,8 @@ const s = new Sysctl("rp-filter", {
         host: host.ssh.host,
         user: host.ssh.user,
         privateKey: fs.readFileSync(lab.ssh.privateKeyPath, "utf8"),
-        hostKey: cfg.get("hostKey") || host.ssh.hostKey,
+        // noHostKey: a connection as a user might write it, without the host's key.
+        ...(cfg.getBoolean("noHostKey") ? {} : { hostKey: cfg.get("hostKey") || host.ssh.hostKey }),
     },
     key: "net.ipv4.conf.eth0.rp_filter",
     value: cfg.get("value") || "2",
