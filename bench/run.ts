@@ -180,6 +180,15 @@ async function main() {
         runs: String(o.runs),
     };
     try {
+        if (o.only !== "w1") {
+            for (const nodes of o.w2) {
+                const lab = await labUp({ nodes, podsPerNode: 0, kube: false }, log);
+                for (let run = 1; run <= o.runs; run++) {
+                    await w2Run(lab, nodes, o.pods, run);
+                    write(o, meta);
+                }
+            }
+        }
         if (o.only !== "w2") {
             const lab = await labUp({ nodes: 3, podsPerNode: 0, kube: false }, log);
             for (const n of o.w1) {
@@ -188,15 +197,6 @@ async function main() {
                     await w1Pulumi(lab, n, "engine-floor", run);
                     await w1Pulumi(lab, n, "package", run);
                     if (o.perRoute.includes(n)) await w1Pulumi(lab, n, "per-route", run);
-                    write(o, meta);
-                }
-            }
-        }
-        if (o.only !== "w1") {
-            for (const nodes of o.w2) {
-                const lab = await labUp({ nodes, podsPerNode: 0, kube: false }, log);
-                for (let run = 1; run <= o.runs; run++) {
-                    await w2Run(lab, nodes, o.pods, run);
                     write(o, meta);
                 }
             }

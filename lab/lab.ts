@@ -343,7 +343,12 @@ async function startHost(stateDir: string, h: HostSpec) {
         "mkdir -p /run/sshd /run/keepalived /run/frr",
         "chown frr:frr /run/frr",
         `mount --bind ${path.join(dir, "etc-keepalived")} /etc/keepalived`,
+        // bash sources ~/.bashrc when sshd starts it for a command, so the machine's own root
+        // .bashrc (on this one, a pyenv init of seconds under load) would run before every SSH
+        // command the providers send. A lab host is a fresh host: its root gets an empty one.
+        `if [ -f /root/.bashrc ]; then mount --bind ${path.join(dir, "bashrc")} /root/.bashrc; fi`,
     ];
+    fs.writeFileSync(path.join(dir, "bashrc"), "# the lab host's root .bashrc (lab/lab.ts)\n", { mode: 0o644 });
     if (h.role === "router") {
         const etcFrr = path.join(dir, "etc-frr");
         fs.writeFileSync(path.join(etcFrr, "daemons"), "zebra=yes\nstaticd=yes\nvtysh_enable=yes\n");
