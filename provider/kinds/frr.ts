@@ -83,7 +83,8 @@ export const frrRouteKind: Kind<FrrStaticRoute> = {
     },
     async create(t, r, adopt) {
         const live = (await running(t)).get(key(r));
-        if (live && !adopt) throw alreadyExists(t.name, `the FRR static route ${r.dst} via ${r.nexthop}`, `tag ${live.tag}`);
+        // Our tag on it: a create that pulumi died in entered it; taken back.
+        if (live && !adopt && live.tag !== OWN_TAG) throw alreadyExists(t.name, `the FRR static route ${r.dst} via ${r.nexthop}`, `tag ${live.tag}`);
         await t.run(configureArgv([frrLine(r)]));
     },
     async update(t, olds, news) {

@@ -204,7 +204,8 @@ export const routeKind: Kind<Route> = {
     },
     async create(t, r, adopt) {
         const live = await readOne(t, r);
-        if (live && !adopt) {
+        // A route of ours (protocol 214) left by a create that pulumi died in is taken back, as RouteSet does.
+        if (live && !adopt && live.proto !== OWN_PROTO) {
             throw alreadyExists(t.name, `a route to ${r.dst} in table ${r.table} metric ${r.metric}`, `proto ${live.proto}`);
         }
         await t.run(replaceArgv(r));

@@ -127,7 +127,8 @@ export const ruleKind: Kind<Rule> = {
     async create(t, r, adopt) {
         const live = await find(t, r);
         const ours = live.find((l) => l.proto === r.proto);
-        if (live.length && !adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${live[0].proto}`);
+        // Our own twin alone is what a create that pulumi died in leaves: taken back; any other owner's is not.
+        if (live.some((l) => l.proto !== OWN_PROTO) && !adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${live.find((l) => l.proto !== OWN_PROTO)!.proto}`);
         // Adopting re-stamps the twin with our protocol: the kernel has no in-place change for rules.
         for (const l of live) if (l !== ours) await t.run(deleteArgv(r, l.proto));
         if (!ours) await t.run(addArgv(r));
