@@ -13,8 +13,9 @@
  * components must throw from their constructors, resources must fail the
  * dynamic provider's check (what `pulumi preview` calls). The cases are also
  * meant for a real `pulumi preview`, one program per case: connections point
- * at a fixed address nothing listens on (198.18.0.200, RFC 2544 benchmarking
- * space) and no check ever connects.
+ * at the lab peer's management address (198.18.0.200, in RFC 2544's
+ * benchmarking space) with a pinned host key that is not the peer's, so
+ * anything that did connect would be refused; provider checks never connect.
  */
 
 export const COMPONENTS = ["RoutedSubnet", "ExternalReturnRoute", "GatewayVip", "TunnelFabric"] as const;
