@@ -8,6 +8,7 @@
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
 import { isGone, parseJsonArray } from "./iproute";
+import { OWN_ALIAS } from "./link";
 import * as net from "./net";
 
 export const ZERO_MAC = "00:00:00:00:00:00";
@@ -83,6 +84,16 @@ export async function readDev(t: Transport, dev: string): Promise<Fdb[] | undefi
     return parseJsonArray(res.stdout).filter((e) => e.dst !== undefined).map((e) => parseFdb(e, dev));
 }
 
+/**
+ * FDB entries carry no mark of their own, but a device with routed-overlay's
+ * alias is a VxlanLink of ours: entries on it that a create finds already
+ * there were left by a create of ours that pulumi died in.
+ */
+export async function ownDevice(t: Transport, dev: string): Promise<boolean> {
+    const res = await t.run(["ip", "-j", "link", "show", "dev", dev], { allowFailure: true });
+    return res.code === 0 && parseJsonArray(res.stdout).some((e) => e.ifalias === OWN_ALIAS);
+}
+
 export const fdbKind: Kind<Fdb> = {
     normalize: (raw, errs) => normalizeFdb(raw, errs),
     identity: ["mac", "dev", "dst", "vni", "port"],
@@ -92,7 +103,7 @@ export const fdbKind: Kind<Fdb> = {
     },
     async create(t, f, adopt) {
         const live = (await readDev(t, f.dev))?.find((l) => fdbKey(l) === fdbKey(f));
-        if (live && !adopt) throw alreadyExists(t.name, `the FDB entry ${f.mac} dst ${f.dst} on ${f.dev}`);
+        if (live && !adopt && !(await ownDevice(t, f.dev))) throw alreadyExists(t.name, `the FDB entry ${f.mac} dst ${f.dst} on ${f.dev}`);
         if (live) await t.run(["bridge", ...delWords(live)]);
         await t.run(["bridge", ...appendWords(f)]);
     },

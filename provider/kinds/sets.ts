@@ -9,7 +9,7 @@ import { alreadyExists, canonicalJson, Kind } from "./kind";
 import { OWN_PROTO, runBatch } from "./iproute";
 import * as net from "./net";
 import { normalizeRoute, parseRoute, project, readTable, Route, routeDelWords, routeWords } from "./route";
-import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, readDev } from "./fdb";
+import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, ownDevice, readDev } from "./fdb";
 
 export interface Delta<E> {
     add: [string, E][];
@@ -201,9 +201,11 @@ async function applyFdb(t: Transport, olds: FdbSet, news: FdbSet, adopt: boolean
     if (!live) throw new Error(`${t.name}: device ${news.dev} does not exist`);
     const liveKeys = new Set(live.map(fdbKey));
     // Only create can tell a foreign entry from ours: FDB entries carry no mark, and in an update an
-    // entry at a key we declared is one an interrupted run of ours left behind.
+    // entry at a key we declared is one an interrupted run of ours left behind. On a device of ours
+    // (our alias), so is one a create finds: the batch of a create that pulumi died in.
     if (rollback && !adopt) {
-        for (const [k] of d.add) if (liveKeys.has(k)) throw alreadyExists(t.name, `the FDB entry ${k} on ${news.dev}`);
+        const clash = d.add.find(([k]) => liveKeys.has(k));
+        if (clash && !(await ownDevice(t, news.dev))) throw alreadyExists(t.name, `the FDB entry ${clash[0]} on ${news.dev}`);
     }
     const lines: string[][] = [];
     const names: string[] = [];

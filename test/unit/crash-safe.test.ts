@@ -3,6 +3,8 @@ import type { RunOptions, Transport } from "../../provider/transport";
 import { routeKind } from "../../provider/kinds/route";
 import { ruleKind } from "../../provider/kinds/rule";
 import { frrRouteKind } from "../../provider/kinds/frr";
+import { fdbKind } from "../../provider/kinds/fdb";
+import { fdbSetKind } from "../../provider/kinds/sets";
 
 /** A host that answers listings from a script and records every command it is sent. */
 function scripted(answer: (argv: readonly string[]) => string): Transport & { sent: string[][] } {
@@ -65,5 +67,24 @@ describe("creates repeated after a crash", () => {
         await frrRouteKind.create(t, frr, false);
         assert.strictEqual(t.sent.length, 2);
         await assert.rejects(frrRouteKind.create(scripted(running(7)), frr, false), /already exists \(tag 7\)/);
+    });
+
+    const fdbListing = (alias: string) => (argv: readonly string[]) =>
+        argv[0] === "bridge" && argv.includes("show")
+            ? JSON.stringify([{ mac: "00:00:00:00:00:00", dst: "192.168.2.11", flags: ["self"], state: "permanent" }])
+            : argv.includes("link") ? JSON.stringify([{ ifname: "liqo.vxlan", ...(alias ? { ifalias: alias } : {}) }]) : "";
+
+    it("FDB entries (no mark of their own): taken back on a device with our alias, refused on another's", async () => {
+        const set = norm(fdbSetKind, { dev: "liqo.vxlan", entries: { x: { dst: "192.168.2.11" } } });
+        const ours = scripted(fdbListing("routed-overlay"));
+        await fdbSetKind.create(ours, set, false);
+        assert.deepStrictEqual(ours.sent.map((a) => a.slice(0, 2)), [["bridge", "-j"], ["ip", "-j"], ["bridge", "-batch"]]);
+        const theirs = scripted(fdbListing("flannel"));
+        await assert.rejects(fdbSetKind.create(theirs, set, false), /the FDB entry 00:00:00:00:00:00@192\.168\.2\.11 on liqo\.vxlan already exists/);
+        assert.ok(!theirs.sent.some((a) => a.includes("-batch")), "nothing written");
+
+        const one = norm(fdbKind, { dev: "liqo.vxlan", dst: "192.168.2.11" });
+        await fdbKind.create(scripted(fdbListing("routed-overlay")), one, false);
+        await assert.rejects(fdbKind.create(scripted(fdbListing("")), one, false), /already exists/);
     });
 });
