@@ -11,6 +11,9 @@
  *   --pods N        W2 per-pod routes per node (default 20)
  *   --only w1|w2    one workload
  *   --out DIR       results folder (default bench/results)
+ *   --w2-variants L package and/or engine-floor (the fabric's resources, a provider that
+ *                   does nothing); default package,engine-floor
+ *   --merge         keep the samples of results.json that this run does not measure again
  *   --quick         --runs 1 --w1 200 --per-route 200 --w2 4 (a smoke run)
  */
 import * as fs from "fs";
@@ -29,10 +32,12 @@ interface Options {
     pods: number;
     only?: "w1" | "w2";
     out: string;
+    w2Variants: string[];
+    merge: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { runs: 3, w1: [1000, 5000, 10000], perRoute: [1000], w2: [8, 16, 32], pods: 20, out: path.join(REPO_ROOT, "bench", "results") };
+    const o: Options = { runs: 3, w1: [1000, 5000, 10000], perRoute: [1000], w2: [8, 16, 32], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false };
     const list = (v: string | undefined, flag: string) => {
         const xs = (v ?? "").split(",").filter(Boolean).map(Number);
         if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${flag}: expected a comma-separated list of counts, got ${JSON.stringify(v)}`);
@@ -52,6 +57,11 @@ function parseArgs(argv: string[]): Options {
                 if (v !== "w1" && v !== "w2") throw new Error(`--only: expected w1 or w2, got ${JSON.stringify(v)}`);
                 o.only = v; i++; break;
             case "--out": o.out = path.resolve(v); i++; break;
+            case "--w2-variants":
+                o.w2Variants = (v ?? "").split(",");
+                if (!o.w2Variants.every((x) => x === "package" || x === "engine-floor")) throw new Error(`--w2-variants: expected package and/or engine-floor, got ${JSON.stringify(v)}`);
+                i++; break;
+            case "--merge": o.merge = true; break;
             default: throw new Error(`bench: unknown argument ${JSON.stringify(a)} (see bench/run.ts)`);
         }
     }
@@ -136,16 +146,16 @@ async function fabricObjects(lab: LabInfo): Promise<Record<string, number>> {
     return out;
 }
 
-async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number) {
-    const t = await stackFor("w2", { podsPerNode: String(pods), activeGateway: "node1" });
+async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number, variant = "package") {
+    const t = await stackFor("w2", { podsPerNode: String(pods), activeGateway: "node1", variant });
     const add = (op: string, m: { seconds: number; stats: OpStats }, extra: Partial<Sample> = {}) => {
-        samples.push({ workload: "W2", size: nodes, variant: "package", op, run, seconds: m.seconds, stats: m.stats, ...extra });
-        log(`W2 ${nodes} nodes run ${run}: ${op} ${m.seconds.toFixed(2)} s, max round trips per host ${Math.max(0, ...Object.values(m.stats.callsByHost))}, peak ${m.stats.peakMiB} MiB`);
+        samples.push({ workload: "W2", size: nodes, variant, op, run, seconds: m.seconds, stats: m.stats, ...extra });
+        log(`W2 ${nodes} nodes ${variant} run ${run}: ${op} ${m.seconds.toFixed(2)} s, max round trips per host ${Math.max(0, ...Object.values(m.stats.callsByHost))}, peak ${m.stats.peakMiB} MiB`);
     };
     try {
         const up = await measure(() => t.stack.up());
         const objects = await fabricObjects(lab);
-        expectCount("FDB entries after up", objects["FDB entries"], nodes * (nodes - 1));
+        expectCount("FDB entries after up", objects["FDB entries"], variant === "package" ? nodes * (nodes - 1) : 0);
         add("up", up, { resources: total(up.result.summary.resourceChanges), objects });
         add("noop-up", await measure(() => t.stack.up()));
         await t.stack.setConfig("activeGateway", { value: "node2" });
@@ -163,14 +173,26 @@ async function pulumiVersion(): Promise<string> {
     return r.stdout.trim() || "unknown";
 }
 
+let kept: Sample[] = [];
+
+/** With --merge: the earlier samples of the cells this run does not measure. */
+function loadKept(o: Options) {
+    const file = path.join(o.out, "results.json");
+    if (!o.merge || !fs.existsSync(file)) return;
+    kept = (JSON.parse(fs.readFileSync(file, "utf8")).samples as Sample[]);
+}
+
 function write(o: Options, meta: Record<string, string>) {
     fs.mkdirSync(o.out, { recursive: true });
-    fs.writeFileSync(path.join(o.out, "results.json"), JSON.stringify({ meta, options: o, samples }, null, 1) + "\n");
-    fs.writeFileSync(path.join(o.out, "results.md"), renderMarkdown(samples, meta) + "\n");
+    const fresh = new Set(samples.map((s) => `${s.workload}|${s.size}|${s.variant}`));
+    const all = [...kept.filter((s) => !fresh.has(`${s.workload}|${s.size}|${s.variant}`)), ...samples];
+    fs.writeFileSync(path.join(o.out, "results.json"), JSON.stringify({ meta, options: o, samples: all }, null, 1) + "\n");
+    fs.writeFileSync(path.join(o.out, "results.md"), renderMarkdown(all, meta) + "\n");
 }
 
 async function main() {
     const o = parseArgs(process.argv.slice(2));
+    loadKept(o);
     if (await labIsUp()) throw new Error("bench: a lab is up; the benchmark reshapes it, so bring it down first (npm run lab -- down)");
     const meta: Record<string, string> = {
         date: new Date().toISOString(),
@@ -184,7 +206,7 @@ async function main() {
             for (const nodes of o.w2) {
                 const lab = await labUp({ nodes, podsPerNode: 0, kube: false }, log);
                 for (let run = 1; run <= o.runs; run++) {
-                    await w2Run(lab, nodes, o.pods, run);
+                    for (const v of o.w2Variants) await w2Run(lab, nodes, o.pods, run, v);
                     write(o, meta);
                 }
             }

@@ -144,13 +144,14 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
     if (sizes("W2").length) {
         out.push("## W2: TunnelFabric over N lab nodes", "");
         out.push(table(
-            ["nodes", "resources", "kernel objects after up", "converge (up)", "no-op up", "move gateway", "refresh", "destroy", "round trips per host (up / no-op / move / refresh / destroy)", "provider peak MiB"],
-            sizes("W2").map((n) => {
-                const ops = ["up", "noop-up", "move-gateway", "refresh", "destroy"].map((op) => get("W2", n, "package", op));
-                const objs = samples.find((s) => s.workload === "W2" && s.size === n && s.op === "up" && s.objects)?.objects ?? {};
-                const objText = Object.entries(objs).map(([k, v]) => `${v} ${k}`).join(", ") || "–";
-                return [String(n), String(ops[0]?.resources ?? "–"), objText, ...ops.map(secs), ops.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / "), String(Math.max(...ops.map((x) => x?.peakMiB ?? 0)))];
-            }),
+            ["nodes", "variant", "resources", "kernel objects after up", "converge (up)", "no-op up", "move gateway", "refresh", "destroy", "round trips per host (up / no-op / move / refresh / destroy)", "provider peak MiB"],
+            sizes("W2").flatMap((n) => ["package", "engine-floor"].flatMap((v) => {
+                const ops = ["up", "noop-up", "move-gateway", "refresh", "destroy"].map((op) => get("W2", n, v, op));
+                if (!ops[0]) return [];
+                const objs = samples.find((s) => s.workload === "W2" && s.size === n && s.variant === v && s.op === "up" && s.objects)?.objects ?? {};
+                const objText = Object.entries(objs).map(([k, x]) => `${x} ${k}`).join(", ") || "–";
+                return [[String(n), v, String(ops[0]?.resources ?? "–"), objText, ...ops.map(secs), ops.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / "), String(Math.max(...ops.map((x) => x?.peakMiB ?? 0)))]];
+            })),
         ));
         out.push("");
     }

@@ -2,14 +2,18 @@
 // `podsPerNode` per-pod routes per node on the gateways, rules everywhere.
 // The pods are addresses only: the fabric routes them whether or not a pod
 // answers, and the benchmark measures the fabric, not the pods.
+// variant engine-floor: the same resources with the same inputs and
+// dependencies, planned by the same code, with a provider that does nothing.
+const path = require("path");
 const pulumi = require("@pulumi/pulumi");
 const { TunnelFabric } = require("routed-overlay");
 const { nodes } = require("../../../examples/lib/lab");
 
 const cfg = new pulumi.Config();
 const podsPerNode = cfg.getNumber("podsPerNode") ?? 20;
+const variant = cfg.get("variant") || "package";
 
-new TunnelFabric("fabric", {
+const args = {
     nodes: nodes().map(({ address, ...n }, i) => ({
         ...n,
         underlayIp: address,
@@ -21,4 +25,36 @@ new TunnelFabric("fabric", {
     activeGateway: cfg.get("activeGateway") || "node1",
     remoteCidrs: ["10.200.0.0/16"],
     overlayCidr: "172.29.0.0/24",
-});
+};
+
+if (variant === "package") {
+    new TunnelFabric("fabric", args);
+} else if (variant === "engine-floor") {
+    const dist = path.resolve(__dirname, "..", "..", "..", "dist");
+    const { planTunnelFabric } = require(path.join(dist, "components", "render", "fabric.js"));
+    const baselines = path.join(dist, "bench", "per-route.js");
+    const provider = {
+        create: (i) => require(baselines).noop.create(i),
+        delete: (id, p) => require(baselines).noop.delete(id, p),
+    };
+    class Floor extends pulumi.ComponentResource {
+        constructor(name) {
+            super("routed-overlay:bench:Floor", name, {});
+            const conns = new Map(args.nodes.map((n) => [n.name, pulumi.secret(n.connection)]));
+            const spec = { ...args, nodes: args.nodes.map(({ connection, ...n }) => n) };
+            for (const p of planTunnelFabric(spec)) {
+                const connection = conns.get(p.node);
+                const base = `${name}-${p.node}`;
+                const link = new pulumi.dynamic.Resource(provider, `${base}-link`, { connection, ...p.link }, { parent: this });
+                const after = { parent: this, dependsOn: [link] };
+                new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, entries: p.fdb }, after);
+                new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, routes: p.routes }, after);
+                p.rules.forEach((r, i) => new pulumi.dynamic.Resource(provider, `${base}-rule-${i}`, { connection, ...r }, after));
+            }
+            this.registerOutputs({});
+        }
+    }
+    new Floor("fabric");
+} else {
+    throw new Error(`variant: expected package or engine-floor, got ${JSON.stringify(variant)}`);
+}
