@@ -21,6 +21,7 @@ import * as os from "os";
 import * as path from "path";
 import { hostExec, labDown, labIsUp, labUp, LabInfo, REPO_ROOT } from "../lab/lab";
 import { execArgv } from "../provider/transport/exec";
+import { parseJsonArray } from "../provider/kinds/iproute";
 import { programStack, TestStack } from "../test/support/pulumi";
 import { renderMarkdown, Sample, summarizeStats, OpStats } from "./stats";
 
@@ -138,7 +139,8 @@ async function w1Floor(lab: LabInfo, n: number, run: number) {
 async function fabricObjects(lab: LabInfo): Promise<Record<string, number>> {
     const out = { "FDB entries": 0, "table 18952 routes": 0, "rules": 0 };
     for (const h of Object.values(lab.hosts).filter((x) => x.role === "node")) {
-        const count = async (argv: string[]) => (JSON.parse((await hostExec(lab, h.name, argv, { allowFailure: true })).stdout || "[]") as unknown[]).length;
+        // parseJsonArray copes with what ip prints for a table that does not exist: "[" and an error.
+        const count = async (argv: string[]) => parseJsonArray((await hostExec(lab, h.name, argv, { allowFailure: true })).stdout).length;
         out["FDB entries"] += await count(["bridge", "-j", "fdb", "show", "dev", "liqo.vxlan"]);
         out["table 18952 routes"] += await count(["ip", "-j", "route", "show", "table", "18952"]);
         out["rules"] += await count(["ip", "-j", "rule", "show", "table", "18952"]);
