@@ -14,17 +14,12 @@ const nextHop = "192.168.2.10";
 // /24s from 10.128.0.0/9: room for 32,768 distinct routes, none of them the lab's own.
 const destinations = Array.from({ length: count }, (_, i) => `10.${128 + (i >> 8)}.${i & 255}.0/24`);
 
-// A plain string path: the closure serializer captures it and no module.
 const baselines = path.resolve(__dirname, "..", "..", "..", "dist", "bench", "per-route.js");
 
 if (variant === "package") {
     new ExternalReturnRoute("w1", { destinations, nextHop, targets: [{ name: "peer", connection: connection("peer"), dev: "eth0" }] });
 } else if (variant === "per-route") {
-    // One provider object for all resources: the SDK serializes it once.
-    const provider = {
-        create: (i) => require(baselines).perRoute.create(i),
-        delete: (id, p) => require(baselines).perRoute.delete(id, p),
-    };
+    const provider = require(baselines).baselineProvider("perRoute");
     const conn = pulumi.secret(connection("peer"));
     destinations.forEach((dst, i) => new pulumi.dynamic.Resource(provider, `r${i}`, {
         connection: conn,
@@ -32,10 +27,7 @@ if (variant === "package") {
         delete: ["ip", "route", "del", dst, "via", nextHop, "dev", "eth0", "proto", "214"],
     }));
 } else if (variant === "engine-floor") {
-    const provider = {
-        create: (i) => require(baselines).noop.create(i),
-        delete: (id, p) => require(baselines).noop.delete(id, p),
-    };
+    const provider = require(baselines).baselineProvider("noop");
     class Floor extends pulumi.ComponentResource {
         constructor(name) {
             super("routed-overlay:bench:Floor", name, {});

@@ -32,11 +32,7 @@ if (variant === "package") {
 } else if (variant === "engine-floor") {
     const dist = path.resolve(__dirname, "..", "..", "..", "dist");
     const { planTunnelFabric } = require(path.join(dist, "components", "render", "fabric.js"));
-    const baselines = path.join(dist, "bench", "per-route.js");
-    const provider = {
-        create: (i) => require(baselines).noop.create(i),
-        delete: (id, p) => require(baselines).noop.delete(id, p),
-    };
+    const provider = require(path.join(dist, "bench", "per-route.js")).baselineProvider("noop");
     class Floor extends pulumi.ComponentResource {
         constructor(name) {
             super("routed-overlay:bench:Floor", name, {});
