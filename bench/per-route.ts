@@ -12,7 +12,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
-import { commandLine, hostKeyMatches } from "../provider/transport";
+import { commandLine, describe, hostKeyMatches } from "../provider/transport";
 import { recordStats, timedOp } from "../provider/stats";
 
 interface CommandInputs {
@@ -47,7 +47,7 @@ function dialAndRun(c: CommandInputs["connection"], argv: string[]): Promise<voi
                 ch.on("exit", (x: number | null) => { code = x ?? -1; });
                 ch.on("close", () => {
                     client.end();
-                    recordStats({ ev: "call", host: `${c.user ?? "root"}@${c.host}:${c.port ?? 22}`, cmd: argv[0], ms: Date.now() - t0 });
+                    recordStats({ ev: "call", host: describe(c), cmd: argv[0], ms: Date.now() - t0 });
                     code === 0 ? resolve() : reject(new Error(`${c.host}: ${argv.join(" ")} exited ${code}: ${Buffer.concat(errb).toString().trim()}`));
                 });
                 ch.end();

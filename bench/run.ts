@@ -23,7 +23,7 @@ import { hostExec, labDown, labIsUp, labUp, LabInfo, REPO_ROOT } from "../lab/la
 import { execArgv } from "../provider/transport/exec";
 import { parseJsonArray } from "../provider/kinds/iproute";
 import { programStack, TestStack } from "../test/support/pulumi";
-import { renderMarkdown, Sample, summarizeStats, OpStats } from "./stats";
+import { renderMarkdown, Sample, summarizeStats, OpStats, w1Destinations } from "./stats";
 
 interface Options {
     runs: number;
@@ -124,7 +124,7 @@ async function w1Pulumi(lab: LabInfo, n: number, variant: string, run: number) {
 /** The floor: the same routes straight into the peer's namespace with one `ip -batch`. */
 async function w1Floor(lab: LabInfo, n: number, run: number) {
     const ns = lab.hosts.peer.netns;
-    const dsts = Array.from({ length: n }, (_, i) => `10.${128 + (i >> 8)}.${i & 255}.0/24`);
+    const dsts = w1Destinations(n);
     for (const [op, verb] of [["add", "add"], ["delete", "del"]] as const) {
         const input = dsts.map((d) => `route ${verb} ${d} via 192.168.2.10 dev eth0 proto 214\n`).join("");
         const t0 = process.hrtime.bigint();

@@ -4,6 +4,11 @@
  * medians over runs, and the markdown tables.
  */
 
+/** W1's destinations: /24s from 10.128.0.0/9, room for 32,768 routes, none of them the lab's own. */
+export function w1Destinations(n: number): string[] {
+    return Array.from({ length: n }, (_, i) => `10.${128 + (i >> 8)}.${i & 255}.0/24`);
+}
+
 /** What one operation cost, from the provider process's point of view. */
 export interface OpStats {
     /** Round trips per host name (transport calls, or SSH sessions for the per-route baseline). */

@@ -128,7 +128,8 @@ export const ruleKind: Kind<Rule> = {
         const live = await find(t, r);
         const ours = live.find((l) => l.proto === r.proto);
         // Our own twin alone is what a create that pulumi died in leaves: taken back; any other owner's is not.
-        if (live.some((l) => l.proto !== OWN_PROTO) && !adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${live.find((l) => l.proto !== OWN_PROTO)!.proto}`);
+        const foreign = live.find((l) => l.proto !== OWN_PROTO);
+        if (foreign && !adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign.proto}`);
         // Adopting re-stamps the twin with our protocol: the kernel has no in-place change for rules.
         for (const l of live) if (l !== ours) await t.run(deleteArgv(r, l.proto));
         if (!ours) await t.run(addArgv(r));

@@ -11,10 +11,9 @@ const cfg = new pulumi.Config();
 const count = cfg.requireNumber("routes");
 const variant = cfg.get("variant") || "package";
 const nextHop = "192.168.2.10";
-// /24s from 10.128.0.0/9: room for 32,768 distinct routes, none of them the lab's own.
-const destinations = Array.from({ length: count }, (_, i) => `10.${128 + (i >> 8)}.${i & 255}.0/24`);
-
-const baselines = path.resolve(__dirname, "..", "..", "..", "dist", "bench", "per-route.js");
+const dist = path.resolve(__dirname, "..", "..", "..", "dist");
+const destinations = require(path.join(dist, "bench", "stats.js")).w1Destinations(count);
+const baselines = path.join(dist, "bench", "per-route.js");
 
 if (variant === "package") {
     new ExternalReturnRoute("w1", { destinations, nextHop, targets: [{ name: "peer", connection: connection("peer"), dev: "eth0" }] });
