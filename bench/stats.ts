@@ -133,7 +133,7 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
                 const ops = v === "ip-batch" ? ["add", "", "", "delete"] : ["up", "noop-up", "refresh", "destroy"];
                 const c = ops.map((op) => (op ? get("W1", n, v, op) : undefined));
                 const trips = v === "ip-batch" ? "–" : c.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / ");
-                return [[String(n), v, ...c.map(secs), String(up.resources ?? "–"), trips, v === "package" || v === "per-route" ? String(Math.max(...c.map((x) => x?.peakMiB ?? 0))) : "–"]];
+                return [[String(n), v, ...c.map(secs), String(up.resources ?? "–"), trips, v === "ip-batch" ? "–" : String(Math.max(...c.map((x) => x?.peakMiB ?? 0)))]];
             })),
         ));
         out.push("", "Ratios (medians):", "");

@@ -8,6 +8,7 @@ import { providerFor } from "./dynamic";
 import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
 import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
+import { compactRoute } from "./kinds/route-text";
 import type { RuleSpec } from "./kinds/rule";
 import type { FdbSpec } from "./kinds/fdb";
 import type { VxlanLinkSpec } from "./kinds/link";
@@ -163,15 +164,18 @@ export interface RouteSetArgs extends HostObjectArgs {
 
 /**
  * Many routes of one table on one host as one resource: one read and one
- * batch per change, whatever the number of routes. State keys each route by
- * destination, so `pulumi preview --diff` names the routes that change.
+ * batch per change, whatever the number of routes. The state keys each route
+ * by destination and keeps it as its `ip route` words, so `pulumi preview
+ * --diff` names each route that changes, in iproute2's terms:
+ * `~ "10.203.0.0/16": "via 192.168.2.10 dev eth0" => "via 192.168.2.11 dev eth0"`.
  */
 export class RouteSet extends HostObject {
     declare public readonly table: pulumi.Output<number>;
-    declare public readonly routes: pulumi.Output<Record<string, Omit<RouteSpec, "table">>>;
+    /** Destination (plus ` metric N` off the family default) → the rest of the route, defaults left out. */
+    declare public readonly routes: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: RouteSetArgs, opts?: pulumi.CustomResourceOptions) {
-        super("RouteSet", name, { ...args, routes: keyed(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>, routeKey) }, ["table"], opts);
+        super("RouteSet", name, { ...args, routes: keyedRoutes(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>) }, ["table"], opts);
     }
 }
 
@@ -191,8 +195,25 @@ export class FdbSet extends HostObject {
 }
 
 // The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
-const routeKey = (r: Omit<RouteSpec, "table">) => (r.metric !== undefined ? `${r.dst} metric ${r.metric}` : String(r.dst));
 const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}`;
+
+/**
+ * Routes as the texts of provider/kinds/route-text.ts. A route that would not
+ * survive as text (a field of the wrong type, white space, a duplicate) goes
+ * as the object it was, so check names the field and the value as given.
+ */
+function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pulumi.Output<Record<string, unknown>> {
+    const key = (r: Omit<RouteSpec, "table">) => (r.metric !== undefined ? `${r.dst} metric ${r.metric}` : String(r.dst));
+    return keyed(list, key).apply((byKey) => {
+        if (!byKey || typeof byKey !== "object" || Array.isArray(byKey)) return byKey;
+        const out: Record<string, unknown> = {};
+        for (const [k, r] of Object.entries(byKey)) {
+            const c = r !== null && typeof r === "object" ? compactRoute(r as Record<string, unknown>) : undefined;
+            out[k] = c && c.key === k ? c.text : r;
+        }
+        return out;
+    });
+}
 
 function keyed<T>(list: pulumi.Input<T[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
     return pulumi.output(list).apply((items) => {

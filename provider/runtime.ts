@@ -72,6 +72,12 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
     const transport = (props: Inputs) => transportFor(props.connection as Connection);
     const withFrame = (props: Inputs, v: object, extra: Inputs = {}) =>
         ({ ...v, ...extra, connection: props.connection, adopt: props.adopt ?? false, present: true });
+    /** The kind's properties as recorded in the state (a state of an earlier version read as today's). */
+    const stored = (props: Inputs, comp: readonly string[] = computed): Inputs => {
+        const o = own(props, comp);
+        const v = kind.stored?.(o);
+        return v ? { ...o, ...v } : o;
+    };
     /** The computed properties recorded in the state, carried over where the kind does not recompute them. */
     const keep = (p: Inputs) => Object.fromEntries(computed.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
 
@@ -86,7 +92,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
         async diff(_id, olds, news) {
             const replaces = kind.identity.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k])) as string[];
             if (connectionIdentity(olds.connection) !== connectionIdentity(news.connection)) replaces.push("connection");
-            const o = own(olds, computed);
+            const o = stored(olds);
             const n = own(news, computed);
             const keys = new Set([...Object.keys(o), ...Object.keys(n)]);
             const changed = [...keys].filter((k) => canonicalJson(o[k]) !== canonicalJson(n[k]));
@@ -107,7 +113,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
         },
         async read(id, props) {
             const t = transport(props);
-            const v = own(props, computed) as T;
+            const v = stored(props) as T;
             const live = await kind.read(t, v);
             const kept = keep(props);
             // An object gone from the host stays in the state as absent, so the next up puts it back.
@@ -121,13 +127,13 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             let extra: Inputs = {};
             if (olds.present === false) extra = (await kind.create(t, n, news.adopt === true)) ?? {};
             // Only the connection changed: nothing to do on the host, the outputs take the new one.
-            else if (canonicalJson(own(olds, computed)) !== canonicalJson(n)) await kind.update(t, own(olds, computed) as T, n);
+            else if (canonicalJson(stored(olds)) !== canonicalJson(n)) await kind.update(t, stored(olds) as T, n);
             return { outs: withFrame(news, n, { ...extra, ...kept }) };
         },
         async delete(_id, props) {
             const t = transport(props);
             // Without a computed list, own() keeps the computed properties: remove may need them (Sysctl's previous value).
-            await kind.remove(t, own(props) as T);
+            await kind.remove(t, stored(props, []) as T);
         },
     };
 }

@@ -8,6 +8,12 @@ import type { Transport } from "../transport";
 export interface Kind<T extends object> {
     /** Validates and canonicalizes the kind's own properties; errors name the argument and value. */
     normalize(raw: Record<string, unknown>, errs: string[]): T | undefined;
+    /**
+     * The kind's properties as a state written by an earlier version of the
+     * package holds them, in today's canonical form (for a kind whose stored
+     * shape changed); undefined when they cannot be read so.
+     */
+    stored?(raw: Record<string, unknown>): T | undefined;
     /** Properties whose change means another kernel object: a replace, not an update. */
     identity: readonly (keyof T & string)[];
     /** Replace by deleting first: needed when old and new objects would collide (same name). */

@@ -8,7 +8,8 @@ import type { Transport } from "../transport";
 import { alreadyExists, canonicalJson, Kind } from "./kind";
 import { OWN_PROTO, runBatch } from "./iproute";
 import * as net from "./net";
-import { normalizeRoute, parseRoute, project, readTable, Route, routeDelWords, routeWords } from "./route";
+import { normalizeRoute, project, readTable, Route, routeDelWords, routeWords } from "./route";
+import { parseRouteEntry, routeEntryKey, routeEntryText } from "./route-text";
 import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, ownDevice, readDev } from "./fdb";
 
 export interface Delta<E> {
@@ -31,13 +32,14 @@ export function delta<E>(olds: Record<string, E>, news: Record<string, E>, same:
 }
 
 /**
- * The entries of a set with the label messages use: a list as users write it,
- * or the map the resource classes send (keyed for readable diffs).
+ * The entries of a set with the label messages use and the map key: a list
+ * as users write it, or the map the resource classes send (keyed for
+ * readable diffs).
  */
-function entriesOf(raw: Record<string, any>, field: string, what: string, errs: string[]): [string, any][] {
+function entriesOf(raw: Record<string, any>, field: string, what: string, errs: string[]): [string, any, string?][] {
     const v = raw[field];
     if (Array.isArray(v)) return v.map((r, i) => [`[${i}]`, r]);
-    if (v && typeof v === "object") return Object.entries(v).map(([k, r]) => [`[${JSON.stringify(k)}]`, r]);
+    if (v && typeof v === "object") return Object.entries(v).map(([k, r]) => [`[${JSON.stringify(k)}]`, r, k]);
     errs.push(`${field}: must be a list of ${what}, got ${JSON.stringify(v)}`);
     return [];
 }
@@ -46,57 +48,68 @@ const sameJson = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(
 
 // ---- RouteSet ----------------------------------------------------------------
 
-export type RouteEntry = Omit<Route, "table">;
-
+/** Routes keyed by routeEntryKey, each the text of provider/kinds/route-text.ts ("via 192.168.2.10 dev eth0"). */
 export interface RouteSet {
     table: number;
-    routes: Record<string, RouteEntry>;
+    routes: Record<string, string>;
 }
 
-/** The map key of a route: its destination, plus the metric when it is not the family default. */
-export function routeEntryKey(r: Pick<Route, "dst" | "metric">): string {
-    const def = r.dst.includes(":") ? 1024 : 0;
-    return r.metric === def ? r.dst : `${r.dst} metric ${r.metric}`;
-}
+/** "#N" is the resource class's key for a list item that is not an object: it reaches check as it was. */
+const NOT_AN_OBJECT_KEY = /^#\d+$/;
 
 export function normalizeRouteSet(raw: Record<string, any>, errs: string[]): RouteSet | undefined {
     const before = errs.length;
     net.noUnknown(raw, ["table", "routes"], errs);
     const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
-    const routes: Record<string, RouteEntry> = {};
-    for (const [label, spec] of entriesOf(raw, "routes", "routes", errs)) {
-        if (spec === null || typeof spec !== "object") { errs.push(`routes${label}: not a route: ${JSON.stringify(spec)}`); continue; }
+    const routes: Record<string, string> = {};
+    for (const [label, given, key] of entriesOf(raw, "routes", "routes", errs)) {
+        let spec = given;
+        if (typeof given === "string" && key !== undefined && !NOT_AN_OBJECT_KEY.test(key)) {
+            spec = parseRouteEntry(`routes${label}`, key, given, errs);
+            if (!spec) continue;
+        } else if (spec === null || typeof spec !== "object") { errs.push(`routes${label}: not a route: ${JSON.stringify(spec)}`); continue; }
         if (spec.table !== undefined) { errs.push(`routes${label}.table: set table on the RouteSet, not per route (got ${JSON.stringify(spec.table)})`); continue; }
         const r = normalizeRoute(spec, errs, `routes${label}.`, { table });
         if (!r) continue;
-        const { table: _t, ...entry } = r;
         const k = routeEntryKey(r);
-        if (routes[k]) errs.push(`routes${label}.dst: ${r.dst} (metric ${r.metric}) appears twice`);
-        routes[k] = entry;
+        if (routes[k] !== undefined) errs.push(`routes${label}.dst: ${r.dst} (metric ${r.metric}) appears twice`);
+        routes[k] = routeEntryText(r);
     }
     return errs.length > before ? undefined : { table, routes };
 }
 
-const families = (rs: RouteEntry[]): net.Family[] => {
-    const f = new Set<net.Family>(rs.map((r) => (r.dst.includes(":") ? 6 : 4)));
+/** The route of a canonical entry (as normalizeRouteSet wrote it: no validation here). */
+function entryRoute(table: number, key: string, text: string): Route {
+    const raw = parseRouteEntry("", key, text, []) ?? { dst: key };
+    const dst = String(raw.dst);
+    return {
+        ...(raw as Partial<Route>),
+        dst,
+        table,
+        metric: raw.metric === undefined ? (dst.includes(":") ? 1024 : 0) : Number(raw.metric),
+        type: (raw.type as Route["type"]) ?? "unicast",
+        proto: raw.proto === undefined ? OWN_PROTO : Number(raw.proto),
+    };
+}
+
+const families = (keys: string[]): net.Family[] => {
+    const f = new Set<net.Family>(keys.map((k) => (k.includes(":") ? 6 : 4)));
     return f.size ? [...f].sort() : [4];
 };
 
-const full = (table: number, e: RouteEntry): Route => ({ ...e, table });
-
 export const routeSetKind: Kind<RouteSet> = {
     normalize: normalizeRouteSet,
+    // A state written before routes were texts (an object per route) reads as today's.
+    stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSet : normalizeRouteSet(raw, [])),
     identity: ["table"],
     key: (s) => `routes/table${s.table}`,
     async read(t, s) {
-        const live = await readTable(t, s.table, families(Object.values(s.routes)));
+        const live = await readTable(t, s.table, families(Object.keys(s.routes)));
         const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
-        const routes: Record<string, RouteEntry> = {};
-        for (const [k, want] of Object.entries(s.routes)) {
+        const routes: Record<string, string> = {};
+        for (const [k, text] of Object.entries(s.routes)) {
             const l = byKey.get(k);
-            if (!l) continue;
-            const { table: _t, ...entry } = project(l, full(s.table, want));
-            routes[k] = entry;
+            if (l) routes[k] = routeEntryText(project(l, entryRoute(s.table, k, text)));
         }
         return { table: s.table, routes };
     },
@@ -107,15 +120,16 @@ export const routeSetKind: Kind<RouteSet> = {
         await apply(t, olds, news, false, false);
     },
     async remove(t, s) {
-        const lines = Object.values(s.routes).map((e) => ["route", "del", ...routeDelWords(full(s.table, e))]);
+        const lines = Object.entries(s.routes).map(([k, e]) => ["route", "del", ...routeDelWords(entryRoute(s.table, k, e))]);
         await runBatch(t, "ip", lines, Object.keys(s.routes), true);
     },
 };
 
 async function apply(t: Transport, olds: RouteSet, news: RouteSet, adopt: boolean, rollback: boolean): Promise<void> {
-    const d = delta(olds.routes, news.routes, sameJson, (a, b) => a.dst === b.dst && a.metric === b.metric);
+    // The key is the route's identity (dst and metric): a changed text is a replace in place.
+    const d = delta(olds.routes, news.routes, (a, b) => a === b, () => true);
     if (d.add.length) {
-        const live = await readTable(t, news.table, families(d.add.map(([, e]) => e)));
+        const live = await readTable(t, news.table, families(d.add.map(([k]) => k)));
         const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
         for (const [k] of d.add) {
             const l = byKey.get(k);
@@ -127,15 +141,15 @@ async function apply(t: Transport, olds: RouteSet, news: RouteSet, adopt: boolea
     }
     const lines: string[][] = [];
     const names: string[] = [];
-    for (const [k, o] of d.remove) { lines.push(["route", "del", ...routeDelWords(full(olds.table, o))]); names.push(`routes[${JSON.stringify(k)}]`); }
-    for (const [k, , n] of d.change) { lines.push(["route", "replace", ...routeWords(full(news.table, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
-    for (const [k, n] of d.add) { lines.push(["route", "replace", ...routeWords(full(news.table, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
+    for (const [k, o] of d.remove) { lines.push(["route", "del", ...routeDelWords(entryRoute(olds.table, k, o))]); names.push(`routes[${JSON.stringify(k)}]`); }
+    for (const [k, , n] of d.change) { lines.push(["route", "replace", ...routeWords(entryRoute(news.table, k, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
+    for (const [k, n] of d.add) { lines.push(["route", "replace", ...routeWords(entryRoute(news.table, k, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
     try {
         await runBatch(t, "ip", lines, names);
     } catch (e: any) {
         // create must leave nothing behind when it fails: Pulumi will not record the resource.
         if (rollback && e.applied) {
-            const undo = d.add.slice(0, e.applied).map(([, n]) => ["route", "del", ...routeDelWords(full(news.table, n))]);
+            const undo = d.add.slice(0, e.applied).map(([k, n]) => ["route", "del", ...routeDelWords(entryRoute(news.table, k, n))]);
             await runBatch(t, "ip", undo, [], true).catch(() => undefined);
         }
         throw e;

@@ -121,7 +121,7 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
 
     describe("bulk sets", () => {
         it("keys routes by destination and finds duplicates", () => {
-            const s = ok(normalizeRouteSet, { table: 7, routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.2.0.0/16", dev: "eth0", metric: 5 }] });
+            const s = ok(normalizeRouteSet, { table: 7, routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.2.0.0/16", dev: "eth0", metric: 5 }] }) as { routes: object };
             assert.deepStrictEqual(Object.keys(s.routes), ["10.1.0.0/16", "10.2.0.0/16 metric 5"]);
             assert.match(bad(normalizeRouteSet, { table: 7, routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.1.0.0/16", dev: "eth1" }] }), /routes\[1\]\.dst: 10\.1\.0\.0\/16 \(metric 0\) appears twice/);
             assert.match(bad(normalizeRouteSet, { routes: [{ dst: "10.1.0.0/16", dev: "eth0", table: 9 }] }), /routes\[0\]\.table: set table on the RouteSet/);

@@ -1,0 +1,144 @@
+/**
+ * The RouteSet's state format (provider/kinds/route-text.ts): a route per
+ * string in `ip route` words, locked by golden values, and the batches the
+ * kind sends for it, against a scripted host.
+ */
+import * as assert from "assert";
+import type { RunOptions, Transport } from "../../provider/transport";
+import { compactRoute, parseRouteEntry, routeEntryText } from "../../provider/kinds/route-text";
+import { normalizeRouteSet, routeSetKind } from "../../provider/kinds/sets";
+import { lifecycle } from "../../provider/runtime";
+
+const CONN = { host: "198.18.0.200", user: "root", privateKey: "k", hostKey: "SHA256:x" };
+
+function normalized(raw: Record<string, unknown>) {
+    const errs: string[] = [];
+    const v = normalizeRouteSet(raw, errs);
+    assert.deepStrictEqual(errs, []);
+    return v!;
+}
+
+function refused(raw: Record<string, unknown>): string {
+    const errs: string[] = [];
+    assert.strictEqual(normalizeRouteSet(raw, errs), undefined);
+    return errs.join("\n");
+}
+
+/** A host whose table listing is `table` (ip -j shape) and that records every command and its input. */
+function host(table: Record<string, unknown>[] = []): Transport & { sent: { argv: string[]; input?: string }[] } {
+    const sent: { argv: string[]; input?: string }[] = [];
+    return {
+        name: "root@198.18.0.200:22",
+        get calls() { return sent.length; },
+        sent,
+        async run(argv: readonly string[], o?: RunOptions) {
+            sent.push({ argv: [...argv], input: o?.input });
+            return { code: 0, stdout: argv.includes("show") ? JSON.stringify(table) : "", stderr: "" };
+        },
+    };
+}
+
+const GOLDEN_IN = [
+    { dst: "10.128.0.0/24", gateway: "192.168.2.10", dev: "eth0" },
+    { dst: "10.129.0.0/24", gateway: "192.168.2.10", dev: "eth0", proto: 214, metric: 0, type: "unicast" },
+    { dst: "10.9.0.0/16", type: "blackhole", metric: 20, proto: 4 },
+    { dst: "10.8.0.0/16", dev: "rovx0", gateway: "10.80.0.3", onlink: true, scope: "global", src: "10.80.0.1" },
+    { dst: "2001:0db8:0000::/48", dev: "eth0" },
+    { dst: "2001:db8:1::/48", dev: "eth0", metric: 100 },
+];
+
+const GOLDEN_OUT: Record<string, string> = {
+    "10.128.0.0/24": "via 192.168.2.10 dev eth0",
+    "10.129.0.0/24": "via 192.168.2.10 dev eth0",
+    "10.9.0.0/16 metric 20": "blackhole proto 4",
+    "10.8.0.0/16": "via 10.80.0.3 dev rovx0 scope global src 10.80.0.1 onlink",
+    "2001:db8::/48": "dev eth0",
+    "2001:db8:1::/48 metric 100": "dev eth0",
+};
+
+describe("RouteSet state: one string of ip route words per route", () => {
+    it("canonical texts: defaults (unicast, proto 214, the family's metric) left out, IPv6 compressed", () => {
+        assert.deepStrictEqual(normalized({ table: 18952, routes: GOLDEN_IN }), { table: 18952, routes: GOLDEN_OUT });
+    });
+
+    it("the canonical map reads back as itself, and so does the map the resource class sends", () => {
+        assert.deepStrictEqual(normalized({ table: 7, routes: GOLDEN_OUT }).routes, GOLDEN_OUT);
+        const sent = Object.fromEntries(GOLDEN_IN.map((r) => { const c = compactRoute(r)!; return [c.key, c.text]; }));
+        assert.deepStrictEqual(normalized({ table: 7, routes: sent }).routes, GOLDEN_OUT);
+    });
+
+    it("a state of the object form (before texts) is read as today's, so an upgrade shows no change", async () => {
+        const objects = Object.fromEntries(GOLDEN_IN.map((r) => [r.dst, r]));
+        assert.deepStrictEqual(routeSetKind.stored!({ table: 7, routes: objects }), { table: 7, routes: GOLDEN_OUT });
+        const impl = lifecycle(routeSetKind);
+        const news = (await impl.check({}, { connection: CONN, table: 7, routes: GOLDEN_OUT })).inputs;
+        const d = await impl.diff("id", { connection: CONN, adopt: false, present: true, table: 7, routes: objects }, news);
+        assert.strictEqual(d.changes, false);
+    });
+
+    it("compacts only what survives as text; the rest travels as the object, for check to name", () => {
+        assert.deepStrictEqual(compactRoute({ dst: "10.1.0.0/16", gateway: "192.168.2.1", metric: 5 }), { key: "10.1.0.0/16 metric 5", text: "via 192.168.2.1" });
+        assert.strictEqual(compactRoute({ dst: "10.1.0.0/16", dev: "eth0; reboot" }), undefined);
+        assert.strictEqual(compactRoute({ dst: "10.1.0.0/16", gateway: 7 }), undefined);
+        assert.strictEqual(compactRoute({ dst: "10.1.0.0/16", dev: "eth0", table: 9 }), undefined);
+        assert.strictEqual(compactRoute({ dst: "10.1.0.0/16", dev: "eth0", onlink: "yes" }), undefined);
+        assert.strictEqual(routeEntryText({ type: "unreachable" }), "unreachable");
+    });
+
+    it("a text that is not ip route words is refused naming the entry and the word", () => {
+        assert.match(refused({ routes: { "10.1.0.0/16": "via 192.168.2.1 mtu 1400" } }), /routes\["10\.1\.0\.0\/16"\]: unknown word "mtu" in "via 192\.168\.2\.1 mtu 1400"/);
+        assert.match(refused({ routes: { "10.1.0.0/16": "dev" } }), /routes\["10\.1\.0\.0\/16"\]: "dev" needs a value in "dev"/);
+        assert.match(refused({ routes: { "10.1.0.0/16": "dev eth0 dev eth1" } }), /"dev" given twice/);
+        assert.match(refused({ routes: { "10.1.0.0/16 metric": "dev eth0" } }), /routes\["10\.1\.0\.0\/16 metric"\]: the key "10\.1\.0\.0\/16 metric" is not "DST" or "DST metric N"/);
+        // Values inside a text are checked as fields, with the same messages as the object form.
+        assert.match(refused({ routes: { "10.1.0.0/16": "via 192.168.2.300" } }), /routes\["10\.1\.0\.0\/16"\]\.gateway: not an IP address: "192\.168\.2\.300"/);
+        assert.match(refused({ routes: { "10.1.0.1/16": "dev eth0" } }), /routes\["10\.1\.0\.1\/16"\]\.dst: "10\.1\.0\.1\/16" has host bits set/);
+        assert.match(refused({ routes: { "10.1.0.0/16 metric x": "dev eth0" } }), /routes\["10\.1\.0\.0\/16 metric x"\]\.metric: .*"x"/);
+        assert.match(refused({ routes: { "10.1.0.0/16": "dev eth0 proto boot" } }), /routes\["10\.1\.0\.0\/16"\]\.proto: .*"boot"/);
+        assert.deepStrictEqual(parseRouteEntry("r", "10.1.0.0/16 metric 3", "blackhole", []), { dst: "10.1.0.0/16", metric: 3, type: "blackhole" });
+    });
+
+    it("create reads the table once and sends one batch of the routes' words", async () => {
+        const t = host();
+        await routeSetKind.create(t, normalized({ table: 18952, routes: GOLDEN_IN }), false);
+        assert.strictEqual(t.sent.length, 2);
+        assert.deepStrictEqual(t.sent[1].argv, ["ip", "-batch", "-"]);
+        assert.strictEqual(t.sent[1].input, [
+            "route replace 10.128.0.0/24 via 192.168.2.10 dev eth0 table 18952 metric 0 proto 214",
+            "route replace 10.129.0.0/24 via 192.168.2.10 dev eth0 table 18952 metric 0 proto 214",
+            "route replace blackhole 10.9.0.0/16 table 18952 metric 20 proto 4",
+            "route replace 10.8.0.0/16 via 10.80.0.3 dev rovx0 table 18952 metric 0 proto 214 scope global src 10.80.0.1 onlink",
+            "route replace 2001:db8::/48 dev eth0 table 18952 metric 1024 proto 214",
+            "route replace 2001:db8:1::/48 dev eth0 table 18952 metric 100 proto 214",
+        ].join("\n") + "\n");
+    });
+
+    it("update sends only the routes whose text or key changed; delete removes by proto", async () => {
+        const olds = normalized({ table: 100, routes: [{ dst: "10.1.0.0/16", gateway: "192.168.2.10" }, { dst: "10.2.0.0/16", gateway: "192.168.2.10" }, { dst: "10.3.0.0/16", gateway: "192.168.2.10" }] });
+        const news = normalized({ table: 100, routes: [{ dst: "10.1.0.0/16", gateway: "192.168.2.11" }, { dst: "10.2.0.0/16", gateway: "192.168.2.10" }, { dst: "10.4.0.0/16", gateway: "192.168.2.10" }] });
+        const t = host();
+        await routeSetKind.update(t, olds, news);
+        assert.strictEqual(t.sent.at(-1)!.input, [
+            "route del 10.3.0.0/16 table 100 metric 0 proto 214",
+            "route replace 10.1.0.0/16 via 192.168.2.11 table 100 metric 0 proto 214",
+            "route replace 10.4.0.0/16 via 192.168.2.10 table 100 metric 0 proto 214",
+        ].join("\n") + "\n");
+        const d = host();
+        await routeSetKind.remove(d, news);
+        assert.deepStrictEqual(d.sent.map((s) => s.argv), [["ip", "-force", "-batch", "-"]]);
+        assert.match(d.sent[0].input!, /^route del 10\.1\.0\.0\/16 table 100 metric 0 proto 214\n/);
+    });
+
+    it("read reports drift in the same words: another next hop, another owner's protocol", async () => {
+        const want = normalized({ table: 100, routes: [{ dst: "10.1.0.0/16", gateway: "192.168.2.10", dev: "eth0" }, { dst: "10.2.0.0/16", gateway: "192.168.2.10", dev: "eth0" }, { dst: "10.3.0.0/16", gateway: "192.168.2.10", dev: "eth0" }] });
+        const t = host([
+            { dst: "10.1.0.0/16", gateway: "192.168.2.10", dev: "eth0", protocol: "214", type: "unicast" },
+            { dst: "10.2.0.0/16", gateway: "192.168.2.12", dev: "eth0", protocol: "214", type: "unicast" },
+            { dst: "10.5.0.0/16", gateway: "192.168.2.10", dev: "eth0", protocol: "4", type: "unicast" },
+        ]);
+        assert.deepStrictEqual(await routeSetKind.read(t, want), {
+            table: 100,
+            routes: { "10.1.0.0/16": "via 192.168.2.10 dev eth0", "10.2.0.0/16": "via 192.168.2.12 dev eth0" },
+        });
+    });
+});
