@@ -69,6 +69,7 @@ function parseArgs(argv: string[]): Options {
     return o;
 }
 
+const RUN_DATE = new Date().toISOString();
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 const samples: Sample[] = [];
 const STATS = path.join(os.tmpdir(), `ro-bench-stats-${process.pid}.jsonl`);
@@ -102,7 +103,7 @@ function expectCount(what: string, got: number, want: number) {
 async function w1Pulumi(lab: LabInfo, n: number, variant: string, run: number) {
     const t = await stackFor("w1", { routes: String(n), variant });
     const add = (op: string, m: { seconds: number; stats: OpStats }, resources?: number) => {
-        samples.push({ workload: "W1", size: n, variant, op, run, seconds: m.seconds, stats: m.stats, resources });
+        samples.push({ workload: "W1", size: n, variant, op, run, seconds: m.seconds, stats: m.stats, resources, date: RUN_DATE });
         log(`W1 ${n} ${variant} run ${run}: ${op} ${m.seconds.toFixed(2)} s, round trips ${JSON.stringify(m.stats.callsByHost)}, peak ${m.stats.peakMiB} MiB`);
     };
     const want = variant === "engine-floor" ? 0 : n;
@@ -130,7 +131,7 @@ async function w1Floor(lab: LabInfo, n: number, run: number) {
         const t0 = process.hrtime.bigint();
         await execArgv(["ip", "netns", "exec", ns, "ip", "-batch", "-"], { input });
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        samples.push({ workload: "W1", size: n, variant: "ip-batch", op, run, seconds });
+        samples.push({ workload: "W1", size: n, variant: "ip-batch", op, run, seconds, date: RUN_DATE });
         expectCount(`peer routes after ip -batch ${verb}`, await peerRoutes(lab), op === "add" ? n : 0);
         log(`W1 ${n} ip-batch run ${run}: ${op} ${seconds.toFixed(3)} s`);
     }
@@ -151,7 +152,7 @@ async function fabricObjects(lab: LabInfo): Promise<Record<string, number>> {
 async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number, variant = "package") {
     const t = await stackFor("w2", { podsPerNode: String(pods), activeGateway: "node1", variant });
     const add = (op: string, m: { seconds: number; stats: OpStats }, extra: Partial<Sample> = {}) => {
-        samples.push({ workload: "W2", size: nodes, variant, op, run, seconds: m.seconds, stats: m.stats, ...extra });
+        samples.push({ workload: "W2", size: nodes, variant, op, run, seconds: m.seconds, stats: m.stats, ...extra, date: RUN_DATE });
         log(`W2 ${nodes} nodes ${variant} run ${run}: ${op} ${m.seconds.toFixed(2)} s, max round trips per host ${Math.max(0, ...Object.values(m.stats.callsByHost))}, peak ${m.stats.peakMiB} MiB`);
     };
     try {
@@ -181,7 +182,8 @@ let kept: Sample[] = [];
 function loadKept(o: Options) {
     const file = path.join(o.out, "results.json");
     if (!o.merge || !fs.existsSync(file)) return;
-    kept = (JSON.parse(fs.readFileSync(file, "utf8")).samples as Sample[]);
+    const old = JSON.parse(fs.readFileSync(file, "utf8"));
+    kept = (old.samples as Sample[]).map((s) => ({ ...s, date: s.date ?? old.meta?.date }));
 }
 
 function write(o: Options, meta: Record<string, string>) {
@@ -197,7 +199,7 @@ async function main() {
     loadKept(o);
     if (await labIsUp()) throw new Error("bench: a lab is up; the benchmark reshapes it, so bring it down first (npm run lab -- down)");
     const meta: Record<string, string> = {
-        date: new Date().toISOString(),
+        date: RUN_DATE,
         machine: `${os.cpus().length} CPU (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`,
         node: process.version,
         pulumi: await pulumiVersion(),

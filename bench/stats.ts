@@ -17,6 +17,10 @@ export interface OpStats {
     peakMiB: number;
     /** Provider operations seen, by "Kind.op". */
     ops: Record<string, number>;
+    /** From the start of the first provider operation to the end of the last, seconds: the rest of the wall time is program, engine and plugin start. */
+    spanSeconds: number;
+    /** The round trips' durations added up, seconds (they overlap across hosts). */
+    callSeconds: number;
 }
 
 /** Reads the JSON lines the provider appended during one operation. Lines that don't parse are skipped (a torn last line). */
@@ -24,22 +28,25 @@ export function summarizeStats(text: string): OpStats {
     const callsByHost: Record<string, number> = {};
     const ops: Record<string, number> = {};
     let peakKiB = 0;
+    let first = Infinity, last = -Infinity, callMs = 0;
     for (const line of text.split("\n")) {
         if (!line.trim()) continue;
-        let e: { ev?: string; host?: string; kind?: string; op?: string; peakKiB?: number };
+        let e: { ev?: string; host?: string; kind?: string; op?: string; peakKiB?: number; t?: number; ms?: number };
         try {
             e = JSON.parse(line);
         } catch {
             continue;
         }
-        if (e.ev === "call" && e.host) callsByHost[e.host] = (callsByHost[e.host] ?? 0) + 1;
+        if (e.ev === "call" && e.host) { callsByHost[e.host] = (callsByHost[e.host] ?? 0) + 1; callMs += e.ms ?? 0; }
+        if (e.ev === "op" && typeof e.t === "number") { first = Math.min(first, e.t - (e.ms ?? 0)); last = Math.max(last, e.t); }
         if (e.ev === "op") {
             const k = `${e.kind}.${e.op}`;
             ops[k] = (ops[k] ?? 0) + 1;
             peakKiB = Math.max(peakKiB, e.peakKiB ?? 0);
         }
     }
-    return { callsByHost, peakMiB: Math.round((peakKiB / 1024) * 10) / 10, ops };
+    const span = last >= first ? Math.round(last - first) / 1000 : 0;
+    return { callsByHost, peakMiB: Math.round((peakKiB / 1024) * 10) / 10, ops, spanSeconds: span, callSeconds: Math.round(callMs) / 1000 };
 }
 
 /** The largest number of round trips any one host saw (0 when none). */
@@ -69,6 +76,8 @@ export interface Sample {
     stats?: OpStats;
     /** Kernel objects counted on the hosts after the operation (a check that the work was really done). */
     objects?: Record<string, number>;
+    /** When the run that measured it started (samples kept by --merge keep theirs). */
+    date?: string;
 }
 
 export interface Cell {
@@ -110,6 +119,13 @@ function table(head: string[], rows: string[][]): string {
     return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
+/** Which cells come from an earlier run (kept by --merge), with that run's date. */
+function keptNote(samples: Sample[], date: string | undefined): string[] {
+    const older = new Map<string, string>();
+    for (const x of samples) if (x.date && x.date !== date) older.set(`${x.workload} ${x.size} ${x.variant}`, x.date);
+    return older.size ? [`- kept from earlier runs (--merge): ${[...older].map(([c, d]) => `${c} (${d})`).join(", ")}`] : [];
+}
+
 /** The markdown report: one table per workload, medians of the runs, ratios against the baselines. */
 export function renderMarkdown(samples: Sample[], meta: Record<string, string>): string {
     const cells = aggregate(samples);
@@ -121,6 +137,7 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
         "",
         ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
         `- every figure is the median of ${Number.isFinite(runs) ? `at least ${runs}` : "the"} run(s); seconds are wall time of the whole CLI command as a user runs it`,
+        ...keptNote(samples, meta.date),
         "",
     ];
     if (sizes("W1").length) {

@@ -158,6 +158,13 @@ export const linkKind: Kind<VxlanLink> = {
         return project(rest, l);
     },
     async create(t, l, adopt) {
+        // `ip link add` refuses a name that is taken (EEXIST), whoever took it: one round trip, and the
+        // link is read only when the name is taken.
+        try {
+            return void (await batch(t, createLines(l)));
+        } catch (e: any) {
+            if (e.applied !== 0 || !/File exists/.test(e.message)) throw e;
+        }
         const live = await readLink(t, l.name);
         if (live && live.alias !== OWN_ALIAS && !adopt) {
             throw alreadyExists(t.name, `the link ${l.name}`, `${live.kind || "unknown type"}, alias ${JSON.stringify(live.alias)}`);

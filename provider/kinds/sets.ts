@@ -1,7 +1,8 @@
 /**
  * Bulk kinds: many routes of one table, or many FDB entries of one device,
- * on one host, as one resource. Apply is one `ip -batch -` / `bridge -batch -`
- * round trip after one read; refresh is one read. Entries are a map keyed by
+ * on one host, as one resource. A change is one `ip -batch -` / `bridge -batch -`
+ * round trip after one read (a route set's create skips the read unless the
+ * kernel refuses a route as existing); refresh is one read. Entries are a map keyed by
  * destination so that `pulumi preview --diff` names each entry that changes.
  */
 import type { Transport } from "../transport";
@@ -128,30 +129,48 @@ export const routeSetKind: Kind<RouteSet> = {
 async function apply(t: Transport, olds: RouteSet, news: RouteSet, adopt: boolean, rollback: boolean): Promise<void> {
     // The key is the route's identity (dst and metric): a changed text is a replace in place.
     const d = delta(olds.routes, news.routes, (a, b) => a === b, () => true);
-    if (d.add.length) {
-        const live = await readTable(t, news.table, families(d.add.map(([k]) => k)));
+    const name = (k: string) => `routes[${JSON.stringify(k)}]`;
+    const addLine = (verb: string) => ([k, n]: [string, string]) => ["route", verb, ...routeWords(entryRoute(news.table, k, n))];
+    // create must leave nothing behind when it fails: Pulumi will not record the resource.
+    const undo = async (n: number) => {
+        if (!rollback || !n) return;
+        const lines = d.add.slice(0, n).map(([k, e]) => ["route", "del", ...routeDelWords(entryRoute(news.table, k, e))]);
+        await runBatch(t, "ip", lines, [], true).catch(() => undefined);
+    };
+    let done = 0;
+    if (rollback && d.add.length) {
+        // A create sends `ip route add`, which the kernel refuses (EEXIST) for a route already at that
+        // destination and metric, whoever owns it: one round trip, and the table is read only on a clash.
+        try {
+            return await runBatch(t, "ip", d.add.map(addLine("add")), d.add.map(([k]) => name(k)));
+        } catch (e: any) {
+            done = e.applied ?? 0;
+            if (!/File exists/.test(e.message)) { await undo(done); throw e; }
+        }
+    }
+    const pending = d.add.slice(done);
+    if (pending.length) {
+        const live = await readTable(t, news.table, families(pending.map(([k]) => k)));
         const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
-        for (const [k] of d.add) {
+        for (const [k] of pending) {
             const l = byKey.get(k);
             // A route of ours left by an interrupted run is taken back silently; another owner's is not.
             if (l && l.proto !== OWN_PROTO && !adopt) {
+                await undo(done);
                 throw alreadyExists(t.name, `a route to ${l.dst} in table ${news.table} metric ${l.metric}`, `proto ${l.proto}`);
             }
         }
     }
     const lines: string[][] = [];
     const names: string[] = [];
-    for (const [k, o] of d.remove) { lines.push(["route", "del", ...routeDelWords(entryRoute(olds.table, k, o))]); names.push(`routes[${JSON.stringify(k)}]`); }
-    for (const [k, , n] of d.change) { lines.push(["route", "replace", ...routeWords(entryRoute(news.table, k, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
-    for (const [k, n] of d.add) { lines.push(["route", "replace", ...routeWords(entryRoute(news.table, k, n))]); names.push(`routes[${JSON.stringify(k)}]`); }
+    for (const [k, o] of d.remove) { lines.push(["route", "del", ...routeDelWords(entryRoute(olds.table, k, o))]); names.push(name(k)); }
+    for (const [k, , n] of d.change) { lines.push(addLine("replace")([k, n])); names.push(name(k)); }
+    for (const a of pending) { lines.push(addLine("replace")(a)); names.push(name(a[0])); }
     try {
         await runBatch(t, "ip", lines, names);
     } catch (e: any) {
-        // create must leave nothing behind when it fails: Pulumi will not record the resource.
-        if (rollback && e.applied) {
-            const undo = d.add.slice(0, e.applied).map(([k, n]) => ["route", "del", ...routeDelWords(entryRoute(news.table, k, n))]);
-            await runBatch(t, "ip", undo, [], true).catch(() => undefined);
-        }
+        // In a create the lines are the pending adds alone, in order.
+        await undo(done + (e.applied ?? 0));
         throw e;
     }
 }

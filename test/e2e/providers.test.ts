@@ -109,8 +109,8 @@ describe("e2e: kernel object providers (real CLI, lab over SSH)", function () {
         await t.stack.setConfig("extraRoute", { value: "true" });
         const pv = await t.stack.preview({ diff: true });
         assert.deepStrictEqual(changes(pv.changeSummary), { update: 1 });
-        // The engine's own property diff of the keyed map: the new route carries "+", the others no marker.
-        assert.match(pv.stdout, /^\s*\+ 10\.203\.0\.0\/16: \{/m);
+        // The engine's own property diff of the keyed map: the new route carries "+" and its ip route words, the others no marker.
+        assert.match(pv.stdout, /^\s*\+ 10\.203\.0\.0\/16: "via 172\.32\.0\.3 dev rovx0"$/m);
         assert.doesNotMatch(pv.stdout, /^\s*[-+~] 10\.20[012]\.0\.0\/16/m, "routes that do not change are not marked");
         await t.stack.removeConfig("extraRoute");
     });

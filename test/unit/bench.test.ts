@@ -7,15 +7,17 @@ describe("bench: the arithmetic behind the tables", () => {
             JSON.stringify({ pid: 1, ev: "call", host: "root@198.18.0.200:22", cmd: "ip", ms: 3 }),
             JSON.stringify({ pid: 1, ev: "call", host: "root@198.18.0.200:22", cmd: "ip", ms: 4 }),
             JSON.stringify({ pid: 1, ev: "call", host: "root@198.18.0.11:22", cmd: "bridge", ms: 4 }),
-            JSON.stringify({ pid: 1, ev: "op", kind: "RouteSet", op: "create", ms: 40, ok: true, peakKiB: 81920 }),
-            JSON.stringify({ pid: 1, ev: "op", kind: "RouteSet", op: "create", ms: 40, ok: true, peakKiB: 102400 }),
+            JSON.stringify({ pid: 1, t: 10_000, ev: "op", kind: "RouteSet", op: "create", ms: 40, ok: true, peakKiB: 81920 }),
+            JSON.stringify({ pid: 1, t: 12_500, ev: "op", kind: "RouteSet", op: "create", ms: 40, ok: true, peakKiB: 102400 }),
             '{"pid":1,"ev":"ca',
         ].join("\n");
         const s = summarizeStats(text);
         assert.deepStrictEqual(s.callsByHost, { "root@198.18.0.200:22": 2, "root@198.18.0.11:22": 1 });
         assert.strictEqual(s.peakMiB, 100);
         assert.deepStrictEqual(s.ops, { "RouteSet.create": 2 });
-        assert.deepStrictEqual(summarizeStats(""), { callsByHost: {}, peakMiB: 0, ops: {} });
+        assert.strictEqual(s.spanSeconds, 2.54, "from the first op's start (t - ms) to the last op's end");
+        assert.strictEqual(s.callSeconds, 0.011);
+        assert.deepStrictEqual(summarizeStats(""), { callsByHost: {}, peakMiB: 0, ops: {}, spanSeconds: 0, callSeconds: 0 });
     });
 
     it("takes the median of odd and even run counts", () => {
@@ -25,7 +27,7 @@ describe("bench: the arithmetic behind the tables", () => {
     });
 
     const sample = (variant: string, op: string, run: number, seconds: number, calls = 0): Sample =>
-        ({ workload: "W1", size: 1000, variant, op, run, seconds, resources: 3, stats: { callsByHost: calls ? { h: calls } : {}, peakMiB: 60 + run, ops: {} } });
+        ({ workload: "W1", size: 1000, variant, op, run, seconds, resources: 3, stats: { callsByHost: calls ? { h: calls } : {}, peakMiB: 60 + run, ops: {}, spanSeconds: 0, callSeconds: 0 } });
 
     it("aggregates runs into medians with the worst round trips and memory", () => {
         const cells = aggregate([sample("package", "up", 1, 5, 2), sample("package", "up", 2, 9, 2), sample("package", "up", 3, 6, 3)]);
@@ -42,6 +44,15 @@ describe("bench: the arithmetic behind the tables", () => {
         assert.match(md, /\| 1000 \| package \| 6\.00 \| 4\.00 \| 5\.00 \| 5\.00 \| 3 \| 2 \/ 0 \/ 1 \/ 1 \| 61 \|/);
         assert.match(md, /\| 1000 \| 2\.00 s \| 50\.0× \| 500\.0× \|/);
         assert.match(md, /- machine: test/);
+        assert.doesNotMatch(md, /kept from earlier runs/);
+    });
+
+    it("names the cells a --merge kept from an earlier run, with that run's date", () => {
+        const md = renderMarkdown([
+            { ...sample("package", "up", 1, 6), date: "2026-12-02T10:00:00Z" },
+            { ...sample("per-route", "up", 1, 300, 1000), date: "2026-11-23T17:51:25Z" },
+        ], { date: "2026-12-02T10:00:00Z" });
+        assert.match(md, /- kept from earlier runs \(--merge\): W1 1000 per-route \(2026-11-23T17:51:25Z\)\n/);
     });
 });
 

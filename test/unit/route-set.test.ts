@@ -24,8 +24,11 @@ function refused(raw: Record<string, unknown>): string {
     return errs.join("\n");
 }
 
-/** A host whose table listing is `table` (ip -j shape) and that records every command and its input. */
-function host(table: Record<string, unknown>[] = []): Transport & { sent: { argv: string[]; input?: string }[] } {
+/**
+ * A host whose table listing is `table` (ip -j shape) and that records every command and its input;
+ * `batch` answers an ip -batch (default: success).
+ */
+function host(table: Record<string, unknown>[] = [], batch?: (input: string) => { code: number; stderr: string }): Transport & { sent: { argv: string[]; input?: string }[] } {
     const sent: { argv: string[]; input?: string }[] = [];
     return {
         name: "root@198.18.0.200:22",
@@ -33,6 +36,7 @@ function host(table: Record<string, unknown>[] = []): Transport & { sent: { argv
         sent,
         async run(argv: readonly string[], o?: RunOptions) {
             sent.push({ argv: [...argv], input: o?.input });
+            if (argv.includes("-batch") && batch) return { stdout: "", ...batch(o?.input ?? "") };
             return { code: 0, stdout: argv.includes("show") ? JSON.stringify(table) : "", stderr: "" };
         },
     };
@@ -98,19 +102,42 @@ describe("RouteSet state: one string of ip route words per route", () => {
         assert.deepStrictEqual(parseRouteEntry("r", "10.1.0.0/16 metric 3", "blackhole", []), { dst: "10.1.0.0/16", metric: 3, type: "blackhole" });
     });
 
-    it("create reads the table once and sends one batch of the routes' words", async () => {
+    it("create sends one batch of `ip route add` and reads nothing when no route is in the way", async () => {
         const t = host();
         await routeSetKind.create(t, normalized({ table: 18952, routes: GOLDEN_IN }), false);
-        assert.strictEqual(t.sent.length, 2);
-        assert.deepStrictEqual(t.sent[1].argv, ["ip", "-batch", "-"]);
-        assert.strictEqual(t.sent[1].input, [
-            "route replace 10.128.0.0/24 via 192.168.2.10 dev eth0 table 18952 metric 0 proto 214",
-            "route replace 10.129.0.0/24 via 192.168.2.10 dev eth0 table 18952 metric 0 proto 214",
-            "route replace blackhole 10.9.0.0/16 table 18952 metric 20 proto 4",
-            "route replace 10.8.0.0/16 via 10.80.0.3 dev rovx0 table 18952 metric 0 proto 214 scope global src 10.80.0.1 onlink",
-            "route replace 2001:db8::/48 dev eth0 table 18952 metric 1024 proto 214",
-            "route replace 2001:db8:1::/48 dev eth0 table 18952 metric 100 proto 214",
+        assert.deepStrictEqual(t.sent.map((c) => c.argv), [["ip", "-batch", "-"]]);
+        assert.strictEqual(t.sent[0].input, [
+            "route add 10.128.0.0/24 via 192.168.2.10 dev eth0 table 18952 metric 0 proto 214",
+            "route add 10.129.0.0/24 via 192.168.2.10 dev eth0 table 18952 metric 0 proto 214",
+            "route add blackhole 10.9.0.0/16 table 18952 metric 20 proto 4",
+            "route add 10.8.0.0/16 via 10.80.0.3 dev rovx0 table 18952 metric 0 proto 214 scope global src 10.80.0.1 onlink",
+            "route add 2001:db8::/48 dev eth0 table 18952 metric 1024 proto 214",
+            "route add 2001:db8:1::/48 dev eth0 table 18952 metric 100 proto 214",
         ].join("\n") + "\n");
+    });
+
+    const three = () => normalized({ table: 100, routes: [{ dst: "10.1.0.0/16", dev: "eth0" }, { dst: "10.2.0.0/16", dev: "eth0" }, { dst: "10.3.0.0/16", dev: "eth0" }] });
+    const clashAt2 = (input: string) => (input.startsWith("route add")
+        ? { code: 1, stderr: "RTNETLINK answers: File exists\nCommand failed -:2\n" } : { code: 0, stderr: "" });
+
+    it("a create the kernel refuses (EEXIST) on a route of ours reads the table and replaces the rest", async () => {
+        const t = host([{ dst: "10.2.0.0/16", dev: "eth0", protocol: "214", type: "unicast" }], clashAt2);
+        await routeSetKind.create(t, three(), false);
+        assert.deepStrictEqual(t.sent.map((c) => c.argv.slice(0, 2)), [["ip", "-batch"], ["ip", "-N"], ["ip", "-batch"]]);
+        assert.strictEqual(t.sent[2].input, "route replace 10.2.0.0/16 dev eth0 table 100 metric 0 proto 214\nroute replace 10.3.0.0/16 dev eth0 table 100 metric 0 proto 214\n");
+    });
+
+    it("a create that meets another owner's route refuses, naming it, and takes back what it added", async () => {
+        const t = host([{ dst: "10.2.0.0/16", dev: "eth0", protocol: "4", type: "unicast" }], clashAt2);
+        await assert.rejects(routeSetKind.create(t, three(), false), /root@198\.18\.0\.200:22: a route to 10\.2\.0\.0\/16 in table 100 metric 0 already exists \(proto 4\)/);
+        assert.deepStrictEqual(t.sent.map((c) => c.argv), [["ip", "-batch", "-"], ["ip", "-N", "-d", "-j", "-4", "route", "show", "table", "100"], ["ip", "-force", "-batch", "-"]]);
+        assert.strictEqual(t.sent[2].input, "route del 10.1.0.0/16 table 100 metric 0 proto 214\n", "only the route it added");
+    });
+
+    it("a create that fails for another reason takes back what it added and names the route", async () => {
+        const t = host([], (input) => (input.startsWith("route add") ? { code: 1, stderr: "Error: Nexthop device is not up.\nCommand failed -:3\n" } : { code: 0, stderr: "" }));
+        await assert.rejects(routeSetKind.create(t, three(), false), /routes\["10\.3\.0\.0\/16"\]: Error: Nexthop device is not up/);
+        assert.strictEqual(t.sent.at(-1)!.input, "route del 10.1.0.0/16 table 100 metric 0 proto 214\nroute del 10.2.0.0/16 table 100 metric 0 proto 214\n");
     });
 
     it("update sends only the routes whose text or key changed; delete removes by proto", async () => {
