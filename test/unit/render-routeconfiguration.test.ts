@@ -19,7 +19,8 @@ import { expectGolden } from "../support/golden";
 const ROOT = path.resolve(__dirname, "../../..");
 const CRD = path.join(ROOT, "lab/crds/liqo-routeconfigurations.yaml");
 const FIXTURES = path.join(ROOT, "test/fixtures/seed-004");
-const SEED_004 = "/work/shared/seeds/004_d217953a3867bc74.txt";
+// shared/ sits beside the checkout (for developers and CI only; see the tests that read it).
+const SEED_004 = path.resolve(ROOT, "..", "shared", "seeds", "004_d217953a3867bc74.txt");
 
 type Obj = Record<string, any>;
 
