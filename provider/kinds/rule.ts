@@ -125,6 +125,9 @@ export const ruleKind: Kind<Rule> = {
         return (await find(t, r)).find((l) => l.proto === r.proto);
     },
     async create(t, r, adopt) {
+        // Read first, unlike routes and links: `ip rule add` (NLM_F_EXCL) is refused only for a rule
+        // identical in every field, protocol included, so the kernel would add ours beside another
+        // owner's twin instead of telling us it is there.
         const live = await find(t, r);
         const ours = live.find((l) => l.proto === r.proto);
         // Our own twin alone is what a create that pulumi died in leaves: taken back; any other owner's is not.
