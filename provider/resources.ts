@@ -8,7 +8,7 @@ import { providerFor } from "./dynamic";
 import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
 import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
-import { compactRoute } from "./kinds/route-text";
+import { keyedFdb, keyedRoutes } from "./wire";
 import type { RuleSpec } from "./kinds/rule";
 import type { FdbSpec } from "./kinds/fdb";
 import type { VxlanLinkSpec } from "./kinds/link";
@@ -190,44 +190,8 @@ export class FdbSet extends HostObject {
     declare public readonly entries: pulumi.Output<Record<string, Omit<FdbSpec, "dev">>>;
 
     constructor(name: string, args: FdbSetArgs, opts?: pulumi.CustomResourceOptions) {
-        super("FdbSet", name, { ...args, entries: keyed(args.entries as pulumi.Input<Omit<FdbSpec, "dev">[]>, fdbKeyOf) }, [], opts);
+        super("FdbSet", name, { ...args, entries: keyedFdb(args.entries as pulumi.Input<Omit<FdbSpec, "dev">[]>) }, [], opts);
     }
-}
-
-// The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
-const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}`;
-
-/**
- * Routes as the texts of provider/kinds/route-text.ts. A route that would not
- * survive as text (a field of the wrong type, white space, a duplicate) goes
- * as the object it was, so check names the field and the value as given.
- */
-function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pulumi.Output<Record<string, unknown>> {
-    const key = (r: Omit<RouteSpec, "table">) => (r.metric !== undefined ? `${r.dst} metric ${r.metric}` : String(r.dst));
-    return keyed(list, key).apply((byKey) => {
-        if (!byKey || typeof byKey !== "object" || Array.isArray(byKey)) return byKey;
-        const out: Record<string, unknown> = {};
-        for (const [k, r] of Object.entries(byKey)) {
-            const c = r !== null && typeof r === "object" ? compactRoute(r as Record<string, unknown>) : undefined;
-            out[k] = c && c.key === k ? c.text : r;
-        }
-        return out;
-    });
-}
-
-function keyed<T>(list: pulumi.Input<T[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
-    return pulumi.output(list).apply((items) => {
-        // Anything but a list goes to check as it is, which names it (a TypeError here would not).
-        if (!Array.isArray(items)) return items as unknown as Record<string, T>;
-        const out: Record<string, T> = {};
-        (items as T[]).forEach((it, i) => {
-            let k = it !== null && typeof it === "object" ? key(it) : `#${i}`;
-            // Duplicates stay visible to check, which names them, instead of silently merging.
-            if (k in out) k = `${k} (#${i})`;
-            out[k] = it;
-        });
-        return out;
-    });
 }
 
 export type FrrStaticRouteArgs = HostObjectArgs & Inputs<FrrStaticRouteSpec>;

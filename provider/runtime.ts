@@ -126,8 +126,11 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             const kept = keep(olds);
             let extra: Inputs = {};
             if (olds.present === false) extra = (await kind.create(t, n, news.adopt === true)) ?? {};
-            // Only the connection changed: nothing to do on the host, the outputs take the new one.
-            else if (canonicalJson(stored(olds)) !== canonicalJson(n)) await kind.update(t, stored(olds) as T, n);
+            else {
+                // Only the connection changed: nothing to do on the host, the outputs take the new one.
+                const o = stored(olds);
+                if (canonicalJson(o) !== canonicalJson(n)) await kind.update(t, o as T, n);
+            }
             return { outs: withFrame(news, n, { ...extra, ...kept }) };
         },
         async delete(_id, props) {

@@ -52,6 +52,11 @@ export function routeEntryText(r: Omit<RouteFields, "dst" | "metric">): string {
     return w.join(" ");
 }
 
+/** The key of a route as the user wrote it (the metric as given): the resource class keys its map so. */
+export function routeSpecKey(spec: { dst?: unknown; metric?: unknown }): string {
+    return spec.metric !== undefined ? `${spec.dst} metric ${spec.metric}` : String(spec.dst);
+}
+
 const WORD = /^\S+$/;
 
 /**
@@ -70,8 +75,7 @@ export function compactRoute(spec: Record<string, unknown>): { key: string; text
         else return undefined;
     }
     if (typeof spec.dst !== "string") return undefined;
-    const s = spec as unknown as RouteFields;
-    return { key: s.metric === undefined ? s.dst : `${s.dst} metric ${s.metric}`, text: routeEntryText(s) };
+    return { key: routeSpecKey(spec), text: routeEntryText(spec as unknown as RouteFields) };
 }
 
 /**

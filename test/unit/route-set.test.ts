@@ -8,6 +8,7 @@ import type { RunOptions, Transport } from "../../provider/transport";
 import { compactRoute, parseRouteEntry, routeEntryText } from "../../provider/kinds/route-text";
 import { normalizeRouteSet, routeSetKind } from "../../provider/kinds/sets";
 import { lifecycle } from "../../provider/runtime";
+import { keyedRoutes } from "../../provider/wire";
 
 const CONN = { host: "198.18.0.200", user: "root", privateKey: "k", hostKey: "SHA256:x" };
 
@@ -87,6 +88,23 @@ describe("RouteSet state: one string of ip route words per route", () => {
         assert.strictEqual(compactRoute({ dst: "10.1.0.0/16", dev: "eth0", table: 9 }), undefined);
         assert.strictEqual(compactRoute({ dst: "10.1.0.0/16", dev: "eth0", onlink: "yes" }), undefined);
         assert.strictEqual(routeEntryText({ type: "unreachable" }), "unreachable");
+    });
+
+    it("the resource class sends texts, and a route that would not survive as text as the object it was", async () => {
+        const sent = await new Promise<Record<string, unknown>>((resolve) => keyedRoutes([
+            { dst: "10.1.0.0/16", gateway: "192.168.2.10", dev: "eth0" },
+            { dst: "10.2.0.0/16", dev: "eth0", metric: 5 },
+            { dst: "10.3.0.0/16", dev: "eth0; reboot" },
+            { dst: "10.1.0.0/16", dev: "eth1" },
+        ]).apply(resolve));
+        assert.deepStrictEqual(sent, {
+            "10.1.0.0/16": "via 192.168.2.10 dev eth0",
+            "10.2.0.0/16 metric 5": "dev eth0",
+            "10.3.0.0/16": { dst: "10.3.0.0/16", dev: "eth0; reboot" },
+            "10.1.0.0/16 (#3)": { dst: "10.1.0.0/16", dev: "eth1" },
+        });
+        assert.match(refused({ routes: sent }), /routes\["10\.3\.0\.0\/16"\]\.dev: not a Linux interface name/);
+        assert.match(refused({ routes: sent }), /routes\["10\.1\.0\.0\/16 \(#3\)"\]\.dst: 10\.1\.0\.0\/16 \(metric 0\) appears twice/);
     });
 
     it("a text that is not ip route words is refused naming the entry and the word", () => {

@@ -30,12 +30,9 @@ if (variant === "package") {
     class Floor extends pulumi.ComponentResource {
         constructor(name) {
             super("routed-overlay:bench:Floor", name, {});
-            // The package's own inputs: each route as the RouteSet class sends it (key and ip route words).
-            const { compactRoute } = require(path.join(dist, "provider", "kinds", "route-text.js"));
-            const routes = Object.fromEntries(destinations.map((dst) => {
-                const c = compactRoute({ dst, gateway: nextHop, dev: "eth0" });
-                return [c.key, c.text];
-            }));
+            // The package's own inputs: the routes as the RouteSet class sends them (key and ip route words).
+            const { keyedRoutes } = require(path.join(dist, "provider", "wire.js"));
+            const routes = keyedRoutes(destinations.map((dst) => ({ dst, gateway: nextHop, dev: "eth0" })));
             new pulumi.dynamic.Resource(provider, `${name}-peer`, { connection: pulumi.secret(connection("peer")), routes }, { parent: this });
             this.registerOutputs({});
         }

@@ -33,10 +33,8 @@ if (variant === "package") {
     const dist = path.resolve(__dirname, "..", "..", "..", "dist");
     const { planTunnelFabric } = require(path.join(dist, "components", "render", "fabric.js"));
     const provider = require(path.join(dist, "bench", "per-route.js")).baselineProvider("noop");
-    const { compactRoute } = require(path.join(dist, "provider", "kinds", "route-text.js"));
     // The sets as the package's classes send them: routes as key and ip route words, FDB entries keyed.
-    const routeMap = (rs) => Object.fromEntries(rs.map(({ table: _t, ...r }) => { const c = compactRoute(r); return [c.key, c.text]; }));
-    const fdbMap = (es) => Object.fromEntries(es.map((e) => [`${e.mac ?? "00:00:00:00:00:00"}@${e.dst}`, e]));
+    const { keyedRoutes, keyedFdb } = require(path.join(dist, "provider", "wire.js"));
     class Floor extends pulumi.ComponentResource {
         constructor(name) {
             super("routed-overlay:bench:Floor", name, {});
@@ -47,8 +45,8 @@ if (variant === "package") {
                 const base = `${name}-${p.node}`;
                 const link = new pulumi.dynamic.Resource(provider, `${base}-link`, { connection, ...p.link }, { parent: this });
                 const after = { parent: this, dependsOn: [link] };
-                new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, dev: p.link.name, entries: fdbMap(p.fdb.map(({ dev: _d, ...e }) => e)) }, after);
-                new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, table: 18952, routes: routeMap(p.routes) }, after);
+                new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, dev: p.link.name, entries: keyedFdb(p.fdb.map(({ dev: _d, ...e }) => e)) }, after);
+                new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, table: 18952, routes: keyedRoutes(p.routes.map(({ table: _t, ...r }) => r)) }, after);
                 p.rules.forEach((r, i) => new pulumi.dynamic.Resource(provider, `${base}-rule-${i}`, { connection, ...r }, after));
             }
             this.registerOutputs({});

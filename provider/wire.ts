@@ -1,0 +1,51 @@
+/**
+ * The inputs the set resources send for their lists: maps keyed per object,
+ * so that `pulumi preview --diff` names each entry that changes. Kept out of
+ * resources.ts (whose exports are the package's) so that the benchmark's
+ * engine floor can send exactly these inputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { RouteSpec } from "./kinds/route";
+import type { FdbSpec } from "./kinds/fdb";
+import { compactRoute, routeSpecKey } from "./kinds/route-text";
+
+// The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
+const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}`;
+
+/**
+ * The routes as RouteSet sends them: the texts of provider/kinds/route-text.ts.
+ * A route that would not survive as text (a field of the wrong type, white
+ * space, a duplicate) goes as the object it was, so check names the field and
+ * the value as given.
+ */
+export function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pulumi.Output<Record<string, unknown>> {
+    return keyed(list, routeSpecKey).apply((byKey) => {
+        if (!byKey || typeof byKey !== "object" || Array.isArray(byKey)) return byKey;
+        const out: Record<string, unknown> = {};
+        for (const [k, r] of Object.entries(byKey)) {
+            // A key keyed() had to disambiguate is a duplicate: it stays an object, for check to name.
+            const c = r !== null && typeof r === "object" ? compactRoute(r as Record<string, unknown>) : undefined;
+            out[k] = c && c.key === k ? c.text : r;
+        }
+        return out;
+    });
+}
+
+/** The FDB entries as FdbSet sends them, keyed by MAC@VTEP. */
+export const keyedFdb = (list: pulumi.Input<Omit<FdbSpec, "dev">[]>) => keyed(list, fdbKeyOf);
+
+function keyed<T>(list: pulumi.Input<T[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
+    return pulumi.output(list).apply((items) => {
+        // Anything but a list goes to check as it is, which names it (a TypeError here would not).
+        if (!Array.isArray(items)) return items as unknown as Record<string, T>;
+        const out: Record<string, T> = {};
+        (items as T[]).forEach((it, i) => {
+            let k = it !== null && typeof it === "object" ? key(it) : `#${i}`;
+            // Duplicates stay visible to check, which names them, instead of silently merging.
+            if (k in out) k = `${k} (#${i})`;
+            out[k] = it;
+        });
+        return out;
+    });
+}
+
