@@ -4,8 +4,8 @@
  * it when there is no conflict; messages name the argument, the value and
  * the other component.
  */
-import * as net from "../provider/kinds/net";
-import { show } from "../provider/kinds/net";
+import { Problem, problem } from "../common/problems";
+import * as net from "../common/net";
 import { claim, claims, owner } from "./registry";
 import { overlaps } from "./render/subnet";
 
@@ -20,16 +20,16 @@ interface SubnetClaim {
  * subnet whose CIDR overlaps another's (its CIDROverlap check), which would
  * only show after the first one is applied.
  */
-export function claimSubnet(name: string, a: { subnetName?: string; cidrBlock: string }, arg = "args"): string[] {
+export function claimSubnet(name: string, a: { subnetName?: string; cidrBlock: string }, arg = "args"): Problem[] {
     const mine: SubnetClaim = { subnetName: a.subnetName ?? name, cidrBlock: a.cidrBlock };
-    const errs: string[] = [];
+    const errs: Problem[] = [];
     for (const c of claims<SubnetClaim>("subnet")) {
         if (c.value.subnetName === mine.subnetName) {
             const how = a.subnetName === undefined ? " (the default, the component's name)" : "";
-            errs.push(`${arg}.subnetName: already the Subnet name of ${owner(c)}${how}: ${show(mine.subnetName)}`);
+            errs.push(problem(`${arg}.subnetName`, `already the Subnet name of ${owner(c)}${how}`, mine.subnetName));
         }
         if (overlaps(mine.cidrBlock, c.value.cidrBlock)) {
-            errs.push(`${arg}.cidrBlock: overlaps cidrBlock ${show(c.value.cidrBlock)} of ${owner(c)}; Kube-OVN refuses overlapping subnets: ${show(mine.cidrBlock)}`);
+            errs.push(problem(`${arg}.cidrBlock`, `overlaps cidrBlock ${JSON.stringify(c.value.cidrBlock)} of ${owner(c)}; Kube-OVN refuses overlapping subnets`, mine.cidrBlock));
         }
     }
     if (!errs.length) claim("subnet", { type: "RoutedSubnet", name, value: mine });
@@ -53,13 +53,13 @@ interface VrrpClaim {
  * daemon instead of starting its own (and overwrite its keepalived.conf
  * unless configPath differs).
  */
-export function claimVrrp(name: string, s: VrrpClaim, arg = "args"): string[] {
-    const errs: string[] = [];
+export function claimVrrp(name: string, s: VrrpClaim, arg = "args"): Problem[] {
+    const errs: Problem[] = [];
     const seg = s.segment === undefined ? undefined : net.parseCidr(s.segment);
     for (const c of claims<VrrpClaim>("vrrp")) {
         s.nodes.forEach((n, i) => {
             if (c.value.nodes.some((o) => o.name === n.name)) {
-                errs.push(`${arg}.nodes[${i}].name: ${owner(c)} already runs keepalived on this node; a second GatewayVip would take over its pid file: ${show(n.name)}`);
+                errs.push(problem(`${arg}.nodes[${i}].name`, `${owner(c)} already runs keepalived on this node; a second GatewayVip would take over its pid file`, n.name));
             }
         });
         if (c.value.virtualRouterId !== s.virtualRouterId) continue;
@@ -68,7 +68,7 @@ export function claimVrrp(name: string, s: VrrpClaim, arg = "args"): string[] {
             ? `segment ${c.value.segment}`
             : s.nodes.flatMap((n) => c.value.nodes.filter((o) => o.name === n.name && o.interface === n.interface).map((o) => `interface ${o.interface} of node ${o.name}`))[0];
         if (shared) {
-            errs.push(`${arg}.virtualRouterId: already used on ${shared} by ${owner(c)}; VRRP groups of one segment need distinct ids: ${show(s.virtualRouterId)}`);
+            errs.push(problem(`${arg}.virtualRouterId`, `already used on ${shared} by ${owner(c)}; VRRP groups of one segment need distinct ids`, s.virtualRouterId));
         }
     }
     if (!errs.length) {

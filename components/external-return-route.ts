@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources";
-import * as net from "../provider/kinds/net";
-import { show } from "../provider/kinds/net";
-import { isDnsLabel } from "./render/subnet";
-import { assertValid } from "./validate";
+import * as net from "../common/net";
+import { label } from "../common/names";
+import { isOutput, Problem, problem } from "../common/problems";
+import { checkConnection, validateOnce } from "./validate";
 
 export interface ReturnRouteTarget {
     /** Short name of the host, used in child resource names: a DNS-1123 label (lower-case a-z 0-9 -, at most 63), unique among targets. */
@@ -54,52 +54,89 @@ const ARGS_PROPS = ["destinations", "nextHop", "targets"] as const;
 const TARGET_PROPS = ["name", "connection", "kind", "dev", "adopt"] as const;
 
 /** Problems with the return-route targets at argument path `arg`, each naming the argument and the value. */
-export function validateReturnTargets(arg: string, targets: unknown, errs: string[]): void {
-    if (!Array.isArray(targets) || targets.length === 0) errs.push(`${arg}: needs at least one host: ${show(targets)}`);
+export function validateReturnTargets(arg: string, targets: unknown, errs: Problem[]): void {
+    if (!Array.isArray(targets) || targets.length === 0) errs.push(problem(arg, "needs at least one host", targets));
     const names = new Set<string>();
     (Array.isArray(targets) ? targets : []).forEach((t, i) => {
         const at = `${arg}[${i}]`;
         if (!net.object(at, t, TARGET_PROPS, errs)) return;
-        if (!isDnsLabel(t.name)) errs.push(`${at}.name: not a DNS-1123 label: ${show(t.name)}`);
-        else if (names.has(t.name)) errs.push(`${at}.name: ${show(t.name)} appears twice`);
-        if (typeof t.name === "string") names.add(t.name);
-        if (t.kind !== undefined && t.kind !== "linux" && t.kind !== "frr") errs.push(`${at}.kind: must be linux or frr: ${show(t.kind)}`);
-        if (t.kind === "frr" && t.dev !== undefined) errs.push(`${at}.dev: FRR picks the interface itself; remove dev: ${show(t.dev)}`);
+        const name = label(`${at}.name`, t.name, "target name", errs);
+        if (name !== undefined && names.has(name)) errs.push(problem(`${at}.name`, "appears twice", name));
+        if (name !== undefined) names.add(name);
+        net.oneOf(`${at}.kind`, t.kind, ["linux", "frr"], errs);
+        if (t.kind === "frr" && t.dev !== undefined) errs.push(problem(`${at}.dev`, "FRR picks the interface itself; remove dev", t.dev));
         if (t.dev !== undefined) net.ifname(`${at}.dev`, t.dev, errs);
-        if (typeof t.adopt !== "object") net.bool(`${at}.adopt`, t.adopt, errs, net.COLON);
-        if (!t.connection) errs.push(`${at}.connection: required: ${show(t.connection)}`);
+        if (!isOutput(t.adopt)) net.bool(`${at}.adopt`, t.adopt, errs);
+        if (t.connection === undefined) errs.push(problem(`${at}.connection`, "required: how to reach the host over SSH"));
+        else checkConnection(`${at}.connection`, t.connection, errs);
     });
 }
 
+/** A destination: a CIDR of the kinds' reading (a bare address is a host route), canonical. */
+export interface Destination {
+    arg: string;
+    cidr: net.Cidr;
+}
+
 /**
- * One next hop serves every destination, so all must be of its family: an
- * IPv6 destination via an IPv4 next hop is refused by the kernel and by FRR.
+ * The destinations, each a CIDR, none twice: one target gets one route per
+ * destination, and a second route to the same destination would be the
+ * same kernel route (or FRR line) twice.
  */
-export function checkNextHopFamily(arg: string, nextHop: unknown, destinations: { arg: string; cidr: net.Cidr }[], errs: string[], why = ""): void {
+export function checkDestinations(arg: string, v: unknown, errs: Problem[], name = "destinations"): Destination[] {
+    const out: Destination[] = [];
+    net.list(arg, v, errs, 1, "CIDRs").forEach((d, i) => {
+        const cidr = net.cidr(`${arg}[${i}]`, d, errs);
+        if (!cidr) return;
+        const twin = out.find((o) => o.cidr.text === cidr.text);
+        if (twin) errs.push(problem(`${arg}[${i}]`, `the same destination as ${twin.arg}; each is routed once`, d));
+        else out.push({ arg: `${name}[${i}]`, cidr });
+    });
+    return out;
+}
+
+/**
+ * One next hop serves every destination, so all must be of its family (an
+ * IPv6 destination via an IPv4 next hop is refused by the kernel and by
+ * FRR), and it must lie outside them: a next hop inside the destination it
+ * routes (its network address, the pods' gateway, a pod) loops the traffic
+ * back to where it came from.
+ */
+export function checkNextHop(arg: string, nextHop: unknown, destinations: Destination[], errs: Problem[], why = ""): void {
     if (typeof nextHop !== "string") return;
-    const fam = net.familyOf(nextHop);
-    if (!fam || !destinations.length) return;
-    if (destinations.every((d) => d.cidr.family !== fam)) {
-        errs.push(`${arg}: ${show(nextHop)} is not of the IP family of the destinations${why}`);
+    const ip = net.readIp(nextHop);
+    if (!ip || !destinations.length) return;
+    const bad = net.notUnicast(ip);
+    if (bad) {
+        errs.push(problem(arg, `${bad}, not a host to route through${why}`, nextHop));
+        return;
+    }
+    if (destinations.every((d) => d.cidr.family !== ip.family)) {
+        errs.push(problem(arg, `not of the IP family of the destinations${why}`, nextHop));
         return;
     }
     for (const d of destinations) {
-        if (d.cidr.family !== fam) errs.push(`${arg}: an IPv${fam} next hop cannot serve ${d.arg} ${d.cidr.text}${why}: ${show(nextHop)}`);
+        if (d.cidr.family !== ip.family) errs.push(problem(arg, `an IPv${ip.family} next hop cannot serve ${d.arg} ${d.cidr.text}${why}`, nextHop));
+        else if (net.contains(d.cidr, ip)) errs.push(problem(arg, `inside ${d.arg} ${d.cidr.text}, the destination it routes; give the address of a node or a GatewayVip${why}`, nextHop));
     }
 }
 
 /** Problems with the args, each naming the argument and the value. */
-export function validateExternalReturnRoute(a: ExternalReturnRouteArgs, arg = "args"): string[] {
-    const errs: string[] = [];
+export function validateExternalReturnRoute(a: ExternalReturnRouteArgs, arg = "args"): Problem[] {
+    const errs: Problem[] = [];
     if (!net.object(arg, a, ARGS_PROPS, errs)) return errs;
-    if (!Array.isArray(a.destinations) || a.destinations.length === 0) errs.push(`${arg}.destinations: needs at least one CIDR: ${show(a.destinations)}`);
-    const dests = (Array.isArray(a.destinations) ? a.destinations : []).flatMap((d, i) => {
-        const cidr = net.cidr(`${arg}.destinations[${i}]`, d, errs);
-        return cidr ? [{ arg: `destinations[${i}]`, cidr }] : [];
-    });
-    if (typeof a.nextHop === "string" && net.ipAddress(`${arg}.nextHop`, a.nextHop, errs)) checkNextHopFamily(`${arg}.nextHop`, a.nextHop, dests, errs);
+    const dests = checkDestinations(`${arg}.destinations`, a.destinations, errs);
+    if (a.nextHop === undefined) errs.push(problem(`${arg}.nextHop`, "required: the address the targets route through"));
+    else if (!isOutput(a.nextHop) && net.ipAddress(`${arg}.nextHop`, a.nextHop, errs)) checkNextHop(`${arg}.nextHop`, a.nextHop, dests, errs);
     validateReturnTargets(`${arg}.targets`, a.targets, errs);
     return errs;
+}
+
+/** Args a RoutedSubnet built from its own, already validated ones: its child does not check them again. */
+const validated = new WeakSet<object>();
+export function trustedReturnRouteArgs(a: ExternalReturnRouteArgs): ExternalReturnRouteArgs {
+    validated.add(a);
+    return a;
 }
 
 /**
@@ -113,7 +150,7 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
 
     constructor(name: string, args: ExternalReturnRouteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:ExternalReturnRoute", name, {}, opts);
-        assertValid("ExternalReturnRoute", name, validateExternalReturnRoute(args));
+        if (!validated.has(args as object)) validateOnce(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs));
         this.nextHop = pulumi.output(args.nextHop);
         for (const t of args.targets) {
             if (t.kind === "frr") {

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, Keepalived } from "../provider/resources";
-import { GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
-import { assertValid, withoutConnections } from "./validate";
+import { checkAuthPass, GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
+import { checkConnection, validateOnce, withoutConnections } from "./validate";
 import { claimVrrp } from "./claims";
-import * as net from "../provider/kinds/net";
+import * as net from "../common/net";
+import { assertNoProblems, isOutput, Problem, problem } from "../common/problems";
 
 export interface GatewayVipNode extends VipNode {
     /**
@@ -38,10 +39,22 @@ export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass
     configPath?: string;
 }
 
-/** Problems with the args: the spec's (validateGatewayVip) and the component's own. */
-export function validateGatewayVipArgs(a: GatewayVipArgs, spec: GatewayVipSpec, arg = "args"): string[] {
+/**
+ * Problems with the args: the spec's (validateGatewayVip, with authPass when
+ * it is a plain string) and the component's own (configPath, connections).
+ */
+export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem[] {
+    const { nodes, authPass, configPath, ...rest } = a;
+    const plainNodes = Array.isArray(nodes) ? nodes.map((n) => (net.isObject(n) ? withoutConnections([n])[0] : n)) : nodes;
+    const spec = { ...rest, nodes: plainNodes, ...(authPass !== undefined && !isOutput(authPass) ? { authPass } : {}) } as GatewayVipSpec;
     const errs = validateGatewayVip(spec, arg);
-    if (a.configPath !== undefined) net.absolutePath(`${arg}.configPath`, a.configPath, errs);
+    if (errs.some((p) => p.path === arg)) return errs;
+    if (configPath !== undefined) net.absolutePath(`${arg}.configPath`, configPath, errs);
+    (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {
+        if (!net.isObject(n)) return;
+        if (n.connection === undefined) errs.push(problem(`${arg}.nodes[${i}].connection`, "required: how to reach the node over SSH"));
+        else checkConnection(`${arg}.nodes[${i}].connection`, n.connection, errs, typeof n.name === "string" ? n.name : undefined);
+    });
     return errs;
 }
 
@@ -60,17 +73,16 @@ export class GatewayVip extends pulumi.ComponentResource {
 
     constructor(name: string, args: GatewayVipArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:GatewayVip", name, {}, opts);
-        const { nodes, authPass, configPath, ...rest } = args;
-        const spec = (pass?: string): GatewayVipSpec => ({
-            ...rest,
-            nodes: withoutConnections(nodes),
-            ...(pass !== undefined ? { authPass: pass } : {}),
-        });
-        // The password may be a secret Output; everything else (and a plain password) is checked now, at preview.
-        assertValid("GatewayVip", name, validateGatewayVipArgs(args, spec(typeof authPass === "string" ? authPass : undefined)));
-        assertValid("GatewayVip", name, claimVrrp(name, args));
+        const { nodes, authPass, configPath, ...rest } = validateOnce<GatewayVipArgs>(
+            this, "GatewayVip", name, args, (a) => validateGatewayVipArgs(a as unknown as GatewayVipArgs), (a) => claimVrrp(name, a));
+        const spec = (pass?: string): GatewayVipSpec => ({ ...rest, nodes: withoutConnections(nodes), ...(pass !== undefined ? { authPass: pass } : {}) });
+        // The password may be a secret Output: checked once it is known (the rest of the spec was checked above).
         const configs = pulumi.output(authPass).apply((pass) => {
-            assertValid("GatewayVip", name, validateGatewayVip(spec(pass)));
+            if (isOutput(authPass)) {
+                const errs: Problem[] = [];
+                checkAuthPass("args.authPass", pass, errs);
+                assertNoProblems(`GatewayVip ${JSON.stringify(name)}`, errs, this);
+            }
             return Object.fromEntries(planGatewayVip(spec(pass)).map((p) => [p.node, p.config]));
         });
         for (const n of nodes) {

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
-import * as net from "../provider/kinds/net";
-import { show } from "../provider/kinds/net";
-import { checkSubdomain, gatewayNodeNames, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
-import { assertValid } from "./validate";
-import { checkNextHopFamily, ExternalReturnRoute, ReturnRouteTarget, validateReturnTargets } from "./external-return-route";
+import * as net from "../common/net";
+import { subdomain } from "../common/names";
+import { isOutput, Problem, problem } from "../common/problems";
+import { gatewayNodeNames, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
+import { checkConnection, validateOnce } from "./validate";
+import { checkNextHop, ExternalReturnRoute, ReturnRouteTarget, trustedReturnRouteArgs, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
 
 export interface RoutedSubnetNode {
@@ -67,36 +68,43 @@ function defaultNextHopNode(spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSub
     return spec.gatewayType === "centralized" ? nodes.find((n) => n.name === gatewayNodeNames(spec.gatewayNode)[0]) : nodes[0];
 }
 
-export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): string[] {
-    const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = a;
-    const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name }, arg);
-    if (!Array.isArray(nodes) || nodes.length === 0) errs.push(`${arg}.nodes: needs at least one node: ${show(nodes)}`);
-    const seen = new Set<string>();
-    (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {
-        const at = `${arg}.nodes[${i}]`;
+function checkNodes(arg: string, nodes: unknown, errs: Problem[]): Set<string> {
+    const names = new Set<string>();
+    const addresses = new Map<string, string>();
+    net.list(arg, nodes, errs, 1, "nodes").forEach((n, i) => {
+        const at = `${arg}[${i}]`;
         if (!net.object(at, n, NODE_PROPS, errs)) return;
         // The Kubernetes node name: gatewayNode names it, and so do the child resources.
-        const nodeName = checkSubdomain(`${at}.name`, n.name, "node name", errs);
-        if (nodeName !== undefined && seen.has(nodeName)) errs.push(`${at}.name: ${show(nodeName)} appears twice`);
-        if (nodeName !== undefined) seen.add(nodeName);
-        net.ipAddress(`${at}.address`, n.address, errs);
+        const nodeName = subdomain(`${at}.name`, n.name, "node name", errs);
+        if (nodeName !== undefined && names.has(nodeName)) errs.push(problem(`${at}.name`, "appears twice", nodeName));
+        if (nodeName !== undefined) names.add(nodeName);
+        const address = net.unicastAddress(`${at}.address`, n.address, errs, "it is the next hop of return routes");
+        // Two nodes with one address: the default next hop would be ambiguous, and one of them is misconfigured.
+        if (address !== undefined && addresses.has(address)) errs.push(problem(`${at}.address`, `the address of ${addresses.get(address)} too`, n.address));
+        else if (address !== undefined) addresses.set(address, `${at}`);
+        if (n.connection === undefined) errs.push(problem(`${at}.connection`, "required: how to reach the node over SSH"));
+        else checkConnection(`${at}.connection`, n.connection, errs, nodeName);
     });
+    return names;
+}
+
+export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): Problem[] {
+    const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = a;
+    const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name }, arg);
+    if (errs.some((p) => p.path === arg)) return errs;
+    const names = checkNodes(`${arg}.nodes`, nodes, errs);
     for (const g of gatewayNodeNames(spec.gatewayNode)) {
-        if (!seen.has(g)) errs.push(`${arg}.gatewayNode: ${show(g)} is not among nodes (the gateway node needs the prerequisites)`);
+        if (!names.has(g)) errs.push(problem(`${arg}.gatewayNode`, "not among nodes (the gateway node needs the prerequisites)", g));
     }
-    if (typeof nextHop === "string") net.ipAddress(`${arg}.nextHop`, nextHop, errs);
-    if (firewallBackend !== undefined && !["auto", "iptables", "nft"].includes(firewallBackend)) {
-        errs.push(`${arg}.firewallBackend: must be auto, iptables or nft: ${show(firewallBackend)}`);
-    }
-    if (returnRoutes !== undefined && !(Array.isArray(returnRoutes) && returnRoutes.length === 0)) {
-        validateReturnTargets(`${arg}.returnRoutes`, returnRoutes, errs);
-        // Every CIDR of the subnet gets a return route via the one next hop.
-        const cidrs = typeof spec.cidrBlock === "string" ? spec.cidrBlock.split(",").map((c) => net.parseCidr(c)) : [];
-        const dests = cidrs.flatMap((cidr) => (typeof cidr === "object" ? [{ arg: "cidrBlock", cidr }] : []));
-        const dflt = Array.isArray(nodes) ? defaultNextHopNode(spec, nodes.filter((n) => net.isObject(n))) : undefined;
-        const why = nextHop === undefined && dflt ? ` (the default, the address of node ${dflt.name})` : "";
-        checkNextHopFamily(`${arg}.nextHop`, nextHop ?? dflt?.address, dests, errs, why);
-    }
+    if (nextHop !== undefined && !isOutput(nextHop)) net.ipAddress(`${arg}.nextHop`, nextHop, errs);
+    net.oneOf(`${arg}.firewallBackend`, firewallBackend, ["auto", "iptables", "nft"], errs);
+    if (returnRoutes !== undefined && !(Array.isArray(returnRoutes) && returnRoutes.length === 0)) validateReturnTargets(`${arg}.returnRoutes`, returnRoutes, errs);
+    // Every CIDR of the subnet is routed via the one next hop (the default node's address unless given).
+    const cidrs = typeof spec.cidrBlock === "string" ? spec.cidrBlock.split(",").map((c) => net.parseCidr(c)) : [];
+    const dests = cidrs.flatMap((cidr) => (typeof cidr === "object" ? [{ arg: "cidrBlock", cidr }] : []));
+    const dflt = Array.isArray(nodes) ? defaultNextHopNode(spec, nodes.filter((n) => net.isObject(n))) : undefined;
+    const why = nextHop === undefined && dflt ? ` (the default, the address of node ${dflt.name})` : "";
+    if (nextHop !== undefined || returnRoutes?.length) checkNextHop(`${arg}.nextHop`, nextHop ?? dflt?.address, dests, errs, why);
     return errs;
 }
 
@@ -122,9 +130,8 @@ export class RoutedSubnet extends pulumi.ComponentResource {
 
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:RoutedSubnet", name, {}, opts);
-        assertValid("RoutedSubnet", name, validateRoutedSubnet(name, args));
-        assertValid("RoutedSubnet", name, claimSubnet(name, args));
-        const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = args;
+        const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = validateOnce<RoutedSubnetArgs>(
+            this, "RoutedSubnet", name, args, (a) => validateRoutedSubnet(name, a as unknown as RoutedSubnetArgs), (a) => claimSubnet(name, a));
         this.cidrBlock = spec.cidrBlock;
         const manifest = renderSubnet({ ...spec, name: subnetName ?? name });
         this.subnet = new k8s.apiextensions.CustomResource(name, manifest as any, { parent: this });
@@ -145,7 +152,8 @@ export class RoutedSubnet extends pulumi.ComponentResource {
 
         this.nextHop = pulumi.output(nextHop ?? this.defaultNextHop(name, spec, nodes, !!returnRoutes?.length));
         if (returnRoutes?.length) {
-            new ExternalReturnRoute(`${name}-return`, { destinations: cidrs, nextHop: this.nextHop, targets: returnRoutes }, { parent: this });
+            const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets: returnRoutes });
+            new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
         }
         this.registerOutputs({ subnet: this.subnet, nextHop: this.nextHop });
     }

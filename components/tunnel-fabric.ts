@@ -2,9 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
 import { FABRIC_DEFAULTS, FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
-import { checkNamespace, fabricRouteConfigurations } from "./render/routeconfiguration";
-import { checkMap } from "./render/subnet";
-import { assertValid, withoutConnections } from "./validate";
+import { checkNamespace, routeConfigurationsOf } from "./render/routeconfiguration";
+import { stringMap } from "../common/names";
+import { isObject } from "../common/net";
+import { Problem, problem } from "../common/problems";
+import { checkConnection, validateOnce, withoutConnections } from "./validate";
 
 export interface TunnelFabricNode extends FabricNode {
     /**
@@ -31,11 +33,19 @@ export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
     routeConfigurationAnnotations?: Record<string, string>;
 }
 
-/** Problems with the args: the fabric's (validateTunnelFabric) and those of its RouteConfigurations. */
-export function validateTunnelFabricArgs(a: TunnelFabricArgs, spec: TunnelFabricSpec, arg = "args"): string[] {
-    const errs = validateTunnelFabric(spec, arg);
-    if (a.routeConfigurationNamespace !== undefined) checkNamespace(`${arg}.routeConfigurationNamespace`, a.routeConfigurationNamespace, errs);
-    checkMap(`${arg}.routeConfigurationAnnotations`, a.routeConfigurationAnnotations, false, errs);
+/** Problems with the args: the fabric's (validateTunnelFabric), its nodes' connections and its RouteConfigurations'. */
+export function validateTunnelFabricArgs(a: TunnelFabricArgs, arg = "args"): Problem[] {
+    const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = a;
+    const plainNodes = Array.isArray(nodes) ? nodes.map((n) => (isObject(n) ? withoutConnections([n])[0] : n)) : nodes;
+    const errs = validateTunnelFabric({ ...rest, nodes: plainNodes } as TunnelFabricSpec, arg);
+    if (errs.some((p) => p.path === arg)) return errs;
+    if (routeConfigurationNamespace !== undefined) checkNamespace(`${arg}.routeConfigurationNamespace`, routeConfigurationNamespace, errs);
+    stringMap(`${arg}.routeConfigurationAnnotations`, routeConfigurationAnnotations, false, errs);
+    (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {
+        if (!isObject(n)) return;
+        if (n.connection === undefined) errs.push(problem(`${arg}.nodes[${i}].connection`, "required: how to reach the node over SSH"));
+        else checkConnection(`${arg}.nodes[${i}].connection`, n.connection, errs, typeof n.name === "string" ? n.name : undefined);
+    });
     return errs;
 }
 
@@ -58,9 +68,9 @@ export class TunnelFabric extends pulumi.ComponentResource {
 
     constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:TunnelFabric", name, {}, opts);
-        const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = args;
+        const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = validateOnce<TunnelFabricArgs>(
+            this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
         const spec: TunnelFabricSpec = { ...rest, nodes: withoutConnections(nodes) };
-        assertValid("TunnelFabric", name, validateTunnelFabricArgs(args, spec));
         this.activeGateway = spec.activeGateway;
         const conns = new Map(nodes.map((n) => [n.name, n.connection]));
 
@@ -80,7 +90,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
             }
         }
         if (routeConfigurationNamespace) {
-            for (const rc of fabricRouteConfigurations(spec, routeConfigurationNamespace)) {
+            for (const rc of routeConfigurationsOf(spec, routeConfigurationNamespace)) {
                 const meta = rc.metadata as { name: string; annotations?: Record<string, string> };
                 if (routeConfigurationAnnotations) meta.annotations = { ...meta.annotations, ...routeConfigurationAnnotations };
                 new k8s.apiextensions.CustomResource(`${name}-${meta.name}`, rc as any, { parent: this });

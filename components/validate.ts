@@ -1,21 +1,48 @@
-/** What every component does with its arguments before it creates anything. */
-import * as net from "../provider/kinds/net";
+/**
+ * What every component does with its arguments before it creates anything:
+ * one validation pass, and one error listing every problem.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { validateConnection } from "../common/connection";
+import { isObject } from "../common/net";
+import { assertNoProblems, isOutput, Problem, problem } from "../common/problems";
 
-/** Throws one error listing every problem, prefixed with the component's type and name (preview fails before anything runs). */
-export function assertValid(type: string, name: string, errs: string[]): void {
-    if (errs.length) throw new Error(`${type} ${JSON.stringify(name)}: invalid arguments:\n  ${errs.join("\n  ")}`);
+/**
+ * Validates a component's arguments once, at the top of its constructor:
+ * `args` must be an object, then `validate` and (only when that found
+ * nothing) `claim`, the cross-object checks that record a claim on success.
+ * Throws one InvalidArgumentsError against the component, so preview fails
+ * before anything is registered and prints no stack trace.
+ */
+export function validateOnce<A>(
+    self: pulumi.Resource,
+    type: string,
+    name: string,
+    args: unknown,
+    validate: (a: Record<string, unknown>) => Problem[],
+    claim?: (a: A) => Problem[],
+): A {
+    const what = `${type} ${JSON.stringify(name)}`;
+    if (!isObject(args)) assertNoProblems(what, [problem("args", `must be an object of ${type}Args`, args)], self);
+    const a = args as Record<string, unknown>;
+    assertNoProblems(what, validate(a), self);
+    if (claim) assertNoProblems(what, claim(a as A), self);
+    return a as A;
 }
 
 /**
- * The nodes as the renderers take them: without their connections (which
- * may be secret Outputs). Anything that is not a list of objects is passed
- * on unchanged for the renderer's validation to name.
+ * A plain connection is checked here, once per node: the providers would
+ * otherwise report the same problem once for every child resource of the
+ * node. A connection that is an Output (or holds Outputs) is checked where
+ * it is known; the providers check it again at preview.
  */
+export function checkConnection(arg: string, v: unknown, errs: Problem[], node?: string): void {
+    if (isOutput(v)) return;
+    const found = validateConnection(v, arg);
+    for (const p of found) errs.push(node === undefined ? p : { ...p, reason: `${p.reason} (node ${node})` });
+}
+
+/** The nodes as the renderers take them: without their connections (which may be secret Outputs). */
 export function withoutConnections<T extends { connection?: unknown }>(nodes: T[]): Omit<T, "connection">[] {
-    if (!Array.isArray(nodes)) return nodes;
-    return nodes.map((n) => {
-        if (!net.isObject(n)) return n;
-        const { connection: _c, ...rest } = n;
-        return rest;
-    });
+    return nodes.map(({ connection: _c, ...rest }) => rest);
 }

@@ -11,6 +11,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Connection, transportFor, validateConnection } from "./transport";
 import { canonicalJson, Kind as KindSpec } from "./kinds/kind";
+import { checkFailures, problem } from "../common/problems";
 import { timedOp } from "./stats";
 export { canonicalJson };
 import { sysctlKind } from "./kinds/sysctl";
@@ -63,9 +64,6 @@ function own(props: Inputs, computed: readonly string[] = []): Inputs {
     return o;
 }
 
-function failures(errs: string[]): pulumi.dynamic.CheckFailure[] {
-    return errs.map((e) => ({ property: e.split(/[:.[ ]/)[0], reason: e }));
-}
 
 export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
     const computed = kind.computed ?? [];
@@ -84,9 +82,9 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
     return {
         async check(_olds, news) {
             const errs = validateConnection(news.connection);
-            if (news.adopt !== undefined && typeof news.adopt !== "boolean") errs.push(`adopt: must be true or false, got ${JSON.stringify(news.adopt)}`);
+            if (news.adopt !== undefined && typeof news.adopt !== "boolean") errs.push(problem("adopt", "must be true or false", news.adopt));
             const v = kind.normalize(own(news, computed), errs);
-            if (errs.length || !v) return { inputs: news, failures: failures(errs) };
+            if (errs.length || !v) return { inputs: news, failures: checkFailures(errs, news, [...kind.properties, "adopt"]) };
             return { inputs: { ...v, connection: news.connection, adopt: news.adopt ?? false } };
         },
         async diff(_id, olds, news) {

@@ -13,9 +13,11 @@
  *
  * IPv4 only, like liqo.vxlan and Liqo's RouteConfiguration next hops.
  */
+import { Problem, problem } from "../../common/problems";
 import { IPv4CidrRange, Validator } from "ip-num";
-import * as net from "../../provider/kinds/net";
-import { Cidr4, COLON, Ip4, isObject, show } from "../../provider/kinds/net";
+import * as net from "../../common/net";
+import { Cidr4, Ip4, isObject, ZERO_MAC } from "../../common/net";
+import { subdomain } from "../../common/names";
 import type { FdbSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "./kernel-types";
 
 export interface FabricNode {
@@ -155,8 +157,6 @@ export const FABRIC_DEFAULTS = {
     rulePriority: 18952,
 } as const;
 
-/** Unicast VXLAN floods broadcast and unknown-unicast frames to every all-zero FDB entry. */
-import { ZERO_MAC } from "../../provider/kinds/fdb";
 export { ZERO_MAC };
 
 /** A TunnelFabricSpec with its defaults applied. */
@@ -176,24 +176,18 @@ export function withFabricDefaults(s: TunnelFabricSpec): ResolvedTunnelFabric {
 }
 
 // ---------------------------------------------------------------------------
-// Checks. The address, name and number checks are provider/kinds/net.ts's;
+// Checks. The address, name and number checks are common/net.ts's;
 // every message is "<argument path>: <what is wrong>: <the value as JSON>".
 
 /** Kubernetes node names are DNS subdomains; 200 leaves room for the derived RouteConfiguration names (253). */
-export function checkNodeName(arg: string, v: unknown, errs: string[]): string | undefined {
-    if (typeof v !== "string" || v.length > 200 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v)) {
-        errs.push(`${arg}: not a Kubernetes node name (lower-case DNS subdomain, at most 200 characters): ${show(v)}`);
-        return undefined;
-    }
-    return v;
-}
+const checkNodeName = (arg: string, v: unknown, errs: Problem[]) => subdomain(arg, v, "Kubernetes node name", errs, 200);
 
 /** Pairwise overlap of labelled CIDRs; the later one is reported. */
-function checkDisjoint(items: { arg: string; c: Cidr4 }[], errs: string[], what: string) {
+function checkDisjoint(items: { arg: string; c: Cidr4 }[], errs: Problem[], what: string) {
     for (let i = 0; i < items.length; i++) {
         for (let j = 0; j < i; j++) {
             if (net.overlap(items[i].c, items[j].c)) {
-                errs.push(`${items[i].arg}: overlaps ${items[j].arg} (${items[j].c.text}); ${what}: ${show(items[i].c.text)}`);
+                errs.push(problem(`${items[i].arg}`, `overlaps ${items[j].arg} (${items[j].c.text}); ${what}`, items[i].c.text));
             }
         }
     }
@@ -216,11 +210,11 @@ interface Nets {
     local: { arg: string; c: Cidr4 }[];
 }
 
-function checkNets(arg: string, s: Record<string, unknown>, errs: string[]): Nets {
+function checkNets(arg: string, s: Record<string, unknown>, errs: Problem[]): Nets {
     const overlay = net.cidr4(`${arg}.overlayCidr`, s.overlayCidr, errs);
     // A /31 or /32 leaves no room for a connected route covering the peers,
     // and the next hops via the overlay must be on-link (see planNode).
-    if (overlay && overlay.prefix > 30) errs.push(`${arg}.overlayCidr: prefix must be /30 or shorter to hold the nodes' addresses: ${show(s.overlayCidr)}`);
+    if (overlay && overlay.prefix > 30) errs.push(problem(`${arg}.overlayCidr`, "prefix must be /30 or shorter to hold the nodes' addresses", s.overlayCidr));
     const collect = (key: string, min: number) =>
         net.list(`${arg}.${key}`, s[key], errs, min).flatMap((v, i) => {
             const c = net.cidr4(`${arg}.${key}[${i}]`, v, errs);
@@ -234,7 +228,7 @@ function checkNets(arg: string, s: Record<string, unknown>, errs: string[]): Net
     checkDisjoint(local, errs, "local CIDRs must be disjoint");
     checkDisjoint([...remote, ...local], errs, "a CIDR cannot be both local and remote");
     for (const r of [...remote, ...local]) {
-        if (overlay && net.overlap(r.c, overlay)) errs.push(`${r.arg}: overlaps overlayCidr ${overlay.text}: ${show(r.c.text)}`);
+        if (overlay && net.overlap(r.c, overlay)) errs.push(problem(`${r.arg}`, `overlaps overlayCidr ${overlay.text}`, r.c.text));
     }
     return { overlay, remote, local };
 }
@@ -244,29 +238,31 @@ interface SeenIp {
     ip: string;
 }
 
-function checkUniqueIp(arg: string, ip: Ip4, seen: Map<string, SeenIp>, errs: string[]) {
+function checkUniqueIp(arg: string, ip: Ip4, seen: Map<string, SeenIp>, errs: Problem[]) {
     const prev = seen.get(ip.text);
-    if (prev) errs.push(`${arg}: duplicate address (also ${prev.arg}): ${show(ip.text)}`);
+    if (prev) errs.push(problem(arg, `duplicate address (also ${prev.arg})`, ip.text));
     else seen.set(ip.text, { arg, ip: ip.text });
 }
 
-function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp>, podsSeen: Map<string, SeenIp>, errs: string[]): string | undefined {
+function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp>, podsSeen: Map<string, SeenIp>, errs: Problem[]): string | undefined {
     if (!net.object(arg, n, NODE_PROPS, errs)) return undefined;
     const name = checkNodeName(`${arg}.name`, n.name, errs);
     const under = net.ipv4(`${arg}.underlayIp`, n.underlayIp, errs);
-    if (under) {
+    const notUnicast = under && net.notUnicast(under);
+    if (notUnicast) errs.push(problem(`${arg}.underlayIp`, `${notUnicast}, not a host's address; the VXLAN local address and the other nodes' FDB dst must be this node's own`, n.underlayIp));
+    else if (under) {
         checkUniqueIp(`${arg}.underlayIp`, under, seen, errs);
         // The overlay's connected route (and the remote CIDRs' rules) would
         // capture the encapsulated packets themselves: VXLAN inside VXLAN.
-        if (inside(nets.overlay, under)) errs.push(`${arg}.underlayIp: inside overlayCidr ${nets.overlay!.text}, the tunnel would route into itself: ${show(n.underlayIp)}`);
-        for (const r of nets.remote) if (inside(r.c, under)) errs.push(`${arg}.underlayIp: inside ${r.arg} ${r.c.text}, the tunnel would route into itself: ${show(n.underlayIp)}`);
+        if (inside(nets.overlay, under)) errs.push(problem(`${arg}.underlayIp`, `inside overlayCidr ${nets.overlay!.text}, the tunnel would route into itself`, n.underlayIp));
+        for (const r of nets.remote) if (inside(r.c, under)) errs.push(problem(`${arg}.underlayIp`, `inside ${r.arg} ${r.c.text}, the tunnel would route into itself`, n.underlayIp));
     }
     const over = net.ipv4(`${arg}.overlayIp`, n.overlayIp, errs);
     if (over) {
         checkUniqueIp(`${arg}.overlayIp`, over, seen, errs);
-        if (nets.overlay && !inside(nets.overlay, over)) errs.push(`${arg}.overlayIp: not inside overlayCidr ${nets.overlay.text}: ${show(n.overlayIp)}`);
+        if (nets.overlay && !inside(nets.overlay, over)) errs.push(problem(`${arg}.overlayIp`, `not inside overlayCidr ${nets.overlay.text}`, n.overlayIp));
         else if (nets.overlay && net.isNetworkOrBroadcast(nets.overlay, over)) {
-            errs.push(`${arg}.overlayIp: the network or broadcast address of overlayCidr ${nets.overlay.text}: ${show(n.overlayIp)}`);
+            errs.push(problem(`${arg}.overlayIp`, `the network or broadcast address of overlayCidr ${nets.overlay.text}`, n.overlayIp));
         }
     }
     if (n.underlayDev !== undefined) net.ifname(`${arg}.underlayDev`, n.underlayDev, errs);
@@ -276,50 +272,50 @@ function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp
     return name;
 }
 
-function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, SeenIp>, errs: string[]) {
+function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, SeenIp>, errs: Problem[]) {
     const ip = net.ipv4(arg, p, errs);
     if (!ip) return;
     checkUniqueIp(arg, ip, podsSeen, errs);
-    if (inside(nets.overlay, ip)) errs.push(`${arg}: a pod cannot sit inside overlayCidr ${nets.overlay!.text}: ${show(p)}`);
-    for (const r of nets.remote) if (inside(r.c, ip)) errs.push(`${arg}: a local pod inside ${r.arg} ${r.c.text} would be routed to the other cluster: ${show(p)}`);
+    if (inside(nets.overlay, ip)) errs.push(problem(arg, `a pod cannot sit inside overlayCidr ${nets.overlay!.text}`, p));
+    for (const r of nets.remote) if (inside(r.c, ip)) errs.push(problem(arg, `a local pod inside ${r.arg} ${r.c.text} would be routed to the other cluster`, p));
     if (nets.local.length && !nets.local.some((l) => inside(l.c, ip))) {
-        errs.push(`${arg}: not inside any of localCidrs ${nets.local.map((l) => l.c.text).join(", ")}: ${show(p)}`);
+        errs.push(problem(arg, `not inside any of localCidrs ${nets.local.map((l) => l.c.text).join(", ")}`, p));
     }
     // "This network", loopback, multicast and class E never belong to a pod.
     const bad = NOT_POD.find((c) => c.contains(ip.ip));
-    if (bad) errs.push(`${arg}: not a unicast pod address (inside ${bad.toCidrString()}): ${show(p)}`);
+    if (bad) errs.push(problem(arg, `not a unicast pod address (inside ${bad.toCidrString()})`, p));
 }
 
 const NOT_POD = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"].map((c) => IPv4CidrRange.fromCidr(c));
 
-function checkGateways(arg: string, s: Record<string, unknown>, names: Set<string>, errs: string[]) {
+function checkGateways(arg: string, s: Record<string, unknown>, names: Set<string>, errs: Problem[]) {
     const gws = net.list(`${arg}.gatewayNodes`, s.gatewayNodes, errs, 1);
     const seen = new Set<unknown>();
     gws.forEach((g, i) => {
-        if (seen.has(g)) errs.push(`${arg}.gatewayNodes[${i}]: listed twice: ${show(g)}`);
+        if (seen.has(g)) errs.push(problem(`${arg}.gatewayNodes[${i}]`, "listed twice", g));
         seen.add(g);
-        if (typeof g !== "string" || !names.has(g)) errs.push(`${arg}.gatewayNodes[${i}]: not the name of a node in ${arg}.nodes: ${show(g)}`);
+        if (typeof g !== "string" || !names.has(g)) errs.push(problem(`${arg}.gatewayNodes[${i}]`, `not the name of a node in ${arg}.nodes`, g));
     });
-    if (!gws.includes(s.activeGateway)) errs.push(`${arg}.activeGateway: must be one of ${arg}.gatewayNodes ${show(gws)}: ${show(s.activeGateway)}`);
+    if (!gws.includes(s.activeGateway)) errs.push(problem(`${arg}.activeGateway`, `must be one of ${arg}.gatewayNodes ${JSON.stringify(gws)}`, s.activeGateway));
 }
 
-function checkKnobs(arg: string, s: Record<string, unknown>, errs: string[]) {
+function checkKnobs(arg: string, s: Record<string, unknown>, errs: Problem[]) {
     if (s.linkName !== undefined) net.ifname(`${arg}.linkName`, s.linkName, errs);
     if (s.gatewayInIf !== undefined && net.ifname(`${arg}.gatewayInIf`, s.gatewayInIf, errs) !== undefined) {
         // Traffic re-sent into the overlay would match the rule again on the way back in.
-        if (s.gatewayInIf === (s.linkName ?? FABRIC_DEFAULTS.linkName)) errs.push(`${arg}.gatewayInIf: must not be the fabric's own link: ${show(s.gatewayInIf)}`);
+        if (s.gatewayInIf === (s.linkName ?? FABRIC_DEFAULTS.linkName)) errs.push(problem(`${arg}.gatewayInIf`, "must not be the fabric's own link", s.gatewayInIf));
     }
-    if (s.vni !== undefined) net.integer(`${arg}.vni`, s.vni, 1, 0xffffff, errs, COLON);
-    if (s.port !== undefined) net.integer(`${arg}.port`, s.port, 1, 65535, errs, COLON);
-    if (s.mtu !== undefined) net.integer(`${arg}.mtu`, s.mtu, 68, 9000, errs, COLON);
+    if (s.vni !== undefined) net.integer(`${arg}.vni`, s.vni, 1, 0xffffff, errs);
+    if (s.port !== undefined) net.integer(`${arg}.port`, s.port, 1, 65535, errs);
+    if (s.mtu !== undefined) net.integer(`${arg}.mtu`, s.mtu, 68, 9000, errs);
     // 0 is "unspecified" to the kernel; 253 default, 254 main, 255 local belong to the system.
     if (s.table !== undefined) net.table(`${arg}.table`, s.table, errs, { allowMain: false, numbersOnly: true });
-    if (s.rulePriority !== undefined) net.rulePriority(`${arg}.rulePriority`, s.rulePriority, errs, COLON);
+    if (s.rulePriority !== undefined) net.rulePriority(`${arg}.rulePriority`, s.rulePriority, errs);
 }
 
 /** Every problem of a TunnelFabricSpec, each naming the argument path and the bad value. */
-export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args"): string[] {
-    const errs: string[] = [];
+export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args"): Problem[] {
+    const errs: Problem[] = [];
     if (!net.object(arg, s, SPEC_PROPS, errs)) return errs;
     const nets = checkNets(arg, s, errs);
     const seen = new Map<string, SeenIp>();
@@ -327,7 +323,7 @@ export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args"): string[
     const names = new Map<string, number>();
     net.list(`${arg}.nodes`, s.nodes, errs, 2).forEach((n, i) => {
         const name = checkNode(`${arg}.nodes[${i}]`, n, nets, seen, podsSeen, errs);
-        if (name !== undefined && names.has(name)) errs.push(`${arg}.nodes[${i}].name: duplicate node name (also ${arg}.nodes[${names.get(name)}]): ${show(name)}`);
+        if (name !== undefined && names.has(name)) errs.push(problem(`${arg}.nodes[${i}].name`, `duplicate node name (also ${arg}.nodes[${names.get(name)}])`, name));
         else if (name !== undefined) names.set(name, i);
     });
     checkGateways(arg, s, new Set(names.keys()), errs);
@@ -491,10 +487,8 @@ function planNode(r: ResolvedTunnelFabric, n: FabricNode): NodePlan {
     return { node: n.name, link: link(r, n), fdb: fdb(r, n), rules: sortRules(rules), routes: sortRoutes(routes) };
 }
 
-/** One plan per node, sorted by node name; throws with every validation message when the spec is invalid. */
+/** One plan per node, sorted by node name, of a spec that validateTunnelFabric accepted. */
 export function planTunnelFabric(s: TunnelFabricSpec): NodePlan[] {
-    const errs = validateTunnelFabric(s);
-    if (errs.length) throw new Error(`TunnelFabric: invalid arguments:\n  ${errs.join("\n  ")}`);
     const r = withFabricDefaults(s);
     return [...r.nodes].sort((a, b) => naturalCompare(a.name, b.name)).map((n) => planNode(r, n));
 }

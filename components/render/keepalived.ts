@@ -11,9 +11,10 @@
  * parser has its own quoting, comments and variable expansion, so values are
  * held to plain character sets instead of being escaped.
  */
-import * as net from "../../provider/kinds/net";
-import { Cidr, COLON, Ip, isObject, show } from "../../provider/kinds/net";
-import { checkSubdomain } from "./subnet";
+import { Problem, problem } from "../../common/problems";
+import * as net from "../../common/net";
+import { Cidr, Ip, isObject } from "../../common/net";
+import { subdomain } from "../../common/names";
 
 export interface VipNode {
     /** The node's name (DNS-1123 subdomain, unique): which node each rendered keepalived.conf is for. */
@@ -153,25 +154,25 @@ const MAX_PRIORITY = 254;
 // ---------------------------------------------------------------------------
 // Field checks
 
-const checkInt = (arg: string, v: unknown, min: number, max: number, errs: string[], why = "") => net.integer(arg, v, min, max, errs, { ...COLON, why });
+const checkInt = net.integer;
 
 /** keepalived.conf gets no '@' in an interface name (see net.ifname). */
-const checkIfname = (arg: string, v: unknown, errs: string[]) => net.ifname(arg, v, errs, { at: false });
+const checkIfname = (arg: string, v: unknown, errs: Problem[]) => net.ifname(arg, v, errs, { at: false });
 
-function checkSegment(arg: string, v: unknown, errs: string[]): Cidr | undefined {
+function checkSegment(arg: string, v: unknown, errs: Problem[]): Cidr | undefined {
     const c = net.cidr4(arg, v, errs);
     if (c && c.prefix > 30) {
-        errs.push(`${arg}: prefix longer than /30 has no room for two nodes and a VIP: ${show(v)}`);
+        errs.push(problem(arg, "prefix longer than /30 has no room for two nodes and a VIP", v));
         return undefined;
     }
     return c;
 }
 
 /** An address of the segment that a host may use: inside, and neither its network nor its broadcast address. */
-function checkOnSegment(arg: string, ip: Ip, segment: Cidr | undefined, errs: string[]) {
+function checkOnSegment(arg: string, ip: Ip, segment: Cidr | undefined, errs: Problem[]) {
     if (!segment) return;
-    if (!net.contains(segment, ip)) errs.push(`${arg}: outside segment ${segment.text}: ${show(ip.text)}`);
-    else if (net.isNetworkOrBroadcast(segment, ip)) errs.push(`${arg}: the network or broadcast address of segment ${segment.text}: ${show(ip.text)}`);
+    if (!net.contains(segment, ip)) errs.push(problem(arg, `outside segment ${segment.text}`, ip.text));
+    else if (net.isNetworkOrBroadcast(segment, ip)) errs.push(problem(arg, `the network or broadcast address of segment ${segment.text}`, ip.text));
 }
 
 interface Vip {
@@ -179,9 +180,9 @@ interface Vip {
     prefix?: number;
 }
 
-function checkVip(arg: string, v: unknown, segment: Cidr | undefined, errs: string[]): Vip | undefined {
+function checkVip(arg: string, v: unknown, segment: Cidr | undefined, errs: Problem[]): Vip | undefined {
     if (typeof v !== "string") {
-        errs.push(`${arg}: must be an IPv4 address, optionally with /prefix: ${show(v)}`);
+        errs.push(problem(arg, "must be an IPv4 address, optionally with /prefix", v));
         return undefined;
     }
     const slash = v.indexOf("/");
@@ -193,20 +194,20 @@ function checkVip(arg: string, v: unknown, segment: Cidr | undefined, errs: stri
         const len = v.slice(slash + 1);
         if (/^[1-9]\d?$/.test(len) && Number(len) <= 32) prefix = Number(len);
         if (prefix === undefined) {
-            errs.push(`${arg}: the prefix after the address must be /1 to /32: ${show(v)}`);
+            errs.push(problem(arg, "the prefix after the address must be /1 to /32", v));
             return undefined;
         }
         // /32 adds the bare address; any other prefix would give the VIP a connected route that disagrees with the nodes' own.
-        if (segment && prefix !== segment.prefix && prefix !== 32) errs.push(`${arg}: prefix /${prefix} is neither /32 nor the prefix of segment ${segment.text}: ${show(v)}`);
+        if (segment && prefix !== segment.prefix && prefix !== 32) errs.push(problem(arg, `prefix /${prefix} is neither /32 nor the prefix of segment ${segment.text}`, v));
     }
     checkOnSegment(arg, ip, segment, errs);
     return { ip, prefix };
 }
 
 /** keepalived_conf's instance names are single words; this set also keeps them plain in logs and scripts. */
-function checkInstanceName(arg: string, v: unknown, errs: string[]) {
+function checkInstanceName(arg: string, v: unknown, errs: Problem[]) {
     if (v !== undefined && (typeof v !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(v))) {
-        errs.push(`${arg}: must be 1-64 of A-Z a-z 0-9 _ -: ${show(v)}`);
+        errs.push(problem(arg, "must be 1-64 of A-Z a-z 0-9 _ -", v));
     }
 }
 
@@ -216,7 +217,7 @@ function checkInstanceName(arg: string, v: unknown, errs: string[]) {
  * 255. Fractions down to 0.01 s exist only in VRRPv3, which has no
  * authentication, so integers 1..255 are the honest range here.
  */
-function checkAdvertInt(arg: string, v: unknown, errs: string[]) {
+function checkAdvertInt(arg: string, v: unknown, errs: Problem[]) {
     if (v !== undefined) checkInt(arg, v, 1, 255, errs, " (VRRPv2 advertises whole seconds)");
 }
 
@@ -224,17 +225,17 @@ function checkAdvertInt(arg: string, v: unknown, errs: string[]) {
  * PASS authentication is cleartext on the wire: it only stops routers of
  * another VRRP group from joining by accident. keepalived silently cuts the
  * password to 8 characters, so two configs that differ after the 8th would
- * still agree. The value is a secret and never appears in a message.
+ * still agree. The value is a secret: render shows its length only.
  */
-function checkAuthPass(arg: string, v: unknown, errs: string[]) {
+export function checkAuthPass(arg: string, v: unknown, errs: Problem[]) {
     if (v === undefined) return;
     if (typeof v !== "string") {
-        errs.push(`${arg}: must be a string (value not shown: it is a secret): type ${typeof v}`);
+        errs.push(problem(arg, "must be a string", v));
     } else if (v.length < 1 || v.length > 8) {
-        errs.push(`${arg}: must be 1 to 8 characters, keepalived silently truncates PASS passwords to 8 (value not shown: it is a secret): length ${v.length}`);
+        errs.push(problem(arg, "must be 1 to 8 characters, keepalived silently truncates PASS passwords to 8", v));
     } else if (!/^[A-Za-z0-9_.,:;%+=~^*@\/-]+$/.test(v)) {
         // Spaces split the token, quotes start keepalived's quoting, # and ! start comments, $ expands variables.
-        errs.push(`${arg}: may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (value not shown: it is a secret): length ${v.length}`);
+        errs.push(problem(arg, "may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / -", v));
     }
 }
 
@@ -246,26 +247,26 @@ interface Seen {
     addresses: Map<string, number>;
 }
 
-function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined, vip: Vip | undefined, seen: Seen, errs: string[]) {
+function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined, vip: Vip | undefined, seen: Seen, errs: Problem[]) {
     const at = `${arg}[${i}]`;
     if (!net.object(at, n, NODE_PROPS, errs)) return;
-    const name = checkSubdomain(`${at}.name`, n.name, "node name", errs);
-    if (name !== undefined && seen.names.has(name)) errs.push(`${at}.name: duplicate node name (also ${arg}[${seen.names.get(name)}]): ${show(name)}`);
+    const name = subdomain(`${at}.name`, n.name, "node name", errs);
+    if (name !== undefined && seen.names.has(name)) errs.push(problem(`${at}.name`, `duplicate node name (also ${arg}[${seen.names.get(name)}])`, name));
     else if (name !== undefined) seen.names.set(name, i);
     const ip = net.ipv4(`${at}.address`, n.address, errs);
     if (ip) {
-        if (seen.addresses.has(ip.text)) errs.push(`${at}.address: duplicate address (also ${arg}[${seen.addresses.get(ip.text)}]): ${show(ip.text)}`);
+        if (seen.addresses.has(ip.text)) errs.push(problem(`${at}.address`, `duplicate address (also ${arg}[${seen.addresses.get(ip.text)}])`, ip.text));
         else seen.addresses.set(ip.text, i);
-        if (vip && vip.ip.text === ip.text) errs.push(`${at}.address: the VIP itself; the VIP must be an address no node owns: ${show(ip.text)}`);
+        if (vip && vip.ip.text === ip.text) errs.push(problem(`${at}.address`, "the VIP itself; the VIP must be an address no node owns", ip.text));
         checkOnSegment(`${at}.address`, ip, segment, errs);
     }
     checkIfname(`${at}.interface`, n.interface, errs);
     if (n.priority !== undefined) checkInt(`${at}.priority`, n.priority, 1, MAX_PRIORITY, errs, " (255 is reserved for the address owner)");
 }
 
-function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip | undefined, errs: string[]): VipNode[] {
+function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip | undefined, errs: Problem[]): VipNode[] {
     const list = net.list(arg, v, errs);
-    if (Array.isArray(v) && v.length < 2) errs.push(`${arg}: needs at least 2 nodes, one node is a single point of failure: ${show(v)}`);
+    if (Array.isArray(v) && v.length < 2) errs.push(problem(arg, "needs at least 2 nodes, one node is a single point of failure", v));
     const seen: Seen = { names: new Map(), addresses: new Map() };
     list.forEach((n, i) => checkNode(arg, i, n, segment, vip, seen, errs));
     return list.filter(isObject) as unknown as VipNode[];
@@ -276,14 +277,14 @@ function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip
  * keepalived adds it with that prefix on every node's interface, so a node
  * outside that network would hold a VIP it cannot announce to its neighbours.
  */
-function checkVipNetwork(arg: string, raw: unknown, vip: Vip | undefined, segment: Cidr | undefined, nodes: VipNode[], errs: string[]) {
+function checkVipNetwork(arg: string, raw: unknown, vip: Vip | undefined, segment: Cidr | undefined, nodes: VipNode[], errs: Problem[]) {
     if (segment || !vip || vip.prefix === undefined || vip.prefix === 32) return;
     const network = net.networkOf(vip.ip, vip.prefix);
     const i = nodes.findIndex((n) => {
         const ip = net.parseIp(n.address);
         return typeof ip === "object" && !net.contains(network, ip);
     });
-    if (i >= 0) errs.push(`${arg}: outside the nodes' segment (nodes[${i}].address ${show(nodes[i].address)} is not in ${network.text}): ${show(raw)}`);
+    if (i >= 0) errs.push(problem(arg, `outside the nodes' segment (nodes[${i}].address ${JSON.stringify(nodes[i].address)} is not in ${network.text})`, raw));
 }
 
 /** Each node's priority: as given, or 150, 140, 130... in list order. */
@@ -291,19 +292,19 @@ function priorities(nodes: VipNode[]): number[] {
     return nodes.map((n, i) => n.priority ?? VIP_DEFAULTS.firstPriority - i * VIP_DEFAULTS.priorityStep);
 }
 
-function checkPriorities(arg: string, nodes: VipNode[], errs: string[]) {
+function checkPriorities(arg: string, nodes: VipNode[], errs: Problem[]) {
     const given = nodes.filter((n) => n.priority !== undefined).length;
     if (given > 0 && given < nodes.length) {
-        errs.push(`${arg}: give priority for every node or for none: ${show(nodes.map((n) => n.priority ?? null))}`);
+        errs.push(problem(arg, "give priority for every node or for none", nodes.map((n) => n.priority ?? null)));
         return;
     }
     const lowest = VIP_DEFAULTS.firstPriority - (nodes.length - 1) * VIP_DEFAULTS.priorityStep;
-    if (given === 0 && lowest < 1) errs.push(`${arg}: more than ${VIP_DEFAULTS.firstPriority / VIP_DEFAULTS.priorityStep} nodes need explicit priorities: ${nodes.length} nodes`);
+    if (given === 0 && lowest < 1) errs.push(problem(arg, `more than ${VIP_DEFAULTS.firstPriority / VIP_DEFAULTS.priorityStep} nodes need explicit priorities; nodes given`, nodes.length));
     // Equal priorities are broken by the higher primary address, which nobody reads as "preferred".
     const at = new Map<unknown, number>();
     nodes.forEach((n, i) => {
         if (n.priority === undefined) return;
-        if (at.has(n.priority)) errs.push(`${arg}[${i}].priority: same as ${arg}[${at.get(n.priority)}]: ${show(n.priority)}`);
+        if (at.has(n.priority)) errs.push(problem(`${arg}[${i}].priority`, `same as ${arg}[${at.get(n.priority)}]`, n.priority));
         else at.set(n.priority, i);
     });
 }
@@ -319,13 +320,13 @@ function checkPriorities(arg: string, nodes: VipNode[], errs: string[]) {
  */
 const SAFE_ARG = /^[A-Za-z0-9_.,:;%+=~^*@\/-]+$/;
 
-function checkArgv(arg: string, v: unknown, errs: string[]) {
+function checkArgv(arg: string, v: unknown, errs: Problem[]) {
     net.list(arg, v, errs, 1).forEach((a, i) => {
         if (typeof a !== "string" || !SAFE_ARG.test(a)) {
-            errs.push(`${arg}[${i}]: may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (no whitespace, quotes, backslashes, control characters): ${show(a)}`);
+            errs.push(problem(`${arg}[${i}]`, "may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (no whitespace, quotes, backslashes, control characters)", a));
         } else if (i === 0 && !a.startsWith("/")) {
             // enable_script_security checks the file and every directory above it, which needs a path, not a PATH lookup.
-            errs.push(`${arg}[0]: must be an absolute path: ${show(a)}`);
+            errs.push(problem(`${arg}[0]`, "must be an absolute path", a));
         }
     });
 }
@@ -336,21 +337,21 @@ function checkArgv(arg: string, v: unknown, errs: string[]) {
  * one must rise above it (positive weight). nopreempt forbids exactly that
  * takeover, so there only weight 0 (FAULT) moves the VIP.
  */
-function checkWeight(arg: string, w: number, prios: number[], nopreempt: boolean, errs: string[]) {
+function checkWeight(arg: string, w: number, prios: number[], nopreempt: boolean, errs: Problem[]) {
     if (w === 0) return;
     if (nopreempt) {
-        errs.push(`${arg}: with nopreempt a changed priority never moves the VIP; leave weight at 0 so a failing script puts the node in FAULT: ${show(w)}`);
+        errs.push(problem(arg, "with nopreempt a changed priority never moves the VIP; leave weight at 0 so a failing script puts the node in FAULT", w));
         return;
     }
     const sorted = [...prios].sort((a, b) => b - a);
     if (Math.abs(w) <= sorted[0] - sorted[1]) {
-        errs.push(`${arg}: |weight| must exceed the gap between the two highest priorities (${sorted[0]} - ${sorted[1]}) or a failing script never moves the VIP: ${show(w)}`);
+        errs.push(problem(arg, `|weight| must exceed the gap between the two highest priorities (${sorted[0]} - ${sorted[1]}) or a failing script never moves the VIP`, w));
     }
     const out = prios.find((p) => p + w < 1 || p + w > MAX_PRIORITY);
-    if (out !== undefined) errs.push(`${arg}: priority ${out} + weight leaves 1..${MAX_PRIORITY}; keepalived clamps it and nodes tie: ${show(w)}`);
+    if (out !== undefined) errs.push(problem(arg, `priority ${out} + weight leaves 1..${MAX_PRIORITY}; keepalived clamps it and nodes tie`, w));
 }
 
-function checkTrackScript(arg: string, v: unknown, prios: number[] | undefined, nopreempt: boolean, errs: string[]) {
+function checkTrackScript(arg: string, v: unknown, prios: number[] | undefined, nopreempt: boolean, errs: Problem[]) {
     if (v === undefined) return;
     if (!net.object(arg, v, SCRIPT_PROPS, errs)) return;
     checkArgv(`${arg}.argv`, v.argv, errs);
@@ -363,15 +364,15 @@ function checkTrackScript(arg: string, v: unknown, prios: number[] | undefined, 
     if (w !== undefined && prios) checkWeight(`${arg}.weight`, w, prios, nopreempt, errs);
 }
 
-function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: string[]) {
+function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: Problem[]) {
     if (v === undefined) return;
     const seen = new Set<unknown>();
     net.list(arg, v, errs).forEach((t, i) => {
         if (checkIfname(`${arg}[${i}]`, t, errs) === undefined) return;
         const own = nodes.findIndex((n) => n.interface === t);
-        if (seen.has(t)) errs.push(`${arg}[${i}]: listed twice: ${show(t)}`);
+        if (seen.has(t)) errs.push(problem(`${arg}[${i}]`, "listed twice", t));
         // keepalived always tracks the instance's own interface and ignores it in track_interface (with a warning).
-        else if (own >= 0) errs.push(`${arg}[${i}]: the VRRP interface of nodes[${own}], which keepalived tracks already: ${show(t)}`);
+        else if (own >= 0) errs.push(problem(`${arg}[${i}]`, `the VRRP interface of nodes[${own}], which keepalived tracks already`, t));
         seen.add(t);
     });
 }
@@ -380,8 +381,8 @@ function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: s
 // Validation
 
 /** Every problem of a GatewayVipSpec, each naming the argument path and (except for the secret) the bad value. */
-export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): string[] {
-    const errs: string[] = [];
+export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): Problem[] {
+    const errs: Problem[] = [];
     if (!net.object(arg, s, SPEC_PROPS, errs)) return errs;
     const raw: Record<string, unknown> = { ...s };
     checkInstanceName(`${arg}.instanceName`, raw.instanceName, errs);
@@ -395,7 +396,7 @@ export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): string[] {
     const prios = errs.length === n && nodes.length >= 2 ? priorities(nodes) : undefined;
     checkAdvertInt(`${arg}.advertInt`, raw.advertInt, errs);
     checkAuthPass(`${arg}.authPass`, raw.authPass, errs);
-    net.bool(`${arg}.nopreempt`, raw.nopreempt, errs, COLON);
+    net.bool(`${arg}.nopreempt`, raw.nopreempt, errs);
     checkTrackScript(`${arg}.trackScript`, raw.trackScript, prios, raw.nopreempt === true, errs);
     checkTrackInterfaces(`${arg}.trackInterfaces`, raw.trackInterfaces, nodes, errs);
     checkVipNetwork(`${arg}.vip`, raw.vip, vip, segment, nodes, errs);
@@ -467,16 +468,10 @@ function vrrpInstance(s: GatewayVipSpec, i: number): string[] {
     return block(`vrrp_instance ${instanceName(s)}`, body);
 }
 
-function assertValid(s: GatewayVipSpec) {
-    const errs = validateGatewayVip(s);
-    if (errs.length) throw new Error(`invalid GatewayVip arguments:\n  ${errs.join("\n  ")}`);
-}
-
-/** keepalived.conf for the node named `node`. Throws with every problem when the spec is invalid. */
+/** keepalived.conf for the node named `node` of a spec that validateGatewayVip accepted. */
 export function renderKeepalivedConf(s: GatewayVipSpec, node: string): string {
-    assertValid(s);
     const i = s.nodes.findIndex((n) => n.name === node);
-    if (i < 0) throw new Error(`renderKeepalivedConf: no node named ${show(node)} in the spec`);
+    if (i < 0) throw new Error(`renderKeepalivedConf: no node named ${JSON.stringify(node)} in the spec`);
     const lines = [
         `# keepalived.conf for ${node}, rendered by routed-overlay (GatewayVip); local changes are overwritten.`,
         "",
@@ -487,8 +482,7 @@ export function renderKeepalivedConf(s: GatewayVipSpec, node: string): string {
     return `${lines.join("\n")}\n`;
 }
 
-/** One keepalived.conf per node, in node order. The configs hold authPass: treat them as secrets. */
+/** One keepalived.conf per node, in node order, of a valid spec. The configs hold authPass: treat them as secrets. */
 export function planGatewayVip(s: GatewayVipSpec): { node: string; config: string }[] {
-    assertValid(s);
     return s.nodes.map((n) => ({ node: n.name, config: renderKeepalivedConf(s, n.name) }));
 }

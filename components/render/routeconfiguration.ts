@@ -14,10 +14,12 @@
  *   gateway pods (subcategory "fabric-node" plus route-unique narrows it to
  *   one node's entry on the gateway).
  */
+import { Problem, problem } from "../../common/problems";
 import { createHash } from "crypto";
-import * as net from "../../provider/kinds/net";
-import { COLON, isObject, show } from "../../provider/kinds/net";
-import { isDnsLabel, isDnsSubdomain } from "./subnet";
+import * as net from "../../common/net";
+import { isObject } from "../../common/net";
+import { label, stringMap, subdomain } from "../../common/names";
+import { assertNoProblems } from "../../common/problems";
 import {
     inboundSelectors,
     naturalCompare,
@@ -83,65 +85,47 @@ const SCOPES: readonly LiqoScope[] = ["global", "link", "host", "site", "nowhere
 // ---------------------------------------------------------------------------
 // Checks
 
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
-
-function checkObjectName(arg: string, v: unknown, errs: string[]) {
-    if (!isDnsSubdomain(v)) errs.push(`${arg}: not a Kubernetes object name (DNS subdomain, at most 253): ${show(v)}`);
+function checkObjectName(arg: string, v: unknown, errs: Problem[]) {
+    subdomain(arg, v, "Kubernetes object name", errs);
 }
 
-export function checkNamespace(arg: string, v: unknown, errs: string[]) {
-    if (!isDnsLabel(v)) errs.push(`${arg}: not a Kubernetes namespace (DNS label, at most 63): ${show(v)}`);
-}
-
-function checkLabels(arg: string, v: unknown, errs: string[]) {
-    if (!isObject(v)) {
-        errs.push(`${arg}: must be a map of strings: ${show(v)}`);
-        return;
-    }
-    for (const [k, val] of Object.entries(v)) {
-        const slash = k.lastIndexOf("/");
-        const prefix = slash < 0 ? undefined : k.slice(0, slash);
-        const name = k.slice(slash + 1);
-        if ((prefix !== undefined && !isDnsSubdomain(prefix)) || !name || name.length > 63 || !LABEL_NAME.test(name)) {
-            errs.push(`${arg}: not a label key: ${show(k)}`);
-        }
-        if (typeof val !== "string" || val.length > 63 || !LABEL_NAME.test(val)) errs.push(`${arg}.${show(k)}: not a label value (at most 63, alphanumeric ends): ${show(val)}`);
-    }
+export function checkNamespace(arg: string, v: unknown, errs: Problem[]) {
+    label(arg, v, "Kubernetes namespace", errs);
 }
 
 /**
  * Liqo appends "<id>\t<name>" to /etc/iproute2/rt_tables and finds entries
  * by substring, so whitespace or '#' in a table name would corrupt that file.
  */
-function checkTableName(arg: string, v: unknown, errs: string[]) {
-    if (typeof v !== "string" || !/^[A-Za-z0-9_.-]{1,253}$/.test(v)) errs.push(`${arg}: not a table name (1-253 of A-Z a-z 0-9 _ . -): ${show(v)}`);
+function checkTableName(arg: string, v: unknown, errs: Problem[]) {
+    if (typeof v !== "string" || !/^[A-Za-z0-9_.-]{1,253}$/.test(v)) errs.push(problem(arg, "not a table name (1-253 of A-Z a-z 0-9 _ . -)", v));
 }
 
-function checkTargetRef(arg: string, v: unknown, errs: string[]) {
+function checkTargetRef(arg: string, v: unknown, errs: Problem[]) {
     if (!net.object(arg, v, REF_PROPS, errs)) return;
-    for (const k of REF_PROPS) if (v[k] !== undefined && typeof v[k] !== "string") errs.push(`${arg}.${k}: must be a string: ${show(v[k])}`);
+    for (const k of REF_PROPS) if (v[k] !== undefined && typeof v[k] !== "string") errs.push(problem(`${arg}.${k}`, "must be a string", v[k]));
 }
 
-function checkRoute(arg: string, v: unknown, errs: string[]) {
+function checkRoute(arg: string, v: unknown, errs: Problem[]) {
     if (!net.object(arg, v, ROUTE_PROPS, errs)) return;
     net.cidr4(`${arg}.dst`, v.dst, errs);
     if (v.gw !== undefined) net.ipv4(`${arg}.gw`, v.gw, errs);
     if (v.src !== undefined) net.ipv4(`${arg}.src`, v.src, errs);
     if (v.dev !== undefined) net.ifname(`${arg}.dev`, v.dev, errs);
-    net.bool(`${arg}.onlink`, v.onlink, errs, COLON);
-    if (v.scope !== undefined && !SCOPES.includes(v.scope as LiqoScope)) errs.push(`${arg}.scope: must be one of ${SCOPES.join(", ")}: ${show(v.scope)}`);
+    net.bool(`${arg}.onlink`, v.onlink, errs);
+    if (v.scope !== undefined && !SCOPES.includes(v.scope as LiqoScope)) errs.push(problem(`${arg}.scope`, `must be one of ${SCOPES.join(", ")}`, v.scope));
     if (v.targetRef !== undefined) checkTargetRef(`${arg}.targetRef`, v.targetRef, errs);
-    if (v.gw === undefined && v.dev === undefined) errs.push(`${arg}: a route to ${show(v.dst)} needs gw or dev: ${show(v)}`);
+    if (v.gw === undefined && v.dev === undefined) errs.push(problem(arg, "needs gw or dev", v));
     // The kernel resolves a gateway with a lookup one scope narrower than the
     // route's: for link/host scope only local addresses qualify, so the route
     // is refused ("Nexthop has invalid gateway").
     if (v.gw !== undefined && (v.scope === "link" || v.scope === "host" || v.scope === "nowhere")) {
-        errs.push(`${arg}.scope: a route via a gateway cannot have scope ${v.scope}: ${show(v.scope)}`);
+        errs.push(problem(`${arg}.scope`, `a route via a gateway cannot have scope ${v.scope}`, v.scope));
     }
-    if (v.onlink === true && (v.gw === undefined || v.dev === undefined)) errs.push(`${arg}.onlink: needs both gw and dev: ${show(v)}`);
+    if (v.onlink === true && (v.gw === undefined || v.dev === undefined)) errs.push(problem(`${arg}.onlink`, "needs both gw and dev", v));
 }
 
-function checkRule(arg: string, v: unknown, errs: string[]) {
+function checkRule(arg: string, v: unknown, errs: Problem[]) {
     if (!net.object(arg, v, RULE_PROPS, errs)) return;
     if (v.dst !== undefined) net.cidr4(`${arg}.dst`, v.dst, errs);
     if (v.src !== undefined) net.cidr4(`${arg}.src`, v.src, errs);
@@ -149,15 +133,15 @@ function checkRule(arg: string, v: unknown, errs: string[]) {
     if (v.oif !== undefined) net.ifname(`${arg}.oif`, v.oif, errs);
     // Liqo refuses marks outside uint32; a mark of 0 is dropped by the netlink
     // library (no FRA_FWMARK attribute), leaving a rule that ignores marks.
-    if (v.fwmark !== undefined) net.integer(`${arg}.fwmark`, v.fwmark, 1, 0xffffffff, errs, COLON);
-    if (v.priority !== undefined) net.rulePriority(`${arg}.priority`, v.priority, errs, COLON);
+    if (v.fwmark !== undefined) net.integer(`${arg}.fwmark`, v.fwmark, 1, 0xffffffff, errs);
+    if (v.priority !== undefined) net.rulePriority(`${arg}.priority`, v.priority, errs);
     if (v.targetRef !== undefined) checkTargetRef(`${arg}.targetRef`, v.targetRef, errs);
     // A rule without selectors is "from all lookup <table>": every packet of
     // the host would consult this table before main.
     if (["dst", "src", "iif", "oif", "fwmark"].every((k) => v[k] === undefined)) {
-        errs.push(`${arg}: a rule needs at least one of dst, src, iif, oif, fwmark, or it matches all traffic: ${show(v)}`);
+        errs.push(problem(arg, "a rule needs at least one of dst, src, iif, oif, fwmark, or it matches all traffic", v));
     }
-    if (!Array.isArray(v.routes)) errs.push(`${arg}.routes: must be a list (the CRD requires it): ${show(v.routes)}`);
+    if (!Array.isArray(v.routes)) errs.push(problem(`${arg}.routes`, "must be a list (the CRD requires it)", v.routes));
     else v.routes.forEach((r, i) => checkRoute(`${arg}.routes[${i}]`, r, errs));
 }
 
@@ -167,7 +151,7 @@ function checkRule(arg: string, v: unknown, errs: string[]) {
  * interface), but two different next hops for one destination would fight
  * over a single kernel entry.
  */
-function checkTableConflicts(arg: string, rules: unknown[], errs: string[]) {
+function checkTableConflicts(arg: string, rules: unknown[], errs: Problem[]) {
     const seen = new Map<string, { at: string; key: string }>();
     rules.forEach((rule, i) => {
         if (!isObject(rule) || !Array.isArray(rule.routes)) return;
@@ -176,22 +160,22 @@ function checkTableConflicts(arg: string, rules: unknown[], errs: string[]) {
             const { targetRef: _ignored, ...hop } = r;
             const at = `${arg}[${i}].routes[${j}]`;
             const prev = seen.get(r.dst);
-            if (prev && prev.key !== stableKey(hop)) errs.push(`${at}: conflicts with ${prev.at} for the same dst in the same table: ${show(r)}`);
+            if (prev && prev.key !== stableKey(hop)) errs.push(problem(at, `conflicts with ${prev.at} for the same dst in the same table`, r));
             else if (!prev) seen.set(r.dst, { at, key: stableKey(hop) });
         });
     });
 }
 
 /** Every problem of a RouteConfiguration input, each naming the argument path and the bad value. */
-export function validateRouteConfiguration(rc: RouteConfigurationInput, arg = "routeConfiguration"): string[] {
-    const errs: string[] = [];
+export function validateRouteConfiguration(rc: RouteConfigurationInput, arg = "routeConfiguration"): Problem[] {
+    const errs: Problem[] = [];
     if (!net.object(arg, rc, RC_PROPS, errs)) return errs;
     checkObjectName(`${arg}.name`, rc.name, errs);
     checkNamespace(`${arg}.namespace`, rc.namespace, errs);
-    if (rc.labels !== undefined) checkLabels(`${arg}.labels`, rc.labels, errs);
+    stringMap(`${arg}.labels`, rc.labels, true, errs);
     checkTableName(`${arg}.tableName`, rc.tableName, errs);
     if (!Array.isArray(rc.rules) || rc.rules.length === 0) {
-        errs.push(`${arg}.rules: must be a non-empty list (CRD minItems 1): ${show(rc.rules)}`);
+        errs.push(problem(`${arg}.rules`, "must be a non-empty list (CRD minItems 1)", rc.rules));
         return errs;
     }
     rc.rules.forEach((r, i) => checkRule(`${arg}.rules[${i}]`, r, errs));
@@ -226,10 +210,13 @@ function renderRule(r: LiqoRule): Record<string, unknown> {
     return out;
 }
 
-/** The RouteConfiguration object; throws with every validation message when the input is invalid. */
+/** The RouteConfiguration object; throws an InvalidArgumentsError listing every problem when the input is invalid. */
 export function renderRouteConfiguration(rc: RouteConfigurationInput): Record<string, unknown> {
-    const errs = validateRouteConfiguration(rc);
-    if (errs.length) throw new Error(`RouteConfiguration: invalid arguments:\n  ${errs.join("\n  ")}`);
+    assertNoProblems("RouteConfiguration", validateRouteConfiguration(rc));
+    return renderValid(rc);
+}
+
+function renderValid(rc: RouteConfigurationInput): Record<string, unknown> {
     const labels = rc.labels && Object.keys(rc.labels).length ? pick(rc.labels, Object.keys(rc.labels)) : undefined;
     return {
         apiVersion: LIQO_API_VERSION,
@@ -293,7 +280,12 @@ export function liqoTableId(tableName: string): number {
 export function fabricRouteConfigurations(spec: TunnelFabricSpec, namespace: string): Record<string, unknown>[] {
     const errs = validateTunnelFabric(spec);
     checkNamespace("namespace", namespace, errs);
-    if (errs.length) throw new Error(`TunnelFabric: invalid arguments:\n  ${errs.join("\n  ")}`);
+    assertNoProblems("TunnelFabric", errs);
+    return routeConfigurationsOf(spec, namespace);
+}
+
+/** fabricRouteConfigurations of a spec and namespace already validated (the TunnelFabric component's). */
+export function routeConfigurationsOf(spec: TunnelFabricSpec, namespace: string): Record<string, unknown>[] {
     const r = withFabricDefaults(spec);
     const prefix = `tunnel-fabric-${r.vni}`;
     const gw = r.nodes.find((n) => n.name === r.activeGateway)!;
@@ -334,5 +326,5 @@ export function fabricRouteConfigurations(spec: TunnelFabricSpec, namespace: str
             };
         });
 
-    return [nodeGw, ...gwNodes].map(renderRouteConfiguration);
+    return [nodeGw, ...gwNodes].map(renderValid);
 }

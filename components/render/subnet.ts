@@ -10,8 +10,10 @@
  * Checks follow Kube-OVN's own admission rules (pkg/util/validator.go) where
  * they exist, so a spec that passes here is not refused by the controller.
  */
-import * as net from "../../provider/kinds/net";
-import { Cidr, Ip, isObject, show } from "../../provider/kinds/net";
+import { Problem, problem } from "../../common/problems";
+import * as net from "../../common/net";
+import { Cidr, Ip } from "../../common/net";
+import { isDnsLabel, stringMap, subdomain } from "../../common/names";
 
 export interface SubnetSpecArgs {
     /**
@@ -115,32 +117,12 @@ const SUBNET_PROPS = [
 ] as const;
 
 // ---------------------------------------------------------------------------
-// Kubernetes names. Every message is "<argument path>: <what is wrong>: <the value as JSON>".
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-export function isDnsLabel(v: unknown): v is string {
-    return typeof v === "string" && v.length <= 63 && DNS_LABEL.test(v);
-}
-
-export function isDnsSubdomain(v: unknown): v is string {
-    return typeof v === "string" && v.length <= 253 && v.split(".").every((l) => DNS_LABEL.test(l));
-}
-
-/** Kubernetes object and node names. */
-export function checkSubdomain(arg: string, v: unknown, what: string, errs: string[]): string | undefined {
-    if (isDnsSubdomain(v)) return v;
-    errs.push(`${arg}: not a valid ${what} (DNS-1123 subdomain: lower-case a-z 0-9 - ., at most 253 characters): ${show(v)}`);
-    return undefined;
-}
-
-// ---------------------------------------------------------------------------
-// Kube-OVN's CIDR lists (provider/kinds/net.ts does the parsing and the arithmetic)
+// Kube-OVN's CIDR lists (common/net.ts does the parsing and the arithmetic)
 
 function parseCidrList(v: string): Cidr[] {
     return v.split(",").map((s) => {
         const c = net.parseCidr(s);
-        if (typeof c === "string") throw new Error(`${show(s)}: ${c}`);
+        if (typeof c === "string") throw new Error(`${JSON.stringify(s)}: ${c}`);
         return c;
     });
 }
@@ -158,7 +140,7 @@ export function overlaps(a: string, b: string): boolean {
 /** The address after the network address, Kube-OVN's default gateway (util.FirstIP). Throws on a non-CIDR. */
 export function firstHost(cidr: string): string {
     const c = net.parseCidr(cidr);
-    if (typeof c === "string") throw new Error(`${show(cidr)}: ${c}`);
+    if (typeof c === "string") throw new Error(`${JSON.stringify(cidr)}: ${c}`);
     return net.ipText(c.range.getFirst().nextIPNumber());
 }
 
@@ -175,28 +157,28 @@ const RESERVED = [
 /** Room for the network and broadcast addresses, the gateway and at least one pod. */
 const MAX_PREFIX: Record<net.Family, number> = { 4: 30, 6: 126 };
 
-function checkOneCidr(arg: string, s: string, errs: string[]): Cidr | undefined {
+function checkOneCidr(arg: string, s: string, errs: Problem[]): Cidr | undefined {
     const c = net.parseCidr(s);
     if (typeof c === "string") {
-        errs.push(`${arg}: ${c}: ${show(s)}`);
+        errs.push(problem(arg, `${c}`, s));
         return undefined;
     }
     if (c.prefix > MAX_PREFIX[c.family]) {
-        errs.push(`${arg}: prefix longer than /${MAX_PREFIX[c.family]} leaves no address for pods after the network, broadcast and gateway addresses: ${show(s)}`);
+        errs.push(problem(arg, `prefix longer than /${MAX_PREFIX[c.family]} leaves no address for pods after the network, broadcast and gateway addresses`, s));
         return undefined;
     }
     const r = RESERVED.find((x) => net.overlap(x.cidr, c));
     if (r) {
-        errs.push(`${arg}: overlaps the ${r.what} range ${r.cidr.text}, which Kube-OVN refuses: ${show(s)}`);
+        errs.push(problem(arg, `overlaps the ${r.what} range ${r.cidr.text}, which Kube-OVN refuses`, s));
         return undefined;
     }
     return c;
 }
 
 /** The CIDRs, in order, or undefined when cidrBlock is unusable. */
-function checkCidrBlock(arg: string, v: unknown, errs: string[]): Cidr[] | undefined {
+function checkCidrBlock(arg: string, v: unknown, errs: Problem[]): Cidr[] | undefined {
     if (typeof v !== "string" || v === "") {
-        errs.push(`${arg}: must be a CIDR or an IPv4 and an IPv6 CIDR joined by a comma: ${show(v)}`);
+        errs.push(problem(arg, "must be a CIDR or an IPv4 and an IPv6 CIDR joined by a comma", v));
         return undefined;
     }
     const parts = v.split(",");
@@ -207,7 +189,7 @@ function checkCidrBlock(arg: string, v: unknown, errs: string[]): Cidr[] | undef
     // Kube-OVN pairs the n-th address of a dual-stack list with the n-th CIDR
     // (util.GetIPAddrWithMask), and its own defaults write IPv4 first.
     if (ok.length > 2 || (ok.length === 2 && (ok[0].family !== 4 || ok[1].family !== 6))) {
-        errs.push(`${arg}: at most one IPv4 and one IPv6 CIDR, IPv4 first: ${show(v)}`);
+        errs.push(problem(arg, "at most one IPv4 and one IPv6 CIDR, IPv4 first", v));
         return undefined;
     }
     return ok;
@@ -217,77 +199,77 @@ function protocolOf(cidrs: Cidr[]): "IPv4" | "IPv6" | "Dual" {
     return cidrs.length === 2 ? "Dual" : cidrs[0].family === 4 ? "IPv4" : "IPv6";
 }
 
-function checkProtocol(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+function checkProtocol(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: Problem[]) {
     if (v === undefined) return;
     if (v !== "IPv4" && v !== "IPv6" && v !== "Dual") {
-        errs.push(`${arg}: must be IPv4, IPv6 or Dual: ${show(v)}`);
+        errs.push(problem(arg, "must be IPv4, IPv6 or Dual", v));
         return;
     }
     if (cidrs && protocolOf(cidrs) !== v) {
         const want = v === "Dual" ? "an IPv4 and an IPv6 CIDR" : `a single ${v} CIDR`;
-        errs.push(`${arg}: ${v} needs ${want} in cidrBlock ${cidrs.map((c) => c.text).join(",")}: ${show(v)}`);
+        errs.push(problem(arg, `${v} needs ${want} in cidrBlock ${cidrs.map((c) => c.text).join(",")}`, v));
     }
 }
 
 /** An address that must sit inside the cidrBlock CIDR of its family. */
-function checkInside(arg: string, s: unknown, cidrs: Cidr[] | undefined, errs: string[]): { ip: Ip; cidr?: Cidr } | undefined {
+function checkInside(arg: string, s: unknown, cidrs: Cidr[] | undefined, errs: Problem[]): { ip: Ip; cidr?: Cidr } | undefined {
     const ip = net.parseIp(s);
     if (typeof ip === "string") {
-        errs.push(`${arg}: ${ip}: ${show(s)}`);
+        errs.push(problem(arg, `${ip}`, s));
         return undefined;
     }
     if (!cidrs) return { ip };
     const cidr = cidrs.find((c) => c.family === ip.family);
     if (!cidr || !net.contains(cidr, ip)) {
-        errs.push(`${arg}: outside cidrBlock ${cidrs.map((c) => c.text).join(",")}: ${show(s)}`);
+        errs.push(problem(arg, `outside cidrBlock ${cidrs.map((c) => c.text).join(",")}`, s));
         return undefined;
     }
     return { ip, cidr };
 }
 
-function checkGateway(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+function checkGateway(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: Problem[]) {
     if (v === undefined) return;
     if (typeof v !== "string") {
-        errs.push(`${arg}: must be an address (two comma-joined for dual stack): ${show(v)}`);
+        errs.push(problem(arg, "must be an address (two comma-joined for dual stack)", v));
         return;
     }
     const parts = v.split(",");
     const order = () => `needs one address per CIDR of cidrBlock ${cidrs!.map((c) => c.text).join(",")}, in the same order`;
     if (cidrs && parts.length !== cidrs.length) {
-        errs.push(`${arg}: ${order()}: ${show(v)}`);
+        errs.push(problem(arg, `${order()}`, v));
         return;
     }
     const got = parts.map((p) => checkInside(arg, p, cidrs, errs));
     if (got.some((r, i) => r?.cidr && r.cidr !== cidrs![i])) {
-        errs.push(`${arg}: ${order()}: ${show(v)}`);
+        errs.push(problem(arg, `${order()}`, v));
         return;
     }
     for (const r of got) {
         if (r?.cidr && net.isNetworkOrBroadcast(r.cidr, r.ip)) {
-            errs.push(`${arg}: the network or broadcast address of ${r.cidr.text}, Kube-OVN refuses it as gateway: ${show(r.ip.text)}`);
+            errs.push(problem(arg, `the network or broadcast address of ${r.cidr.text}, Kube-OVN refuses it as gateway`, r.ip.text));
         }
     }
 }
 
-function checkExcludeEntry(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+function checkExcludeEntry(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: Problem[]) {
     if (typeof v !== "string") {
-        errs.push(`${arg}: must be an address or a range "a..b": ${show(v)}`);
+        errs.push(problem(arg, "must be an address or a range \"a..b\"", v));
         return;
     }
     const ends = v.split("..");
     if (ends.length > 2) {
-        errs.push(`${arg}: not an address or a range "a..b": ${show(v)}`);
+        errs.push(problem(arg, "not an address or a range \"a..b\"", v));
         return;
     }
     const n = errs.length;
     const got = ends.map((e) => checkInside(arg, e, cidrs, errs));
     if (errs.length > n || got.length === 1) return;
     const [a, b] = got as { ip: Ip; cidr?: Cidr }[];
-    if (a.ip.family !== b.ip.family) errs.push(`${arg}: range ends of different families: ${show(v)}`);
-    else if (a.ip.ip.isGreaterThan(b.ip.ip)) errs.push(`${arg}: range start after its end: ${show(v)}`);
+    if (a.ip.family !== b.ip.family) errs.push(problem(arg, "range ends of different families", v));
+    else if (a.ip.ip.isGreaterThan(b.ip.ip)) errs.push(problem(arg, "range start after its end", v));
 }
 
-function checkExcludeIps(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+function checkExcludeIps(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: Problem[]) {
     if (v === undefined) return;
     net.list(arg, v, errs).forEach((e, i) => checkExcludeEntry(`${arg}[${i}]`, e, cidrs, errs));
 }
@@ -308,137 +290,114 @@ export function gatewayNodeNames(v: unknown): string[] {
     return entries.filter((e): e is string => typeof e === "string").map((e) => e.trim().split(":")[0]).filter(Boolean);
 }
 
-function checkGatewayNodeEntry(arg: string, e: unknown, cidrs: Cidr[] | undefined, errs: string[]): string | undefined {
+function checkGatewayNodeEntry(arg: string, e: unknown, cidrs: Cidr[] | undefined, errs: Problem[]): string | undefined {
     if (typeof e !== "string") {
-        errs.push(`${arg}: must be "node" or "node:ip": ${show(e)}`);
+        errs.push(problem(arg, "must be \"node\" or \"node:ip\"", e));
         return undefined;
     }
     const colon = e.indexOf(":");
     const node = colon < 0 ? e : e.slice(0, colon);
-    checkSubdomain(arg, node, "node name", errs);
+    subdomain(arg, node, "node name", errs);
     if (colon < 0) return node;
     const ip = net.parseIp(e.slice(colon + 1));
     if (typeof ip === "string") {
-        errs.push(`${arg}: the ip after "node:" is ${ip}: ${show(e)}`);
+        errs.push(problem(arg, `the ip after "node:" is ${ip}`, e));
     } else if (ip.family === 6) {
         // Kube-OVN splits the entry at every ':' (strings.Split(gw, ":")[1]),
         // so an IPv6 address would be read as its first group.
-        errs.push(`${arg}: Kube-OVN cannot read an IPv6 address in "node:ip" (it splits at every ':'): ${show(e)}`);
+        errs.push(problem(arg, "Kube-OVN cannot read an IPv6 address in \"node:ip\" (it splits at every ':')", e));
     } else if (cidrs && !cidrs.some((c) => c.family === 4)) {
-        errs.push(`${arg}: an IPv4 address for a subnet without an IPv4 CIDR is never used: ${show(e)}`);
+        errs.push(problem(arg, "an IPv4 address for a subnet without an IPv4 CIDR is never used", e));
     }
     return node;
 }
 
-function checkGatewayNodes(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: string[]) {
+function checkGatewayNodes(arg: string, v: unknown, cidrs: Cidr[] | undefined, errs: Problem[]) {
     if (typeof v !== "string" && !Array.isArray(v)) {
-        errs.push(`${arg}: must be a node name list or Kube-OVN's comma-separated string: ${show(v)}`);
+        errs.push(problem(arg, "must be a node name list or Kube-OVN's comma-separated string", v));
         return;
     }
     const entries = gatewayNodeEntries(v);
     if (entries.length === 0 || entries.every((e) => e === "")) {
-        errs.push(`${arg}: a centralized gateway needs at least one node: ${show(v)}`);
+        errs.push(problem(arg, "a centralized gateway needs at least one node", v));
         return;
     }
     const seen = new Set<string>();
     entries.forEach((e, i) => {
         const where = Array.isArray(v) ? `${arg}[${i}]` : arg;
         if (typeof e === "string" && e.includes(",")) {
-            errs.push(`${where}: one node per list entry, no commas: ${show(e)}`);
+            errs.push(problem(where, "one node per list entry, no commas", e));
             return;
         }
         const node = checkGatewayNodeEntry(where, e, cidrs, errs);
-        if (node !== undefined && seen.has(node)) errs.push(`${where}: node listed twice: ${show(e)}`);
+        if (node !== undefined && seen.has(node)) errs.push(problem(where, "node listed twice", e));
         if (node !== undefined) seen.add(node);
     });
 }
 
-function checkGatewayMode(arg: string, a: Record<string, unknown>, cidrs: Cidr[] | undefined, errs: string[]) {
+function checkGatewayMode(arg: string, a: Record<string, unknown>, cidrs: Cidr[] | undefined, errs: Problem[]) {
     const t = a.gatewayType ?? "distributed";
     if (t !== "distributed" && t !== "centralized") {
-        errs.push(`${arg}.gatewayType: must be distributed or centralized: ${show(a.gatewayType)}`);
+        errs.push(problem(`${arg}.gatewayType`, "must be distributed or centralized", a.gatewayType));
         return;
     }
-    net.bool(`${arg}.enableEcmp`, a.enableEcmp, errs, net.COLON);
+    net.bool(`${arg}.enableEcmp`, a.enableEcmp, errs);
     if (t === "centralized") {
         if (a.gatewayNode === undefined) {
-            errs.push(`${arg}.gatewayNode: gatewayType centralized requires gatewayNode (the node(s) the outside routes the subnet to, seed 000): ${show(a.gatewayNode)}`);
+            errs.push(problem(`${arg}.gatewayNode`, "gatewayType centralized requires gatewayNode (the node(s) the outside routes the subnet to, seed 000)", a.gatewayNode));
         } else {
             checkGatewayNodes(`${arg}.gatewayNode`, a.gatewayNode, cidrs, errs);
         }
         return;
     }
     if (a.gatewayNode !== undefined) {
-        errs.push(`${arg}.gatewayNode: only for gatewayType centralized; a distributed gateway leaves the subnet on every node: ${show(a.gatewayNode)}`);
+        errs.push(problem(`${arg}.gatewayNode`, "only for gatewayType centralized; a distributed gateway leaves the subnet on every node", a.gatewayNode));
     }
-    if (a.enableEcmp === true) errs.push(`${arg}.enableEcmp: only spreads a centralized gateway over its gateway nodes: ${show(a.enableEcmp)}`);
+    if (a.enableEcmp === true) errs.push(problem(`${arg}.enableEcmp`, "only spreads a centralized gateway over its gateway nodes", a.enableEcmp));
 }
 
-function checkRouting(arg: string, a: Record<string, unknown>, errs: string[]) {
-    net.bool(`${arg}.natOutgoing`, a.natOutgoing, errs, net.COLON);
+function checkRouting(arg: string, a: Record<string, unknown>, errs: Problem[]) {
+    net.bool(`${arg}.natOutgoing`, a.natOutgoing, errs);
     if (a.natOutgoing === true) {
-        errs.push(
-            `${arg}.natOutgoing: must be false: routed mode exposes pod IPs to the outside, and NAT would rewrite them to the node's address ` +
-                `(seed 000: "set natOutgoing of the subnet to false to turn off nat mapping"): ${show(a.natOutgoing)}`,
-        );
+        errs.push(problem(
+            `${arg}.natOutgoing`,
+            "must be false: routed mode exposes pod IPs to the outside, and NAT would rewrite them to the node's address " +
+                '(Kube-OVN: "set natOutgoing of the subnet to false to turn off nat mapping")',
+            a.natOutgoing,
+        ));
     }
     if (a.vpc !== undefined && a.vpc !== DEFAULT_VPC) {
-        errs.push(`${arg}.vpc: routed interconnection works for overlay subnets of the default VPC "${DEFAULT_VPC}" only (seed 000): ${show(a.vpc)}`);
+        errs.push(problem(`${arg}.vpc`, `routed interconnection works for overlay subnets of the default VPC "${DEFAULT_VPC}" only (seed 000)`, a.vpc));
     }
 }
 
-function checkNamespaces(arg: string, v: unknown, errs: string[]) {
+function checkNamespaces(arg: string, v: unknown, errs: Problem[]) {
     if (v === undefined) return;
     const seen = new Set<unknown>();
     net.list(arg, v, errs).forEach((ns, i) => {
-        if (!isDnsLabel(ns)) errs.push(`${arg}[${i}]: not a namespace name (DNS-1123 label: lower-case a-z 0-9 -, at most 63 characters): ${show(ns)}`);
-        else if (seen.has(ns)) errs.push(`${arg}[${i}]: listed twice: ${show(ns)}`);
+        if (!isDnsLabel(ns)) errs.push(problem(`${arg}[${i}]`, "not a namespace name (DNS-1123 label: lower-case a-z 0-9 -, at most 63 characters)", ns));
+        else if (seen.has(ns)) errs.push(problem(`${arg}[${i}]`, "listed twice", ns));
         seen.add(ns);
     });
 }
 
-function checkIsolation(arg: string, a: Record<string, unknown>, errs: string[]) {
-    net.bool(`${arg}.private`, a.private, errs, net.COLON);
+function checkIsolation(arg: string, a: Record<string, unknown>, errs: Problem[]) {
+    net.bool(`${arg}.private`, a.private, errs);
     if (a.allowSubnets === undefined) return;
     net.list(`${arg}.allowSubnets`, a.allowSubnets, errs).forEach((s, i) => {
         const c = net.parseCidr(s);
-        if (typeof c === "string") errs.push(`${arg}.allowSubnets[${i}]: ${c}: ${show(s)}`);
+        if (typeof c === "string") errs.push(problem(`${arg}.allowSubnets[${i}]`, `${c}`, s));
     });
     // Kube-OVN reads allowSubnets only for private subnets; elsewhere it would silently mean nothing.
-    if (a.private !== true) errs.push(`${arg}.allowSubnets: only takes effect with private: true: ${show(a.allowSubnets)}`);
-}
-
-const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-function isQualifiedName(k: string): boolean {
-    const slash = k.lastIndexOf("/");
-    const name = slash < 0 ? k : k.slice(slash + 1);
-    if (slash >= 0 && !isDnsSubdomain(k.slice(0, slash))) return false;
-    return name.length <= 63 && QUALIFIED_NAME.test(name);
-}
-
-/** Kubernetes labels (`labels` true) or annotations: qualified-name keys, string values. */
-export function checkMap(arg: string, v: unknown, labels: boolean, errs: string[]) {
-    if (v === undefined) return;
-    if (!isObject(v)) {
-        errs.push(`${arg}: must be a map of strings: ${show(v)}`);
-        return;
-    }
-    for (const [k, val] of Object.entries(v)) {
-        if (!isQualifiedName(k)) errs.push(`${arg}: key is not a qualified name ([prefix/]name, name at most 63 of A-Z a-z 0-9 - _ .): ${show(k)}`);
-        if (typeof val !== "string") errs.push(`${arg}.${k}: must be a string: ${show(val)}`);
-        else if (labels && (val.length > 63 || (val !== "" && !QUALIFIED_NAME.test(val)))) {
-            errs.push(`${arg}.${k}: not a label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends): ${show(val)}`);
-        }
-    }
+    if (a.private !== true) errs.push(problem(`${arg}.allowSubnets`, "only takes effect with private: true", a.allowSubnets));
 }
 
 /** Every problem of a SubnetSpecArgs, each naming the argument path and the bad value. */
-export function validateSubnetSpec(a: SubnetSpecArgs, arg = "args"): string[] {
-    const errs: string[] = [];
+export function validateSubnetSpec(a: SubnetSpecArgs, arg = "args"): Problem[] {
+    const errs: Problem[] = [];
     if (!net.object(arg, a, SUBNET_PROPS, errs)) return errs;
     const raw: Record<string, unknown> = { ...a };
-    checkSubdomain(`${arg}.name`, raw.name, "Subnet name", errs);
+    subdomain(`${arg}.name`, raw.name, "Subnet name", errs);
     const cidrs = checkCidrBlock(`${arg}.cidrBlock`, raw.cidrBlock, errs);
     checkProtocol(`${arg}.protocol`, raw.protocol, cidrs, errs);
     checkGateway(`${arg}.gateway`, raw.gateway, cidrs, errs);
@@ -447,8 +406,8 @@ export function validateSubnetSpec(a: SubnetSpecArgs, arg = "args"): string[] {
     checkRouting(arg, raw, errs);
     checkNamespaces(`${arg}.namespaces`, raw.namespaces, errs);
     checkIsolation(arg, raw, errs);
-    checkMap(`${arg}.labels`, raw.labels, true, errs);
-    checkMap(`${arg}.annotations`, raw.annotations, false, errs);
+    stringMap(`${arg}.labels`, raw.labels, true, errs);
+    stringMap(`${arg}.annotations`, raw.annotations, false, errs);
     return errs;
 }
 
@@ -501,9 +460,7 @@ function renderSpec(a: SubnetSpecArgs): Record<string, unknown> {
     return spec;
 }
 
-/** The Subnet manifest. Throws with every problem when the arguments are invalid. */
+/** The Subnet manifest of a spec that validateSubnetSpec accepted. */
 export function renderSubnet(a: SubnetSpecArgs): Record<string, unknown> {
-    const errs = validateSubnetSpec(a);
-    if (errs.length) throw new Error(`invalid Subnet arguments:\n  ${errs.join("\n  ")}`);
     return { apiVersion: "kubeovn.io/v1", kind: "Subnet", metadata: renderMetadata(a), spec: renderSpec(a) };
 }

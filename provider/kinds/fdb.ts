@@ -9,9 +9,11 @@ import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
 import { isGone, parseJsonArray } from "./iproute";
 import { OWN_ALIAS } from "./link";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 
-export const ZERO_MAC = "00:00:00:00:00:00";
+export { ZERO_MAC } from "../../common/net";
+import { ZERO_MAC } from "../../common/net";
 
 export interface FdbSpec {
     /** Default 00:00:00:00:00:00 (flood to this VTEP). */
@@ -36,7 +38,7 @@ export interface Fdb {
 
 export const FDB_PROPS = ["mac", "dev", "dst", "vni", "port", "permanent"] as const;
 
-export function normalizeFdb(raw: Record<string, any>, errs: string[], arg = "", opts: { dev?: string } = {}): Fdb | undefined {
+export function normalizeFdb(raw: Record<string, any>, errs: Problem[], arg = "", opts: { dev?: string } = {}): Fdb | undefined {
     const before = errs.length;
     net.noUnknown(raw, opts.dev ? FDB_PROPS.filter((p) => p !== "dev") : FDB_PROPS, errs, arg);
     const f: Fdb = {
@@ -95,6 +97,7 @@ export async function ownDevice(t: Transport, dev: string): Promise<boolean> {
 }
 
 export const fdbKind: Kind<Fdb> = {
+    properties: FDB_PROPS,
     normalize: (raw, errs) => normalizeFdb(raw, errs),
     identity: ["mac", "dev", "dst", "vni", "port"],
     key: (f) => `${f.dev}/${fdbKey(f)}`,

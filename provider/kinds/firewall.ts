@@ -14,7 +14,8 @@
  */
 import type { Transport } from "../transport";
 import { Kind } from "./kind";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 import { parseJsonArray } from "./iproute";
 
 export type Backend = "iptables" | "nft";
@@ -46,14 +47,14 @@ export interface FirewallAccept {
 export const FIREWALL_PROPS = ["cidr", "invalidOnly", "backend", "nftChain", "marker"] as const;
 const NFT_CHAIN = /^(ip|ip6|inet) [A-Za-z0-9_-]{1,64} [A-Za-z0-9_-]{1,64}$/;
 
-export function normalizeFirewall(raw: Record<string, any>, errs: string[]): FirewallAccept | undefined {
+export function normalizeFirewall(raw: Record<string, any>, errs: Problem[]): FirewallAccept | undefined {
     const before = errs.length;
     net.noUnknown(raw, FIREWALL_PROPS, errs);
     const c = net.cidr("cidr", raw.cidr, errs);
     const backend = raw.backend ?? "auto";
-    if (!["auto", "iptables", "nft"].includes(backend)) errs.push(`backend: must be auto, iptables or nft, got ${JSON.stringify(raw.backend)}`);
+    if (!["auto", "iptables", "nft"].includes(backend)) errs.push(problem("backend", "must be auto, iptables or nft", raw.backend));
     const nftChain = raw.nftChain ?? "inet filter forward";
-    if (typeof nftChain !== "string" || !NFT_CHAIN.test(nftChain)) errs.push(`nftChain: expected "FAMILY TABLE CHAIN" such as "inet filter forward", got ${JSON.stringify(raw.nftChain)}`);
+    if (typeof nftChain !== "string" || !NFT_CHAIN.test(nftChain)) errs.push(problem("nftChain", "expected \"FAMILY TABLE CHAIN\" such as \"inet filter forward\"", raw.nftChain));
     const f: FirewallAccept = {
         cidr: c?.text ?? "",
         invalidOnly: net.bool("invalidOnly", raw.invalidOnly, errs) ?? false,
@@ -137,6 +138,7 @@ async function insert(t: Transport, f: FirewallAccept, b: Backend, dirs: Directi
 }
 
 export const firewallKind: Kind<FirewallAccept> = {
+    properties: FIREWALL_PROPS,
     normalize: normalizeFirewall,
     identity: ["cidr", "invalidOnly", "backend", "nftChain", "marker"],
     computed: ["resolvedBackend"],

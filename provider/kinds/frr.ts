@@ -8,7 +8,8 @@
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
 import { OWN_PROTO } from "./iproute";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 
 /** The same number as the kernel mark: FRR tags are free-form 32-bit values. */
 export const OWN_TAG = OWN_PROTO;
@@ -27,12 +28,14 @@ export interface FrrStaticRoute {
     distance?: number;
 }
 
-export function normalizeFrrRoute(raw: Record<string, any>, errs: string[]): FrrStaticRoute | undefined {
+export const FRR_PROPS = ["dst", "nexthop", "distance"] as const;
+
+export function normalizeFrrRoute(raw: Record<string, any>, errs: Problem[]): FrrStaticRoute | undefined {
     const before = errs.length;
-    net.noUnknown(raw, ["dst", "nexthop", "distance"], errs);
+    net.noUnknown(raw, FRR_PROPS, errs);
     const dst = net.cidr("dst", raw.dst, errs);
     const nh = net.ipAddress("nexthop", raw.nexthop, errs);
-    if (dst && nh && net.familyOf(nh) !== dst.family) errs.push(`nexthop: ${JSON.stringify(raw.nexthop)} is not of the IP family of dst ${JSON.stringify(raw.dst)}`);
+    if (dst && nh && net.familyOf(nh) !== dst.family) errs.push(problem("nexthop", `not of the IP family of dst ${dst.text}`, raw.nexthop));
     const r: FrrStaticRoute = { dst: dst?.text ?? "", nexthop: nh ?? "", tag: OWN_TAG };
     if (raw.distance !== undefined) r.distance = net.integer("distance", raw.distance, 1, 255, errs);
     return errs.length > before ? undefined : r;
@@ -71,6 +74,7 @@ async function running(t: Transport): Promise<Map<string, FrrStaticRoute>> {
 const key = (r: FrrStaticRoute) => `${r.dst} ${r.nexthop}`;
 
 export const frrRouteKind: Kind<FrrStaticRoute> = {
+    properties: FRR_PROPS,
     normalize: normalizeFrrRoute,
     identity: ["dst", "nexthop"],
     key: (r) => `frr/${r.dst}/${r.nexthop}`,

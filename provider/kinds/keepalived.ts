@@ -8,7 +8,8 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 
 export interface KeepalivedSpec {
     /** The whole keepalived.conf (a secret: it may hold the VRRP authentication). */
@@ -26,14 +27,15 @@ export interface Keepalived {
     running: boolean;
 }
 
-export function normalizeKeepalived(raw: Record<string, any>, errs: string[]): Keepalived | undefined {
+export const KEEPALIVED_PROPS = ["config", "configPath", "pidFile", "running"] as const;
+
+export function normalizeKeepalived(raw: Record<string, any>, errs: Problem[]): Keepalived | undefined {
     const before = errs.length;
-    // The config holds the VRRP password: a misspelt property's value is not echoed either.
-    net.noUnknown(raw, ["config", "configPath", "pidFile", "running"], errs, "", { secret: true });
+    // The config holds the VRRP password: a misspelt "confg" is not shown either.
+    net.noUnknown(raw, KEEPALIVED_PROPS, errs, "", { hideValues: true });
     if (typeof raw.config !== "string" || raw.config.length === 0 || raw.config.length > 1_000_000) {
-        // A secret: only its type and length are shown.
-        const what = typeof raw.config === "string" ? `length ${raw.config.length}` : `type ${raw.config === null ? "null" : typeof raw.config}`;
-        errs.push(`config: must be the text of keepalived.conf, 1 to 1000000 characters (value not shown: it is a secret): ${what}`);
+        // A secret: render shows only its type and length.
+        errs.push(problem("config", "must be the text of keepalived.conf, 1 to 1000000 characters", raw.config));
     }
     const configPath = raw.configPath ?? "/etc/keepalived/keepalived.conf";
     const pidFile = raw.pidFile ?? "/run/keepalived.pid";
@@ -62,6 +64,7 @@ async function apply(t: Transport, k: Keepalived): Promise<void> {
 }
 
 export const keepalivedKind: Kind<Keepalived> = {
+    properties: KEEPALIVED_PROPS,
     normalize: normalizeKeepalived,
     identity: ["configPath", "pidFile"],
     deleteBeforeReplace: true,

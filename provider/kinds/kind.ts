@@ -4,10 +4,13 @@
  * delete); the kind itself only knows its object and a Transport.
  */
 import type { Transport } from "../transport";
+import type { Problem } from "../../common/problems";
 
 export interface Kind<T extends object> {
-    /** Validates and canonicalizes the kind's own properties; errors name the argument and value. */
-    normalize(raw: Record<string, unknown>, errs: string[]): T | undefined;
+    /** The properties users give (the resource's inputs besides connection and adopt). */
+    properties: readonly string[];
+    /** Validates and canonicalizes the kind's own properties; each problem names the property path and the value. */
+    normalize(raw: Record<string, unknown>, errs: Problem[]): T | undefined;
     /**
      * The kind's properties as a state written by an earlier version of the
      * package holds them, in today's canonical form (for a kind whose stored

@@ -7,7 +7,8 @@
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
 import { isGone, parseJsonArray, runBatch } from "./iproute";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 
 export const OWN_ALIAS = "routed-overlay";
 
@@ -46,18 +47,18 @@ export interface VxlanLink {
 export const LINK_PROPS = ["name", "vni", "dstport", "local", "dev", "mtu", "learning", "addresses", "up"] as const;
 
 /** An interface address: host part kept (it is the address), prefix required. */
-function ifaceAddress(arg: string, v: unknown, errs: string[]): string | undefined {
+function ifaceAddress(arg: string, v: unknown, errs: Problem[]): string | undefined {
     const [ip, len, ...rest] = typeof v === "string" ? v.split("/") : [];
     const fam = ip ? net.familyOf(ip) : undefined;
     const n = len !== undefined && /^\d{1,3}$/.test(len) ? Number(len) : NaN;
     if (!fam || rest.length || !(n >= 1 && n <= (fam === 6 ? 128 : 32))) {
-        errs.push(`${arg}: not an interface address with a prefix length ("172.32.0.1/24"): ${JSON.stringify(v)}`);
+        errs.push(problem(arg, "not an interface address with a prefix length (\"172.32.0.1/24\")", v));
         return undefined;
     }
     return `${net.ipAddress(arg, ip, errs)}/${n}`;
 }
 
-export function normalizeLink(raw: Record<string, any>, errs: string[]): VxlanLink | undefined {
+export function normalizeLink(raw: Record<string, any>, errs: Problem[]): VxlanLink | undefined {
     const before = errs.length;
     net.noUnknown(raw, LINK_PROPS, errs);
     const l: VxlanLink = {
@@ -72,10 +73,10 @@ export function normalizeLink(raw: Record<string, any>, errs: string[]): VxlanLi
     if (raw.local !== undefined) l.local = net.ipAddress("local", raw.local, errs);
     if (raw.dev !== undefined) l.dev = net.ifname("dev", raw.dev, errs);
     if (raw.mtu !== undefined) l.mtu = net.integer("mtu", raw.mtu, 68, 65535, errs);
-    if (raw.addresses !== undefined && !Array.isArray(raw.addresses)) errs.push(`addresses: must be a list, got ${JSON.stringify(raw.addresses)}`);
+    if (raw.addresses !== undefined && !Array.isArray(raw.addresses)) errs.push(problem("addresses", "must be a list", raw.addresses));
     for (const [i, a] of (Array.isArray(raw.addresses) ? raw.addresses : []).entries()) {
         const c = ifaceAddress(`addresses[${i}]`, a, errs);
-        if (c && l.addresses.includes(c)) errs.push(`addresses[${i}]: ${c} appears twice`);
+        if (c && l.addresses.includes(c)) errs.push(problem(`addresses[${i}]`, "appears twice", c));
         else if (c) l.addresses.push(c);
     }
     l.addresses.sort();
@@ -147,6 +148,7 @@ function project(live: VxlanLink, want: VxlanLink): VxlanLink {
 const SAME_VXLAN: (keyof VxlanLink)[] = ["vni", "dstport", "local", "dev", "learning"];
 
 export const linkKind: Kind<VxlanLink> = {
+    properties: LINK_PROPS,
     normalize: normalizeLink,
     identity: ["name", "vni", "dstport", "local", "dev", "learning"],
     deleteBeforeReplace: true,

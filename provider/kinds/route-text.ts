@@ -15,6 +15,7 @@
  * Pure functions, no transport: the resource class uses them in the program.
  */
 import { OWN_PROTO } from "./iproute";
+import { Problem, problem } from "../../common/problems";
 
 /** The fields of a route a RouteSet entry carries (the table is the set's). */
 export interface RouteFields {
@@ -82,10 +83,10 @@ export function compactRoute(spec: Record<string, unknown>): { key: string; text
  * The route a key and text stand for, as raw fields for validation; what
  * cannot be parsed goes to `errs`, naming the entry and the text.
  */
-export function parseRouteEntry(label: string, key: string, text: string, errs: string[]): Record<string, unknown> | undefined {
+export function parseRouteEntry(label: string, key: string, text: string, errs: Problem[]): Record<string, unknown> | undefined {
     const before = errs.length;
     const km = /^(\S+)(?: metric (\S+))?$/.exec(key);
-    if (!km) { errs.push(`${label}: the key ${JSON.stringify(key)} is not "DST" or "DST metric N"`); return undefined; }
+    if (!km) { errs.push(problem(label, 'the key is not "DST" or "DST metric N"', key)); return undefined; }
     const raw: Record<string, unknown> = { dst: km[1] };
     if (km[2] !== undefined) raw.metric = /^-?\d+$/.test(km[2]) ? Number(km[2]) : km[2];
     const words = text.split(" ").filter((w) => w !== "");
@@ -93,11 +94,11 @@ export function parseRouteEntry(label: string, key: string, text: string, errs: 
         const w = words[i];
         const valued = (VALUED as readonly string[]).includes(w) ? FIELD[w as (typeof VALUED)[number]] : undefined;
         const field = valued ?? (TYPE_WORDS.includes(w) ? "type" : w === "onlink" ? "onlink" : undefined);
-        if (!field) { errs.push(`${label}: unknown word ${JSON.stringify(w)} in ${JSON.stringify(text)}`); continue; }
-        if (field in raw) { errs.push(`${label}: ${JSON.stringify(w)} given twice in ${JSON.stringify(text)}`); continue; }
+        if (!field) { errs.push(problem(label, `unknown word ${JSON.stringify(w)}`, text)); continue; }
+        if (field in raw) { errs.push(problem(label, `${JSON.stringify(w)} given twice`, text)); continue; }
         if (valued) {
             const v = words[++i];
-            if (v === undefined) { errs.push(`${label}: ${JSON.stringify(w)} needs a value in ${JSON.stringify(text)}`); continue; }
+            if (v === undefined) { errs.push(problem(label, `${JSON.stringify(w)} needs a value`, text)); continue; }
             raw[field] = field === "proto" && /^-?\d+$/.test(v) ? Number(v) : v;
         } else raw[field] = field === "type" ? w : true;
     }

@@ -6,7 +6,8 @@
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
 import { isGone, OWN_PROTO, parseJsonArray, parseJsonStream } from "./iproute";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 
 export type RouteType = "unicast" | "blackhole" | "unreachable";
 export type RouteScope = "global" | "link" | "host";
@@ -54,13 +55,13 @@ const SCOPES: RouteScope[] = ["global", "link", "host"];
 const TYPE_NUM: Record<string, RouteType> = { "1": "unicast", "6": "blackhole", "7": "unreachable" };
 const SCOPE_NUM: Record<string, RouteScope> = { "0": "global", "253": "link", "254": "host" };
 
-export function normalizeRoute(raw: Record<string, any>, errs: string[], arg = "", opts: { table?: number } = {}): Route | undefined {
+export function normalizeRoute(raw: Record<string, any>, errs: Problem[], arg = "", opts: { table?: number } = {}): Route | undefined {
     const before = errs.length;
     net.noUnknown(raw, ROUTE_PROPS, errs, arg);
     const dst = net.cidr(`${arg}dst`, raw.dst, errs);
     const fam = dst?.family;
     const type: RouteType = raw.type ?? "unicast";
-    if (!TYPES.includes(type)) errs.push(`${arg}type: must be one of ${TYPES.join(", ")}, got ${JSON.stringify(raw.type)}`);
+    if (!TYPES.includes(type)) errs.push(problem(`${arg}type`, `must be one of ${TYPES.join(", ")}`, raw.type));
     const r: Route = {
         dst: dst?.text ?? "",
         table: opts.table ?? (raw.table === undefined ? 254 : net.table(`${arg}table`, raw.table, errs) ?? 0),
@@ -71,27 +72,27 @@ export function normalizeRoute(raw: Record<string, any>, errs: string[], arg = "
     if (raw.gateway !== undefined) {
         r.gateway = net.ipAddress(`${arg}gateway`, raw.gateway, errs);
         if (r.gateway && fam && net.familyOf(r.gateway) !== fam) {
-            errs.push(`${arg}gateway: ${JSON.stringify(raw.gateway)} is not of the same IP family as dst ${JSON.stringify(raw.dst)}`);
+            errs.push(problem(`${arg}gateway`, `not of the IP family of dst ${dst!.text}`, raw.gateway));
         }
     }
     if (raw.dev !== undefined) r.dev = net.ifname(`${arg}dev`, raw.dev, errs);
     if (raw.scope !== undefined) {
-        if (!SCOPES.includes(raw.scope)) errs.push(`${arg}scope: must be one of ${SCOPES.join(", ")}, got ${JSON.stringify(raw.scope)}`);
+        if (!SCOPES.includes(raw.scope)) errs.push(problem(`${arg}scope`, `must be one of ${SCOPES.join(", ")}`, raw.scope));
         r.scope = raw.scope;
     }
     if (raw.src !== undefined) {
         r.src = net.ipAddress(`${arg}src`, raw.src, errs);
-        if (r.src && fam && net.familyOf(r.src) !== fam) errs.push(`${arg}src: ${JSON.stringify(raw.src)} is not of the IP family of dst`);
+        if (r.src && fam && net.familyOf(r.src) !== fam) errs.push(problem(`${arg}src`, `not of the IP family of dst ${dst!.text}`, raw.src));
     }
     const onlink = net.bool(`${arg}onlink`, raw.onlink, errs);
     if (onlink) r.onlink = true;
     if (type === "unicast" && r.gateway === undefined && r.dev === undefined && raw.gateway === undefined && raw.dev === undefined) {
-        errs.push(`${arg}gateway: a unicast route to ${JSON.stringify(raw.dst)} needs a gateway or a dev`);
+        errs.push(problem(`${arg}gateway`, `a unicast route to ${JSON.stringify(dst?.text ?? raw.dst)} needs a gateway or a dev`));
     }
-    if (type !== "unicast" && (raw.gateway !== undefined || raw.dev !== undefined)) {
-        errs.push(`${arg}type: a ${type} route takes no gateway or dev, got gateway ${JSON.stringify(raw.gateway)} dev ${JSON.stringify(raw.dev)}`);
+    if (type !== "unicast" && TYPES.includes(type) && (raw.gateway !== undefined || raw.dev !== undefined)) {
+        errs.push(problem(`${arg}type`, `a ${type} route takes no gateway or dev; remove them`, type));
     }
-    if (r.onlink && (r.gateway === undefined || r.dev === undefined)) errs.push(`${arg}onlink: needs both gateway and dev`);
+    if (r.onlink && (r.gateway === undefined || r.dev === undefined)) errs.push(problem(`${arg}onlink`, "needs both gateway and dev"));
     return errs.length > before ? undefined : r;
 }
 
@@ -195,6 +196,7 @@ async function readOne(t: Transport, r: Route): Promise<Route | undefined> {
 }
 
 export const routeKind: Kind<Route> = {
+    properties: ROUTE_PROPS,
     normalize: (raw, errs) => normalizeRoute(raw, errs),
     identity: ["dst", "table", "metric"],
     key: routeKey,

@@ -6,7 +6,8 @@
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
 import { isGone, OWN_PROTO, parseJsonArray } from "./iproute";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 
 export interface RuleSpec {
     /** 1..32765: 0 is the local-table rule and 32766/32767 are main and default. */
@@ -39,15 +40,15 @@ export interface Rule {
 
 export const RULE_PROPS = ["priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table", "family"] as const;
 
-export function normalizeRule(raw: Record<string, any>, errs: string[], arg = ""): Rule | undefined {
+export function normalizeRule(raw: Record<string, any>, errs: Problem[], arg = ""): Rule | undefined {
     const before = errs.length;
     net.noUnknown(raw, RULE_PROPS, errs, arg);
     const from = raw.from === undefined ? undefined : net.cidr(`${arg}from`, raw.from, errs);
     const to = raw.to === undefined ? undefined : net.cidr(`${arg}to`, raw.to, errs);
     const fams = [from?.family, to?.family].filter((f): f is net.Family => f !== undefined);
-    if (fams.length === 2 && fams[0] !== fams[1]) errs.push(`${arg}to: ${JSON.stringify(raw.to)} is not of the IP family of from ${JSON.stringify(raw.from)}`);
-    if (raw.family !== undefined && raw.family !== 4 && raw.family !== 6) errs.push(`${arg}family: must be 4 or 6, got ${JSON.stringify(raw.family)}`);
-    if (raw.family !== undefined && fams.length && raw.family !== fams[0]) errs.push(`${arg}family: ${raw.family} contradicts from/to of IPv${fams[0]}`);
+    if (fams.length === 2 && fams[0] !== fams[1]) errs.push(problem(`${arg}to`, `not of the IP family of from ${from!.text}`, raw.to));
+    if (raw.family !== undefined && raw.family !== 4 && raw.family !== 6) errs.push(problem(`${arg}family`, "must be 4 or 6", raw.family));
+    if (raw.family !== undefined && fams.length && raw.family !== fams[0]) errs.push(problem(`${arg}family`, `contradicts from/to of IPv${fams[0]}`, raw.family));
     const r: Rule = {
         family: (fams[0] ?? raw.family ?? 4) as net.Family,
         priority: net.rulePriority(`${arg}priority`, raw.priority, errs) ?? 0,
@@ -60,7 +61,7 @@ export function normalizeRule(raw: Record<string, any>, errs: string[], arg = ""
     if (raw.oif !== undefined) r.oif = net.ifname(`${arg}oif`, raw.oif, errs);
     if (raw.fwmark !== undefined) r.fwmark = net.integer(`${arg}fwmark`, raw.fwmark, 0, 0xffffffff, errs);
     if (raw.fwmask !== undefined) {
-        if (raw.fwmark === undefined) errs.push(`${arg}fwmask: needs fwmark, got fwmask ${JSON.stringify(raw.fwmask)} alone`);
+        if (raw.fwmark === undefined) errs.push(problem(`${arg}fwmask`, "needs fwmark", raw.fwmask));
         r.fwmask = net.integer(`${arg}fwmask`, raw.fwmask, 1, 0xffffffff, errs);
         if (r.fwmask === 0xffffffff) delete r.fwmask;
     }
@@ -117,6 +118,7 @@ async function find(t: Transport, r: Rule): Promise<Rule[]> {
 }
 
 export const ruleKind: Kind<Rule> = {
+    properties: RULE_PROPS,
     normalize: (raw, errs) => normalizeRule(raw, errs),
     identity: ["family", "priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table"],
     key: (r) => `${r.family}/${ruleWords(r).join(" ")}`,

@@ -8,7 +8,8 @@
 import type { Transport } from "../transport";
 import { alreadyExists, canonicalJson, Kind } from "./kind";
 import { OWN_PROTO, runBatch } from "./iproute";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 import { normalizeRoute, project, readTable, Route, routeDelWords, routeWords } from "./route";
 import { parseRouteEntry, routeEntryKey, routeEntryText } from "./route-text";
 import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, ownDevice, readDev } from "./fdb";
@@ -37,11 +38,11 @@ export function delta<E>(olds: Record<string, E>, news: Record<string, E>, same:
  * as users write it, or the map the resource classes send (keyed for
  * readable diffs).
  */
-function entriesOf(raw: Record<string, any>, field: string, what: string, errs: string[]): [string, any, string?][] {
+function entriesOf(raw: Record<string, any>, field: string, what: string, errs: Problem[]): [string, any, string?][] {
     const v = raw[field];
     if (Array.isArray(v)) return v.map((r, i) => [`[${i}]`, r]);
     if (v && typeof v === "object") return Object.entries(v).map(([k, r]) => [`[${JSON.stringify(k)}]`, r, k]);
-    errs.push(`${field}: must be a list of ${what}, got ${JSON.stringify(v)}`);
+    errs.push(problem(field, `must be a list of ${what}`, v));
     return [];
 }
 
@@ -58,7 +59,7 @@ export interface RouteSet {
 /** "#N" is the resource class's key for a list item that is not an object: it reaches check as it was. */
 const NOT_AN_OBJECT_KEY = /^#\d+$/;
 
-export function normalizeRouteSet(raw: Record<string, any>, errs: string[]): RouteSet | undefined {
+export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): RouteSet | undefined {
     const before = errs.length;
     net.noUnknown(raw, ["table", "routes"], errs);
     const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
@@ -68,12 +69,12 @@ export function normalizeRouteSet(raw: Record<string, any>, errs: string[]): Rou
         if (typeof given === "string" && key !== undefined && !NOT_AN_OBJECT_KEY.test(key)) {
             spec = parseRouteEntry(`routes${label}`, key, given, errs);
             if (!spec) continue;
-        } else if (spec === null || typeof spec !== "object") { errs.push(`routes${label}: not a route: ${JSON.stringify(spec)}`); continue; }
-        if (spec.table !== undefined) { errs.push(`routes${label}.table: set table on the RouteSet, not per route (got ${JSON.stringify(spec.table)})`); continue; }
+        } else if (spec === null || typeof spec !== "object") { errs.push(problem(`routes${label}`, "not a route", spec)); continue; }
+        if (spec.table !== undefined) { errs.push(problem(`routes${label}.table`, "set table on the RouteSet, not per route", spec.table)); continue; }
         const r = normalizeRoute(spec, errs, `routes${label}.`, { table });
         if (!r) continue;
         const k = routeEntryKey(r);
-        if (routes[k] !== undefined) errs.push(`routes${label}.dst: ${r.dst} (metric ${r.metric}) appears twice`);
+        if (routes[k] !== undefined) errs.push(problem(`routes${label}.dst`, `appears twice (metric ${r.metric})`, r.dst));
         routes[k] = routeEntryText(r);
     }
     return errs.length > before ? undefined : { table, routes };
@@ -99,6 +100,7 @@ const families = (keys: string[]): net.Family[] => {
 };
 
 export const routeSetKind: Kind<RouteSet> = {
+    properties: ["table", "routes"],
     normalize: normalizeRouteSet,
     // A state written before routes were texts (an object per route) reads as today's.
     stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSet : normalizeRouteSet(raw, [])),
@@ -184,24 +186,25 @@ export interface FdbSet {
     entries: Record<string, FdbEntry>;
 }
 
-export function normalizeFdbSet(raw: Record<string, any>, errs: string[]): FdbSet | undefined {
+export function normalizeFdbSet(raw: Record<string, any>, errs: Problem[]): FdbSet | undefined {
     const before = errs.length;
     net.noUnknown(raw, ["dev", "entries"], errs);
     const dev = net.ifname("dev", raw.dev, errs) ?? "";
     const entries: Record<string, FdbEntry> = {};
     for (const [label, spec] of entriesOf(raw, "entries", "FDB entries", errs)) {
-        if (spec === null || typeof spec !== "object") { errs.push(`entries${label}: not an FDB entry: ${JSON.stringify(spec)}`); continue; }
+        if (spec === null || typeof spec !== "object") { errs.push(problem(`entries${label}`, "not an FDB entry", spec)); continue; }
         const f = normalizeFdb(spec, errs, `entries${label}.`, { dev: dev || "x" });
         if (!f) continue;
         const { dev: _d, ...entry } = f;
         const k = fdbKey(f);
-        if (entries[k]) errs.push(`entries${label}: ${k} appears twice`);
+        if (entries[k]) errs.push(problem(`entries${label}`, "appears twice", k));
         entries[k] = entry;
     }
     return errs.length > before ? undefined : { dev, entries };
 }
 
 export const fdbSetKind: Kind<FdbSet> = {
+    properties: ["dev", "entries"],
     normalize: normalizeFdbSet,
     identity: ["dev"],
     key: (s) => `fdb/${s.dev}`,

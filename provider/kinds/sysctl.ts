@@ -10,7 +10,8 @@
  */
 import type { Transport } from "../transport";
 import { Kind } from "./kind";
-import * as net from "./net";
+import * as net from "../../common/net";
+import { Problem, problem } from "../../common/problems";
 
 // Keys are dotted paths of /proc/sys; interface names may appear as a segment.
 const KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_@-]+){1,6}$/;
@@ -21,11 +22,13 @@ export interface Sysctl {
     value: string;
 }
 
-export function normalizeSysctl(raw: Record<string, any>, errs: string[]): Sysctl | undefined {
+export const SYSCTL_PROPS = ["key", "value"] as const;
+
+export function normalizeSysctl(raw: Record<string, any>, errs: Problem[]): Sysctl | undefined {
     const before = errs.length;
-    net.noUnknown(raw, ["key", "value", "previous"], errs);
-    if (typeof raw.key !== "string" || !KEY.test(raw.key)) errs.push(`key: not a sysctl key: ${JSON.stringify(raw.key)}`);
-    if (typeof raw.value !== "string" || !VALUE.test(raw.value)) errs.push(`value: not a plain sysctl value: ${JSON.stringify(raw.value)}`);
+    net.noUnknown(raw, [...SYSCTL_PROPS, "previous"], errs);
+    if (typeof raw.key !== "string" || !KEY.test(raw.key)) errs.push(problem("key", "not a sysctl key", raw.key));
+    if (typeof raw.value !== "string" || !VALUE.test(raw.value)) errs.push(problem("value", "not a plain sysctl value", raw.value));
     return errs.length > before ? undefined : { key: raw.key, value: raw.value };
 }
 
@@ -42,6 +45,7 @@ export const createArgv = (key: string, value: string) => ["sh", "-c", CREATE, "
 export const removeArgv = (key: string, previous: string) => ["sh", "-c", REMOVE, "routed-overlay", recordPath(key), key, previous];
 
 export const sysctlKind: Kind<Sysctl> = {
+    properties: SYSCTL_PROPS,
     normalize: normalizeSysctl,
     identity: ["key"],
     deleteBeforeReplace: true,

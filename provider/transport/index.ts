@@ -5,7 +5,7 @@
  */
 import * as crypto from "crypto";
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
-import { Connection, describe } from "./connection";
+import { Connection, describe, parseHostKey } from "./connection";
 import { execArgv, ExecResult } from "./exec";
 import { recordStats } from "../stats";
 
@@ -49,12 +49,11 @@ function fingerprint(key: Buffer): string {
     return "SHA256:" + crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "");
 }
 
-/** True when the key the server presented is the pinned one. */
+/** True when the key the server presented is one of the pinned ones (see parseHostKey). */
 export function hostKeyMatches(pinned: string, presented: Buffer): boolean {
-    const p = pinned.trim();
-    if (p.startsWith("SHA256:")) return p.replace(/=+$/, "") === fingerprint(presented);
-    const blob = p.split(/\s+/)[1];
-    return blob !== undefined && Buffer.from(blob, "base64").equals(presented);
+    const keys = parseHostKey(pinned);
+    if (typeof keys === "string") return false;
+    return keys.some((k) => ("fingerprint" in k ? k.fingerprint === fingerprint(presented) : k.blob.equals(presented)));
 }
 
 class NetnsTransport implements Transport {

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { formatProblem, Problem } from "../../common/problems";
 import type { RunOptions, Transport } from "../../provider/transport";
 import { routeKind } from "../../provider/kinds/route";
 import { ruleKind } from "../../provider/kinds/rule";
@@ -20,8 +21,8 @@ function scripted(answer: (argv: readonly string[]) => string): Transport & { se
     };
 }
 
-const norm = <T>(k: { normalize(raw: Record<string, unknown>, errs: string[]): T | undefined }, raw: Record<string, unknown>): T => {
-    const errs: string[] = [];
+const norm = <T>(k: { normalize(raw: Record<string, unknown>, errs: Problem[]): T | undefined }, raw: Record<string, unknown>): T => {
+    const errs: Problem[] = [];
     const v = k.normalize(raw, errs);
     assert.deepStrictEqual(errs, []);
     return v!;

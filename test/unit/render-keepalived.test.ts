@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { formatProblem, Problem } from "../../common/problems";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -84,8 +85,8 @@ describe("keepalived renderer", () => {
         }
     });
 
-    it("refuses to render an invalid spec or an unknown node", () => {
-        assert.throws(() => planGatewayVip({ ...BASIC, virtualRouterId: 0 }), /virtualRouterId/);
+    it("refuses to render for an unknown node, and leaves an invalid spec to the validator", () => {
+        assert.match(validateGatewayVip({ ...BASIC, virtualRouterId: 0 }).map(formatProblem).join("\n"), /^args\.virtualRouterId: /m);
         assert.throws(() => renderKeepalivedConf(BASIC, "node9"), /no node named "node9"/);
     });
 });
@@ -170,26 +171,26 @@ describe("GatewayVip validation", () => {
         { why: "a weight pushing a priority past 254", spec: { trackScript: { argv: ["/bin/check"], weight: 120 } }, msg: /^args\.trackScript\.weight: priority 150 \+ weight leaves 1\.\.254.*: 120$/ },
         { why: "a negative garp delay", spec: { garpMasterDelay: -1 }, msg: /^args\.garpMasterDelay: must be an integer from 0 to 3600: -1$/ },
         { why: "a misspelt property", spec: { advert_int: 1 }, msg: /^args\.advert_int: unknown property .*: 1$/ },
-        { why: "a misspelt secret, whose value is not echoed", spec: { authpass: "hunter22" }, msg: /^args\.authpass: unknown property .*: \(value not shown: it may be a secret\)$/ },
+        { why: "a misspelt secret, whose value is not echoed", spec: { authpass: "hunter22" }, msg: /^args\.authpass: unknown property .*: \(not shown: a secret, 8 characters\)$/ },
     ];
 
     for (const b of bad) {
         it(`rejects ${b.why}`, () => {
-            const errs = validateGatewayVip({ ...BASIC, ...b.spec } as GatewayVipSpec);
+            const errs = validateGatewayVip({ ...BASIC, ...b.spec } as GatewayVipSpec).map(formatProblem);
             assert.ok(errs.some((e) => b.msg.test(e)), `no message matched ${b.msg}:\n${errs.join("\n")}`);
         });
     }
 
     describe("authPass, a secret", () => {
         const cases = [
-            { why: "longer than 8 characters, which keepalived truncates", pass: "ninechars", msg: /^args\.authPass: must be 1 to 8 characters, keepalived silently truncates .*: length 9$/ },
-            { why: "holding a space", pass: "a b", msg: /^args\.authPass: may hold only .*: length 3$/ },
-            { why: "holding a comment character", pass: "pa#ss", msg: /^args\.authPass: may hold only .*: length 5$/ },
-            { why: "empty", pass: "", msg: /^args\.authPass: must be 1 to 8 characters.*: length 0$/ },
+            { why: "longer than 8 characters, which keepalived truncates", pass: "ninechars", msg: /^args\.authPass: must be 1 to 8 characters, keepalived silently truncates .*: \(not shown: a secret, 9 characters\)$/ },
+            { why: "holding a space", pass: "a b", msg: /^args\.authPass: may hold only .*: \(not shown: a secret, 3 characters\)$/ },
+            { why: "holding a comment character", pass: "pa#ss", msg: /^args\.authPass: may hold only .*: \(not shown: a secret, 5 characters\)$/ },
+            { why: "empty", pass: "", msg: /^args\.authPass: must be 1 to 8 characters.*: \(not shown: a secret, 0 characters\)$/ },
         ];
         for (const c of cases) {
             it(`rejects a password ${c.why}, naming its length but never the value`, () => {
-                const errs = validateGatewayVip({ ...BASIC, authPass: c.pass });
+                const errs = validateGatewayVip({ ...BASIC, authPass: c.pass }).map(formatProblem);
                 assert.ok(errs.some((e) => c.msg.test(e)), errs.join("\n"));
                 if (c.pass) assert.ok(errs.every((e) => !e.includes(c.pass)), errs.join("\n"));
             });
@@ -204,11 +205,11 @@ describe("GatewayVip validation", () => {
             { vip: "10.0.0.100", virtualRouterId: 1, nodes: NODES.slice(0, 2) },
             { ...BASIC, vip: "192.168.2.250/32" },
         ]) {
-            assert.deepStrictEqual(validateGatewayVip(spec), [], JSON.stringify(spec));
+            assert.deepStrictEqual(validateGatewayVip(spec).map(formatProblem), [], JSON.stringify(spec));
         }
     });
 
     it("prefixes messages with the given argument path", () => {
-        assert.match(validateGatewayVip({ ...BASIC, virtualRouterId: 0 }, "gatewayVip")[0], /^gatewayVip\.virtualRouterId: /);
+        assert.match(validateGatewayVip({ ...BASIC, virtualRouterId: 0 }, "gatewayVip").map(formatProblem)[0], /^gatewayVip\.virtualRouterId: /);
     });
 });

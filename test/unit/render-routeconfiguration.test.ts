@@ -1,4 +1,5 @@
 import { threeNodes } from "../support/fabric-fixture";
+import { formatProblem, Problem } from "../../common/problems";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -185,15 +186,15 @@ describe("Liqo RouteConfiguration validation", () => {
         ["no rules", (rc) => (rc.rules = []), "rc.rules", []],
         ["a table name with a space", (rc) => (rc.tableName = "rome worker"), "rc.tableName", "rome worker"],
         ["an upper-case name", (rc) => (rc.name = "Rome-Worker"), "rc.name", "Rome-Worker"],
-        ["a bad label value", (rc) => (rc.labels["liqo.io/managed"] = "yes please"), "rc.labels.\"liqo.io/managed\"", "yes please"],
+        ["a bad label value", (rc) => (rc.labels["liqo.io/managed"] = "yes please"), "rc.labels[\"liqo.io/managed\"]", "yes please"],
         ["a route with neither gw nor dev", (rc) => delete rc.rules[0].routes[0].dev, "rc.rules[0].routes[0]", undefined],
     ];
     for (const [what, mutate, arg, value] of cases) {
         it(`names the argument and the value for ${what}`, () => {
             const rc = good();
-            assert.deepStrictEqual(validateRouteConfiguration(rc, "rc"), []);
+            assert.deepStrictEqual(validateRouteConfiguration(rc, "rc").map(formatProblem), []);
             mutate(rc);
-            const errs = validateRouteConfiguration(rc, "rc");
+            const errs = validateRouteConfiguration(rc, "rc").map(formatProblem);
             const hit = errs.find((e) => e.startsWith(`${arg}:`) && (value === undefined || e.includes(JSON.stringify(value))));
             assert.ok(hit, `expected a message for ${arg} with ${JSON.stringify(value)}, got:\n${errs.join("\n")}`);
             assert.throws(() => renderRouteConfiguration(rc), /RouteConfiguration: invalid arguments/);
@@ -201,6 +202,6 @@ describe("Liqo RouteConfiguration validation", () => {
     }
 
     it("accepts the seed's repeated identical routes in one table (milan-gw-ext)", () => {
-        assert.deepStrictEqual(validateRouteConfiguration(romeTables()[6]), []);
+        assert.deepStrictEqual(validateRouteConfiguration(romeTables()[6]).map(formatProblem), []);
     });
 });

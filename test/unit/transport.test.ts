@@ -1,8 +1,14 @@
 import * as assert from "assert";
+import { formatProblem } from "../../common/problems";
 import * as crypto from "crypto";
 import { commandLine, hostKeyMatches, quoteArg } from "../../provider/transport";
+import { utils as sshUtils } from "ssh2";
+
 import { validateConnection } from "../../provider/transport/connection";
 import { execArgv } from "../../provider/transport/exec";
+
+const KEY = sshUtils.generateKeyPairSync("ed25519").public;
+const OTHER_KEY = sshUtils.generateKeyPairSync("ed25519").public;
 
 describe("transport: argv over SSH", () => {
     it("leaves plain arguments alone and single-quotes the rest", () => {
@@ -19,25 +25,29 @@ describe("transport: argv over SSH", () => {
         assert.deepStrictEqual(r.stdout.split("\0").slice(0, -1), hostile);
     });
 
-    const blob = crypto.randomBytes(51);
-    const b64 = blob.toString("base64");
+    const b64 = KEY.split(" ")[1];
+    const blob = Buffer.from(b64, "base64");
     const fp = "SHA256:" + crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
+    const other = OTHER_KEY.split(" ")[1];
 
-    it("matches a pinned host key given as a key line or as a fingerprint", () => {
+    it("matches a pinned host key given as a key line, a known_hosts line, ssh-keyscan output or a fingerprint", () => {
         assert.ok(hostKeyMatches(`ssh-ed25519 ${b64}`, blob));
         assert.ok(hostKeyMatches(`ssh-ed25519 ${b64} comment`, blob));
+        assert.ok(hostKeyMatches(`node1,192.168.2.10 ssh-ed25519 ${b64}`, blob));
+        assert.ok(hostKeyMatches(`# 192.168.2.10:22 SSH-2.0-OpenSSH_9.2\n192.168.2.10 ssh-ed25519 ${other}\n192.168.2.10 ssh-ed25519 ${b64}\n`, blob));
         assert.ok(hostKeyMatches(fp, blob));
-        assert.ok(!hostKeyMatches(`ssh-ed25519 ${crypto.randomBytes(51).toString("base64")}`, blob));
+        assert.ok(!hostKeyMatches(`ssh-ed25519 ${other}`, blob));
+        assert.ok(!hostKeyMatches(`192.168.2.10 ssh-ed25519 ${other}`, blob));
         assert.ok(!hostKeyMatches("SHA256:" + "A".repeat(43), blob));
     });
 });
 
 describe("transport: connection validation", () => {
-    const good = { host: "198.18.0.11", user: "root", privateKey: "k", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx" };
+    const good = { host: "198.18.0.11", user: "root", privateKey: "k", hostKey: KEY };
 
     it("accepts a complete connection, and @pulumi/command's dial settings", () => {
-        assert.deepStrictEqual(validateConnection(good), []);
-        assert.deepStrictEqual(validateConnection({ ...good, dialErrorLimit: -1, perDialTimeout: 5 }), []);
+        assert.deepStrictEqual(validateConnection(good).map(formatProblem), []);
+        assert.deepStrictEqual(validateConnection({ ...good, dialErrorLimit: -1, perDialTimeout: 5 }).map(formatProblem), []);
     });
 
     for (const [name, patch, want] of [
@@ -46,22 +56,39 @@ describe("transport: connection validation", () => {
         ["no credentials", { privateKey: undefined }, /give privateKey, password or agentSocketPath/],
         ["no host key", { hostKey: undefined }, /connection\.hostKey: required/],
         ["a malformed host key", { hostKey: "not-a-key" }, /connection\.hostKey: .*"not-a-key"/],
+        ["a host key cut short", { hostKey: KEY.slice(0, -6) }, /connection\.hostKey: the base64 part is not a complete ssh-ed25519 key/],
+        ["a host key of another type than it says", { hostKey: `ssh-rsa ${KEY.split(" ")[1]}` }, /connection\.hostKey: the base64 part is not a complete ssh-rsa key/],
+        ["a host key that is not base64", { hostKey: "ssh-ed25519 AAAA$(id)" }, /connection\.hostKey: the ssh-ed25519 key is missing its base64 part/],
+        ["a known_hosts marker", { hostKey: `@cert-authority *.example ${KEY}` }, /connection\.hostKey: known_hosts markers/],
+        ["host:port in host", { host: "192.168.2.10:2222" }, /connection\.host: give the port as port: 2222, not in host: "192\.168\.2\.10:2222"/],
+        ["a host name with a port", { host: "node1.example:22" }, /connection\.host: give the port as port: 22/],
+        ["an IPv6 address in brackets", { host: "[fd00::1]:22" }, /connection\.host: an IPv6 address without brackets/],
+        ["colons that are no IPv6 address", { host: ":::" }, /connection\.host: not an IP address: ":::"/],
+        ["an IPv4 address with an octal octet", { host: "192.168.02.10" }, /connection\.host: an IPv4 octet with a leading zero/],
         ["a bad user", { user: "root -oProxyCommand=x" }, /connection\.user: /],
         ["a dial limit of 0", { dialErrorLimit: 0 }, /connection\.dialErrorLimit: .*0/],
         ["@pulumi/command's jump host, which would otherwise be ignored", { proxy: { host: "bastion" } }, /connection\.proxy: jump hosts are not supported/],
     ] as const) {
         it(`rejects ${name}, naming the argument and the value`, () => {
-            const errs = validateConnection({ ...good, ...patch });
+            const errs = validateConnection({ ...good, ...patch }).map(formatProblem);
             assert.ok(errs.some((e) => want.test(e)), errs.join("; "));
         });
     }
 
+    it("accepts a known_hosts line and ssh-keyscan output as the host key", () => {
+        assert.deepStrictEqual(validateConnection({ ...good, hostKey: `198.18.0.11 ${KEY}` }).map(formatProblem), []);
+        const scan = `# 198.18.0.11:22 SSH-2.0-OpenSSH_9.2p1\n198.18.0.11 ${KEY}\n198.18.0.11 ${OTHER_KEY}\n`;
+        assert.deepStrictEqual(validateConnection({ ...good, hostKey: scan }).map(formatProblem), []);
+        assert.deepStrictEqual(validateConnection({ ...good, host: "fd00::11" }).map(formatProblem), []);
+        assert.deepStrictEqual(validateConnection({ ...good, host: "node-1.lab.example" }).map(formatProblem), []);
+    });
+
     it("allows a missing host key only with the explicit insecure opt-out", () => {
-        assert.deepStrictEqual(validateConnection({ ...good, hostKey: undefined, insecureIgnoreHostKey: true }), []);
+        assert.deepStrictEqual(validateConnection({ ...good, hostKey: undefined, insecureIgnoreHostKey: true }).map(formatProblem), []);
     });
 
     it("never echoes a secret", () => {
-        const errs = validateConnection({ ...good, host: "", privateKey: "SECRET-KEY-MATERIAL" });
+        const errs = validateConnection({ ...good, host: "", privateKey: "SECRET-KEY-MATERIAL" }).map(formatProblem);
         assert.ok(errs.length > 0 && errs.every((e) => !e.includes("SECRET-KEY-MATERIAL")));
     });
 });

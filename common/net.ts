@@ -1,43 +1,26 @@
 /**
- * Address, name and number checks: the one implementation behind every
- * kernel object kind (provider/kinds) and every renderer (components/render).
+ * Address and number checks: the one implementation behind every component,
+ * renderer (components/render) and kernel object kind (provider/kinds).
  * Addresses are parsed by ip-num and written back in the form iproute2 and
  * Go's net.IP print (IPv6 compressed, lower case), so what a program asks for
  * and what `ip -j` or Kube-OVN reads back compare equal as strings.
  *
  * Two layers:
  * - parsers (readIp, parseIp, parseCidr, contains, overlap, ...) return a
- *   value or the reason it is not one, and push no message;
+ *   value or the reason it is not one, and report nothing;
  * - validators (ipAddress, ipv4, cidr, cidr4, ifname, integer, table, mac,
- *   ...) push "<argument path>: <what is wrong>: <the value as JSON>" onto
- *   `errs` and return the canonical value or undefined.
- *
- * The kinds' integer and boolean messages have always read "..., got
- * <value>"; the renderers' read "...: <value>". Both wordings are relied on,
- * so those validators take the separator as an option (`COLON` for the
- * renderers' wording).
+ *   ...) push a Problem (common/problems.ts) naming the argument path and the
+ *   value, and return the canonical value or undefined.
  */
 import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from "ip-num";
+import { Problem, problem } from "./problems";
 
 export type Family = 4 | 6;
 
 // ---------------------------------------------------------------------------
-// Message helpers
-
-/** A value as messages show it: JSON, and "(absent)" for a missing one. */
-export const show = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v));
+// Helpers
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-export interface MsgOpts {
-    /** Between what is wrong and the value: ", got " (the kinds' wording, default) or ": " (the renderers'). */
-    sep?: ", got " | ": ";
-}
-
-/** The renderers' wording: "<arg>: <what is wrong>: <value>". */
-export const COLON: MsgOpts = { sep: ": " };
-
-const got = (opts: MsgOpts) => opts.sep ?? ", got ";
 
 // ---------------------------------------------------------------------------
 // Parsers (no messages)
@@ -60,9 +43,19 @@ export function familyOf(addr: string): Family | undefined {
     return undefined;
 }
 
-/** Any IPv4 or IPv6 address ip-num reads, with its canonical text. */
+/**
+ * An IPv4 octet with a leading zero ("010.1.2.3"): inet_aton, and so
+ * iproute2 and iptables, read it as octal (8.1.2.3), while ip-num, Go and
+ * Kube-OVN read it as decimal. Refused everywhere, so the package never
+ * installs something other than what it shows.
+ */
+const OCTAL_OCTET = /(^|\.)0\d/;
+export const LEADING_ZERO = "an IPv4 octet with a leading zero, which iproute2 and iptables read as octal (010 is 8); write it without the zero";
+
+/** Any IPv4 or IPv6 address ip-num reads (and inet_aton reads alike), with its canonical text. */
 export function readIp(v: string): Ip | undefined {
     if (Validator.isValidIPv4String(v)[0]) {
+        if (OCTAL_OCTET.test(v)) return undefined;
         const ip = IPv4.fromString(v);
         return { family: 4, ip, text: ipText(ip) };
     }
@@ -73,15 +66,20 @@ export function readIp(v: string): Ip | undefined {
     return undefined;
 }
 
+/** Why a string that is no address is not one: a specific reason for the octal trap, else the generic one. */
+function notAnAddress(v: unknown, generic: string): string {
+    return typeof v === "string" && Validator.isValidIPv4String(v.split("/")[0])[0] && OCTAL_OCTET.test(v.split("/")[0]) ? LEADING_ZERO : generic;
+}
+
 /**
  * An address in canonical form, or the reason it is not one. Canonical
  * because Kube-OVN compares addresses as strings (the gateway against
- * excludeIps, the broadcast address against the gateway), refuses upper-case
- * IPv6, and "010.1.2.3" is octal to inet_aton but decimal elsewhere.
+ * excludeIps, the broadcast address against the gateway) and refuses
+ * upper-case IPv6.
  */
 export function parseIp(v: unknown): Ip | string {
     const ip = typeof v === "string" ? readIp(v) : undefined;
-    if (!ip) return "not an IP address";
+    if (!ip) return notAnAddress(v, "not an IP address");
     return ip.text === v ? ip : `not in canonical form (write ${ip.text})`;
 }
 
@@ -96,6 +94,9 @@ export function networkOf(ip: Ip, prefix: number): Cidr {
 }
 
 export const NOT_A_CIDR = "not a CIDR (address/prefix)";
+/** A prefix length as iproute2 reads it: it parses "/016" as octal 14. */
+const PREFIX = /^(0|[1-9]\d{0,2})$/;
+const PREFIX_ZERO = "a prefix length with a leading zero, which iproute2 reads as octal (/016 is /14); write it without the zero";
 
 /**
  * A CIDR with its host bits clear and in canonical form, or the reason it is
@@ -108,7 +109,8 @@ export function parseCidr(v: unknown): Cidr | string {
     const slash = typeof v === "string" ? v.indexOf("/") : -1;
     if (typeof v !== "string" || slash < 0 || !(Validator.isValidIPv4CidrNotation(v)[0] || Validator.isValidIPv6CidrNotation(v)[0])) return NOT_A_CIDR;
     const given = readIp(v.slice(0, slash));
-    if (!given) return NOT_A_CIDR;
+    if (!given) return notAnAddress(v, NOT_A_CIDR);
+    if (!PREFIX.test(v.slice(slash + 1))) return PREFIX_ZERO;
     const c = networkOf(given, Number(v.slice(slash + 1)));
     if (c.text === v) return c;
     if (!given.ip.isEquals(c.range.getFirst())) return `host bits set (use the network address ${c.text})`;
@@ -134,26 +136,52 @@ export function isNetworkOrBroadcast(c: Cidr, a: Ip): boolean {
     return a.ip.isEquals(c.range.getFirst()) || a.ip.isEquals(c.range.getLast());
 }
 
+
+/** Unicast IPv4 and IPv6 ranges that are no host's address: a tunnel endpoint or next hop there is a mistake. */
+const NOT_UNICAST = [
+    ["0.0.0.0/8", "an unspecified (\"this network\") address"], ["224.0.0.0/4", "a multicast address"], ["255.255.255.255/32", "the broadcast address"],
+    ["::/128", "the unspecified address"], ["ff00::/8", "a multicast address"],
+].map(([c, what]) => ({ cidr: parseCidr(c) as Cidr, what }));
+
+/** Why an address cannot be a host's own unicast address, or undefined when it can. */
+export function notUnicast(ip: Ip): string | undefined {
+    return NOT_UNICAST.find((r) => contains(r.cidr, ip))?.what;
+}
+
+/** The all-zero MAC: unicast VXLAN floods broadcast and unknown-unicast frames to every FDB entry with it. */
+export const ZERO_MAC = "00:00:00:00:00:00";
+
 // ---------------------------------------------------------------------------
-// Validators: push a message naming the argument and the value, return the canonical value
+// Validators: report a Problem naming the argument and the value, return the canonical value
 
 /** Any address, returned canonical (the kinds accept "2001:DB8::1" and store "2001:db8::1"). */
-export function ipAddress(arg: string, v: unknown, errs: string[]): string | undefined {
+export function ipAddress(arg: string, v: unknown, errs: Problem[]): string | undefined {
     const ip = typeof v === "string" && !v.includes("/") && familyOf(v) ? readIp(v) : undefined;
     if (!ip) {
-        errs.push(`${arg}: not an IP address: ${show(v)}`);
+        errs.push(problem(arg, notAnAddress(v, "not an IP address"), v));
         return undefined;
     }
     return ip.text;
 }
 
+/** An address that must be a host's own: not multicast, unspecified or broadcast. */
+export function unicastAddress(arg: string, v: unknown, errs: Problem[], why: string): string | undefined {
+    const text = ipAddress(arg, v, errs);
+    const bad = text === undefined ? undefined : notUnicast(readIp(text)!);
+    if (bad) {
+        errs.push(problem(arg, `${bad}, not a host's address; ${why}`, v));
+        return undefined;
+    }
+    return text;
+}
+
 /** An IPv4 address already in canonical form (the renderers', whose output is compared as text). */
-export function ipv4(arg: string, v: unknown, errs: string[]): Ip4 | undefined {
+export function ipv4(arg: string, v: unknown, errs: Problem[]): Ip4 | undefined {
     const ip = parseIp(v);
     if (typeof ip === "string" || ip.family !== 4) {
         const v6 = typeof v === "string" && !v.includes("/") && familyOf(v) === 6;
-        const why = v6 ? "IPv6 is not supported here, need an IPv4 address" : ip === "not an IP address" ? "not an IPv4 address" : ip;
-        errs.push(`${arg}: ${why}: ${show(v)}`);
+        const why = v6 ? "IPv6 is not supported here, need an IPv4 address" : ip === "not an IP address" ? "not an IPv4 address" : (ip as string);
+        errs.push(problem(arg, why, v));
         return undefined;
     }
     return ip;
@@ -162,37 +190,38 @@ export function ipv4(arg: string, v: unknown, errs: string[]): Ip4 | undefined {
 /**
  * Canonical CIDR with its host bits clear, for the kinds. A bare address is
  * a host route (/32 or /128), as iproute2 reads it; other spellings of a
- * valid CIDR are accepted and returned canonical. Host bits set are an error
- * rather than silently masked.
+ * valid CIDR (upper-case IPv6) are accepted and returned canonical. Host bits
+ * set are an error rather than silently masked.
  */
-export function cidr(arg: string, v: unknown, errs: string[]): Cidr | undefined {
+export function cidr(arg: string, v: unknown, errs: Problem[]): Cidr | undefined {
     if (typeof v !== "string" || v === "") {
-        errs.push(`${arg}: not a CIDR: ${show(v)}`);
+        errs.push(problem(arg, "not a CIDR", v));
         return undefined;
     }
     const [addr, len, ...rest] = v.split("/");
     const fam = familyOf(addr);
     const max = fam === 6 ? 128 : 32;
-    const prefix = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+    const prefix = len === undefined ? max : PREFIX.test(len) ? Number(len) : NaN;
     const ip = fam ? readIp(addr) : undefined;
     if (!ip || rest.length || !(prefix >= 0 && prefix <= max)) {
-        errs.push(`${arg}: not a CIDR: ${show(v)}`);
+        const why = fam === 4 && !ip ? LEADING_ZERO : len !== undefined && /^0\d+$/.test(len) ? PREFIX_ZERO : "not a CIDR";
+        errs.push(problem(arg, why, v));
         return undefined;
     }
     const c = networkOf(ip, prefix);
     if (!ip.ip.isEquals(c.range.getFirst())) {
-        errs.push(`${arg}: ${show(v)} has host bits set; the network is ${c.text}`);
+        errs.push(problem(arg, `host bits set; the network is ${c.text}`, v));
         return undefined;
     }
     return c;
 }
 
 /** An IPv4 CIDR in canonical form with its host bits clear (the renderers'). */
-export function cidr4(arg: string, v: unknown, errs: string[]): Cidr4 | undefined {
+export function cidr4(arg: string, v: unknown, errs: Problem[]): Cidr4 | undefined {
     const c = parseCidr(v);
     if (typeof c === "string" || c.family !== 4) {
-        const why = typeof v === "string" && familyOf(v) === 6 ? "IPv6 is not supported here, need an IPv4 CIDR" : c === NOT_A_CIDR ? "not an IPv4 CIDR (a.b.c.d/n)" : c;
-        errs.push(`${arg}: ${why}: ${show(v)}`);
+        const why = typeof v === "string" && familyOf(v) === 6 ? "IPv6 is not supported here, need an IPv4 CIDR" : c === NOT_A_CIDR ? "not an IPv4 CIDR (a.b.c.d/n)" : (c as string);
+        errs.push(problem(arg, why, v));
         return undefined;
     }
     return c;
@@ -205,27 +234,27 @@ export function cidr4(arg: string, v: unknown, errs: string[]): Cidr4 | undefine
  * Kubernetes objects. `at: false` also refuses '@', for keepalived.conf,
  * where GatewayVip has never let one through.
  */
-export function ifname(arg: string, v: unknown, errs: string[], opts: { at?: boolean } = {}): string | undefined {
+export function ifname(arg: string, v: unknown, errs: Problem[], opts: { at?: boolean } = {}): string | undefined {
     const at = opts.at !== false;
     const re = at ? /^[A-Za-z0-9_.@-]{1,15}$/ : /^[A-Za-z0-9_.-]{1,15}$/;
     if (typeof v !== "string" || !re.test(v) || v === "." || v === "..") {
-        errs.push(`${arg}: not a Linux interface name (1-15 of A-Z a-z 0-9 _ .${at ? " @" : ""} -${at ? "" : ", not . or .."}): ${show(v)}`);
+        errs.push(problem(arg, `not a Linux interface name (1-15 of A-Z a-z 0-9 _ .${at ? " @" : ""} -, not . or ..)`, v));
         return undefined;
     }
     return v;
 }
 
-export function integer(arg: string, v: unknown, min: number, max: number, errs: string[], opts: MsgOpts & { why?: string } = {}): number | undefined {
+export function integer(arg: string, v: unknown, min: number, max: number, errs: Problem[], why = ""): number | undefined {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-        errs.push(`${arg}: must be an integer from ${min} to ${max}${opts.why ?? ""}${got(opts)}${show(v)}`);
+        errs.push(problem(arg, `must be an integer from ${min} to ${max}${why}`, v));
         return undefined;
     }
     return v;
 }
 
 /** Policy rule priority: 0 shares the local table's slot; 32766 and 32767 are main and default, where a rule would come too late. */
-export function rulePriority(arg: string, v: unknown, errs: string[], opts: MsgOpts = {}): number | undefined {
-    return integer(arg, v, 1, 32765, errs, opts);
+export function rulePriority(arg: string, v: unknown, errs: Problem[]): number | undefined {
+    return integer(arg, v, 1, 32765, errs);
 }
 
 const TABLE_NAMES: Record<string, number> = { main: 254, local: 255, default: 253 };
@@ -238,88 +267,90 @@ const TABLE_NAMES: Record<string, number> = { main: 254, local: 255, default: 25
  * `allowMain: false` refuses main (254) too; `numbersOnly` refuses names and
  * numeric strings.
  */
-export function table(arg: string, v: unknown, errs: string[], opts: { allowMain?: boolean; numbersOnly?: boolean } = {}): number | undefined {
+export function table(arg: string, v: unknown, errs: Problem[], opts: { allowMain?: boolean; numbersOnly?: boolean } = {}): number | undefined {
     const names = !opts.numbersOnly;
-    const n = !names ? v : typeof v === "string" && v in TABLE_NAMES ? TABLE_NAMES[v] : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+    const n = !names ? v : typeof v === "string" && v in TABLE_NAMES ? TABLE_NAMES[v] : typeof v === "string" && /^[1-9]\d*$/.test(v) ? Number(v) : v;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 0xffffffff) {
-        errs.push(`${arg}: not a routing table (a number from 1 to 4294967295${names && opts.allowMain !== false ? ", or main" : ""}): ${show(v)}`);
+        errs.push(problem(arg, `not a routing table (a number from 1 to 4294967295${names && opts.allowMain !== false ? ", or main" : ""})`, v));
         return undefined;
     }
     if (n === 253 || n === 255 || (n === 254 && opts.allowMain === false)) {
-        errs.push(`${arg}: table ${show(v)} is reserved (253 default, 254 main, 255 local); use your own table number`);
+        errs.push(problem(arg, "table is reserved (253 default, 254 main, 255 local); use your own table number", v));
         return undefined;
     }
     return n;
 }
 
 /** MAC address in lower case, as `bridge -j fdb` prints it. */
-export function mac(arg: string, v: unknown, errs: string[]): string | undefined {
+export function mac(arg: string, v: unknown, errs: Problem[]): string | undefined {
     if (typeof v !== "string" || !/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(v)) {
-        errs.push(`${arg}: not a MAC address (aa:bb:cc:dd:ee:ff): ${show(v)}`);
+        errs.push(problem(arg, "not a MAC address (aa:bb:cc:dd:ee:ff)", v));
         return undefined;
     }
     return v.toLowerCase();
 }
 
 /** A file path: absolute, one plain word in argv, no "..". */
-export function absolutePath(arg: string, v: unknown, errs: string[]): string | undefined {
+export function absolutePath(arg: string, v: unknown, errs: Problem[]): string | undefined {
     if (typeof v !== "string" || !/^\/[A-Za-z0-9_./-]{1,200}$/.test(v) || v.includes("..")) {
-        errs.push(`${arg}: not a plain absolute path: ${show(v)}`);
+        errs.push(problem(arg, "not a plain absolute path", v));
         return undefined;
     }
     return v;
 }
 
 /** Names that go into firewall comments and link aliases: one plain word. */
-export function marker(arg: string, v: unknown, errs: string[]): string | undefined {
+export function marker(arg: string, v: unknown, errs: Problem[]): string | undefined {
     if (typeof v !== "string" || !/^[A-Za-z0-9_.:/-]{1,200}$/.test(v)) {
-        errs.push(`${arg}: must be 1-200 of A-Z a-z 0-9 _ . : / -, got ${show(v)}`);
+        errs.push(problem(arg, "must be 1-200 of A-Z a-z 0-9 _ . : / -", v));
         return undefined;
     }
     return v;
 }
 
 /** An optional boolean. */
-export function bool(arg: string, v: unknown, errs: string[], opts: MsgOpts = {}): boolean | undefined {
+export function bool(arg: string, v: unknown, errs: Problem[]): boolean | undefined {
     if (v === undefined) return undefined;
     if (typeof v !== "boolean") {
-        errs.push(`${arg}: must be true or false${got(opts)}${show(v)}`);
+        errs.push(problem(arg, "must be true or false", v));
         return undefined;
     }
     return v;
 }
 
+/** One of a fixed set of words (an enum); absent is fine unless `required`. */
+export function oneOf<T extends string>(arg: string, v: unknown, words: readonly T[], errs: Problem[]): T | undefined {
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || !(words as readonly string[]).includes(v)) {
+        errs.push(problem(arg, `must be ${words.slice(0, -1).join(", ")}${words.length > 1 ? " or " : ""}${words[words.length - 1]}`, v));
+        return undefined;
+    }
+    return v as T;
+}
+
 /** A list (possibly of a minimum length); anything else is reported and reads as empty. */
-export function list(arg: string, v: unknown, errs: string[], min = 0): unknown[] {
+export function list(arg: string, v: unknown, errs: Problem[], min = 0, what = "entries"): unknown[] {
     if (!Array.isArray(v)) {
-        errs.push(`${arg}: must be a list: ${show(v)}`);
+        errs.push(problem(arg, `must be a list${min ? ` of at least ${min} ${what}` : ""}`, v));
         return [];
     }
-    if (v.length < min) errs.push(`${arg}: needs at least ${min} entr${min === 1 ? "y" : "ies"}: ${show(v)}`);
+    if (v.length < min) errs.push(problem(arg, `needs at least ${min} ${min === 1 ? what.replace(/ies$/, "y").replace(/s$/, "") : what}`, v));
     return v;
 }
 
-/**
- * Fails on properties the object does not know, so a typo is not silently
- * ignored. `prefix` is the path of the object with its trailing dot ("" at
- * the top of a kind, "args." in a component). `secret` hides the value: a
- * misspelt secret property would otherwise be echoed into preview output.
- */
-const SECRET_LIKE = /pass|secret|key|token|cred/i;
-
-export function noUnknown(raw: Record<string, unknown>, known: readonly string[], errs: string[], prefix = "", opts: { secret?: boolean } = {}) {
+/** Fails on properties the object does not know, so a typo is not silently ignored (render hides a misspelt secret's value). */
+export function noUnknown(raw: Record<string, unknown>, known: readonly string[], errs: Problem[], prefix = "", opts: { hideValues?: boolean } = {}) {
     for (const k of Object.keys(raw)) {
         if (known.includes(k)) continue;
-        // A misspelt secret ("authpass", "privatekey") must not be echoed either.
-        const value = opts.secret || SECRET_LIKE.test(k) ? "(value not shown: it may be a secret)" : show(raw[k]);
-        errs.push(`${prefix}${k}: unknown property (known: ${known.join(", ")}): ${value}`);
+        const reason = `unknown property (known: ${known.join(", ")})`;
+        errs.push(opts.hideValues ? problem(`${prefix}${k}`, reason) : problem(`${prefix}${k}`, reason, raw[k]));
     }
 }
 
 /** Whether `v` (at argument path `arg`) is an object; its properties other than `known` are reported. */
-export function object(arg: string, v: unknown, known: readonly string[], errs: string[]): v is Record<string, unknown> {
+export function object(arg: string, v: unknown, known: readonly string[], errs: Problem[]): v is Record<string, unknown> {
     if (!isObject(v)) {
-        errs.push(`${arg}: must be an object: ${show(v)}`);
+        errs.push(problem(arg, "must be an object", v));
         return false;
     }
     noUnknown(v, known, errs, `${arg}.`);
