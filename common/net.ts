@@ -148,6 +148,25 @@ export function notUnicast(ip: Ip): string | undefined {
     return NOT_UNICAST.find((r) => contains(r.cidr, ip))?.what;
 }
 
+/**
+ * Why an address cannot be the next hop of a route to `dst`, or undefined.
+ * A kernel route may legitimately go via an address inside its own
+ * destination (a default route always does), so only what is never a
+ * neighbour is refused: a multicast or unspecified address, and the network
+ * or (IPv4) broadcast address of the destination itself, which reads as a
+ * typo for the destination.
+ */
+export function badNextHop(dst: Cidr, hop: Ip): string | undefined {
+    const bad = notUnicast(hop);
+    if (bad) return `${bad}, not a neighbour to route through`;
+    const hosts = dst.family === 4 ? dst.prefix <= 30 : dst.prefix <= 126;
+    if (hosts && dst.prefix > 0 && contains(dst, hop)) {
+        if (hop.ip.isEquals(dst.range.getFirst())) return `the network address of dst ${dst.text}, not a host`;
+        if (dst.family === 4 && hop.ip.isEquals(dst.range.getLast())) return `the broadcast address of dst ${dst.text}, not a host`;
+    }
+    return undefined;
+}
+
 /** The all-zero MAC: unicast VXLAN floods broadcast and unknown-unicast frames to every FDB entry with it. */
 export const ZERO_MAC = "00:00:00:00:00:00";
 

@@ -85,12 +85,16 @@ export interface Destination {
  */
 export function checkDestinations(arg: string, v: unknown, errs: Problem[], name = "destinations"): Destination[] {
     const out: Destination[] = [];
+    const given: number[] = [];
     net.list(arg, v, errs, 1, "CIDRs").forEach((d, i) => {
         const cidr = net.cidr(`${arg}[${i}]`, d, errs);
         if (!cidr) return;
-        const twin = out.find((o) => o.cidr.text === cidr.text);
-        if (twin) errs.push(problem(`${arg}[${i}]`, `the same destination as ${twin.arg}; each is routed once`, d));
-        else out.push({ arg: `${name}[${i}]`, cidr });
+        const twin = out.findIndex((o) => o.cidr.text === cidr.text);
+        if (twin >= 0) errs.push(problem(`${arg}[${i}]`, `the same destination as ${arg}[${given[twin]}]; each is routed once`, d));
+        else {
+            out.push({ arg: `${name}[${i}]`, cidr });
+            given.push(i);
+        }
     });
     return out;
 }

@@ -9,6 +9,8 @@ import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
 import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
 import { keyedFdb, keyedRoutes } from "./wire";
+import { isObject } from "../common/net";
+import { assertNoProblems, problem } from "../common/problems";
 import type { RuleSpec } from "./kinds/rule";
 import type { FdbSpec } from "./kinds/fdb";
 import type { VxlanLinkSpec } from "./kinds/link";
@@ -30,6 +32,16 @@ export interface HostObjectArgs {
      * dynamic providers (pulumi/pulumi#16175). Only read at create.
      */
     adopt?: pulumi.Input<boolean>;
+}
+
+/**
+ * The args, when they are an object: everything else is the provider's
+ * check (at preview, with the values known), but a non-object has no
+ * properties to check and would crash the class instead.
+ */
+function objectArgs<T>(kind: string, name: string, args: T): T {
+    if (!isObject(args)) assertNoProblems(`${kind} ${JSON.stringify(name)}`, [problem("args", `must be an object of ${kind}Args`, args)]);
+    return args;
 }
 
 /** Base of the host-object resources: keeps the connection secret in inputs and outputs alike. */
@@ -60,6 +72,7 @@ export class Sysctl extends HostObject {
     declare public readonly previous: pulumi.Output<string>;
 
     constructor(name: string, args: SysctlArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("Sysctl", name, args);
         super("Sysctl", name, { ...args }, ["previous"], opts);
     }
 }
@@ -78,6 +91,7 @@ export class Route extends HostObject {
     declare public readonly proto: pulumi.Output<number>;
 
     constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("Route", name, args);
         super("Route", name, { ...args }, ["table", "metric", "type", "proto"], opts);
     }
 }
@@ -91,6 +105,7 @@ export class Rule extends HostObject {
     declare public readonly family: pulumi.Output<number>;
 
     constructor(name: string, args: RuleArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("Rule", name, args);
         super("Rule", name, { ...args }, ["family", "table"], opts);
     }
 }
@@ -103,6 +118,7 @@ export class FdbEntry extends HostObject {
     declare public readonly dst: pulumi.Output<string>;
 
     constructor(name: string, args: FdbEntryArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("FdbEntry", name, args);
         super("FdbEntry", name, { ...args }, ["mac", "permanent"], opts);
     }
 }
@@ -116,6 +132,7 @@ export class VxlanLink extends HostObject {
     declare public readonly mtu: pulumi.Output<number | undefined>;
 
     constructor(name: string, args: VxlanLinkArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("VxlanLink", name, args);
         super("VxlanLink", name, { ...args }, ["dstport", "learning", "up", "addresses", "alias"], opts);
     }
 }
@@ -137,6 +154,7 @@ abstract class FirewallAcceptBase extends HostObject {
     declare public readonly directions: pulumi.Output<string[]>;
 
     protected constructor(name: string, args: ForwardAcceptArgs, invalidOnly: boolean, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs(invalidOnly ? "ConntrackInvalidAccept" : "ForwardAccept", name, args);
         super("FirewallAccept", name, { ...args, invalidOnly, marker: name }, ["resolvedBackend", "directions"], opts);
     }
 }
@@ -175,6 +193,7 @@ export class RouteSet extends HostObject {
     declare public readonly routes: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: RouteSetArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("RouteSet", name, args);
         super("RouteSet", name, { ...args, routes: keyedRoutes(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>) }, ["table"], opts);
     }
 }
@@ -190,6 +209,7 @@ export class FdbSet extends HostObject {
     declare public readonly entries: pulumi.Output<Record<string, Omit<FdbSpec, "dev">>>;
 
     constructor(name: string, args: FdbSetArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("FdbSet", name, args);
         super("FdbSet", name, { ...args, entries: keyedFdb(args.entries as pulumi.Input<Omit<FdbSpec, "dev">[]>) }, [], opts);
     }
 }
@@ -206,6 +226,7 @@ export class FrrStaticRoute extends HostObject {
     declare public readonly tag: pulumi.Output<number>;
 
     constructor(name: string, args: FrrStaticRouteArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("FrrStaticRoute", name, args);
         super("FrrStaticRoute", name, { ...args }, ["tag"], opts);
     }
 }
@@ -222,6 +243,7 @@ export class Keepalived extends HostObject {
     declare public readonly running: pulumi.Output<boolean>;
 
     constructor(name: string, args: KeepalivedArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("Keepalived", name, args);
         super("Keepalived", name, { ...args }, ["configPath", "pidFile", "running"], opts, ["config"]);
     }
 }

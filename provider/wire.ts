@@ -10,7 +10,10 @@ import type { FdbSpec } from "./kinds/fdb";
 import { compactRoute, routeSpecKey } from "./kinds/route-text";
 
 // The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
-const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}`;
+// An entry whose identifying fields are not plain values is keyed by position, for check to name.
+const plain = (v: unknown) => v === undefined || typeof v === "string" || typeof v === "number";
+const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => (plain(f.mac) && plain(f.dst) ? `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}` : undefined);
+const routeKeyOf = (r: { dst?: unknown; metric?: unknown }) => (plain(r.dst) && plain(r.metric) ? routeSpecKey(r) : undefined);
 
 /**
  * The routes as RouteSet sends them: the texts of provider/kinds/route-text.ts.
@@ -19,7 +22,7 @@ const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => `${f.mac ?? "00:00:00:00:00:00"}@$
  * the value as given.
  */
 export function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pulumi.Output<Record<string, unknown>> {
-    return keyed(list, routeSpecKey).apply((byKey) => {
+    return keyed(list, routeKeyOf).apply((byKey) => {
         if (!byKey || typeof byKey !== "object" || Array.isArray(byKey)) return byKey;
         const out: Record<string, unknown> = {};
         for (const [k, r] of Object.entries(byKey)) {
@@ -34,13 +37,13 @@ export function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pul
 /** The FDB entries as FdbSet sends them, keyed by MAC@VTEP. */
 export const keyedFdb = (list: pulumi.Input<Omit<FdbSpec, "dev">[]>) => keyed(list, fdbKeyOf);
 
-function keyed<T>(list: pulumi.Input<T[]>, key: (v: T) => string): pulumi.Output<Record<string, T>> {
+function keyed<T>(list: pulumi.Input<T[]>, key: (v: T) => string | undefined): pulumi.Output<Record<string, T>> {
     return pulumi.output(list).apply((items) => {
         // Anything but a list goes to check as it is, which names it (a TypeError here would not).
         if (!Array.isArray(items)) return items as unknown as Record<string, T>;
         const out: Record<string, T> = {};
         (items as T[]).forEach((it, i) => {
-            let k = it !== null && typeof it === "object" ? key(it) : `#${i}`;
+            let k = (it !== null && typeof it === "object" ? key(it) : undefined) ?? `#${i}`;
             // Duplicates stay visible to check, which names them, instead of silently merging.
             if (k in out) k = `${k} (#${i})`;
             out[k] = it;

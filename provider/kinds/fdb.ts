@@ -44,7 +44,8 @@ export function normalizeFdb(raw: Record<string, any>, errs: Problem[], arg = ""
     const f: Fdb = {
         mac: raw.mac === undefined ? ZERO_MAC : net.mac(`${arg}mac`, raw.mac, errs) ?? "",
         dev: opts.dev ?? net.ifname(`${arg}dev`, raw.dev, errs) ?? "",
-        dst: net.ipAddress(`${arg}dst`, raw.dst, errs) ?? "",
+        // A multicast dst is a group the kernel would join (multicast VXLAN), not a peer; unicast VXLAN needs the peer's own address.
+        dst: net.unicastAddress(`${arg}dst`, raw.dst, errs, "dst is the remote VTEP's underlay address") ?? "",
         permanent: net.bool(`${arg}permanent`, raw.permanent, errs) ?? true,
     };
     if (raw.vni !== undefined) f.vni = net.integer(`${arg}vni`, raw.vni, 1, 0xffffff, errs);

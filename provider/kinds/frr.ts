@@ -36,6 +36,10 @@ export function normalizeFrrRoute(raw: Record<string, any>, errs: Problem[]): Fr
     const dst = net.cidr("dst", raw.dst, errs);
     const nh = net.ipAddress("nexthop", raw.nexthop, errs);
     if (dst && nh && net.familyOf(nh) !== dst.family) errs.push(problem("nexthop", `not of the IP family of dst ${dst.text}`, raw.nexthop));
+    else if (dst && nh) {
+        const why = net.badNextHop(dst, net.readIp(nh)!);
+        if (why) errs.push(problem("nexthop", why, raw.nexthop));
+    }
     const r: FrrStaticRoute = { dst: dst?.text ?? "", nexthop: nh ?? "", tag: OWN_TAG };
     if (raw.distance !== undefined) r.distance = net.integer("distance", raw.distance, 1, 255, errs);
     return errs.length > before ? undefined : r;

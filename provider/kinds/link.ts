@@ -50,7 +50,8 @@ export const LINK_PROPS = ["name", "vni", "dstport", "local", "dev", "mtu", "lea
 function ifaceAddress(arg: string, v: unknown, errs: Problem[]): string | undefined {
     const [ip, len, ...rest] = typeof v === "string" ? v.split("/") : [];
     const fam = ip ? net.familyOf(ip) : undefined;
-    const n = len !== undefined && /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+    // iproute2 reads a prefix with a leading zero as octal ("/024" is /20).
+    const n = len !== undefined && /^(0|[1-9]\d{0,2})$/.test(len) ? Number(len) : NaN;
     if (!fam || rest.length || !(n >= 1 && n <= (fam === 6 ? 128 : 32))) {
         errs.push(problem(arg, "not an interface address with a prefix length (\"172.32.0.1/24\")", v));
         return undefined;
@@ -70,7 +71,8 @@ export function normalizeLink(raw: Record<string, any>, errs: Problem[]): VxlanL
         addresses: [],
         alias: OWN_ALIAS,
     };
-    if (raw.local !== undefined) l.local = net.ipAddress("local", raw.local, errs);
+    // A multicast local would make the kernel join a group, and an unspecified one leaves the source to chance.
+    if (raw.local !== undefined) l.local = net.unicastAddress("local", raw.local, errs, "local is the VTEP address the peers' FDB entries name");
     if (raw.dev !== undefined) l.dev = net.ifname("dev", raw.dev, errs);
     if (raw.mtu !== undefined) l.mtu = net.integer("mtu", raw.mtu, 68, 65535, errs);
     if (raw.addresses !== undefined && !Array.isArray(raw.addresses)) errs.push(problem("addresses", "must be a list", raw.addresses));

@@ -73,6 +73,9 @@ export function normalizeRoute(raw: Record<string, any>, errs: Problem[], arg = 
         r.gateway = net.ipAddress(`${arg}gateway`, raw.gateway, errs);
         if (r.gateway && fam && net.familyOf(r.gateway) !== fam) {
             errs.push(problem(`${arg}gateway`, `not of the IP family of dst ${dst!.text}`, raw.gateway));
+        } else if (r.gateway && dst) {
+            const why = net.badNextHop(dst, net.readIp(r.gateway)!);
+            if (why) errs.push(problem(`${arg}gateway`, why, raw.gateway));
         }
     }
     if (raw.dev !== undefined) r.dev = net.ifname(`${arg}dev`, raw.dev, errs);

@@ -15,7 +15,10 @@ import { Problem, problem } from "../../common/problems";
 
 // Keys are dotted paths of /proc/sys; interface names may appear as a segment.
 const KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_@-]+){1,6}$/;
-const VALUE = /^[A-Za-z0-9_.:-]{1,64}$/;
+// Plain words; several for multi-value keys (net.ipv4.ip_local_port_range = "32768 60999"),
+// which /proc/sys prints tab-separated: compared with white space collapsed.
+const VALUE = /^[A-Za-z0-9_.:-]+([ \t]+[A-Za-z0-9_.:-]+){0,15}$/;
+const words = (v: string) => v.trim().split(/\s+/).join(" ");
 
 export interface Sysctl {
     key: string;
@@ -28,8 +31,10 @@ export function normalizeSysctl(raw: Record<string, any>, errs: Problem[]): Sysc
     const before = errs.length;
     net.noUnknown(raw, [...SYSCTL_PROPS, "previous"], errs);
     if (typeof raw.key !== "string" || !KEY.test(raw.key)) errs.push(problem("key", "not a sysctl key", raw.key));
-    if (typeof raw.value !== "string" || !VALUE.test(raw.value)) errs.push(problem("value", "not a plain sysctl value", raw.value));
-    return errs.length > before ? undefined : { key: raw.key, value: raw.value };
+    if (typeof raw.value !== "string" || raw.value.length > 256 || !VALUE.test(raw.value.trim())) {
+        errs.push(problem("value", "not a plain sysctl value (words of A-Z a-z 0-9 _ . : - separated by spaces)", raw.value));
+    }
+    return errs.length > before ? undefined : { key: raw.key, value: words(raw.value) };
 }
 
 export const readArgv = (key: string) => ["sysctl", "-n", key];
@@ -54,7 +59,7 @@ export const sysctlKind: Kind<Sysctl> = {
     async read(t: Transport, s) {
         const res = await t.run(readArgv(s.key), { allowFailure: true });
         if (res.code !== 0) return undefined;
-        return { key: s.key, value: res.stdout.trim() };
+        return { key: s.key, value: words(res.stdout) };
     },
     async create(t, s) {
         const previous = (await t.run(createArgv(s.key, s.value))).stdout.trim();

@@ -38,7 +38,8 @@ export interface BadInputCase {
     id: string;
     target: Target;
     name?: string;
-    args: Record<string, unknown>;
+    /** The constructor's second argument: usually an object, but the corpus also holds null, strings, numbers and lists. */
+    args: unknown;
     /** Constructed first, in order, in the same program; each must succeed. */
     setup?: Construction[];
     /** Matches a message that names the argument path and the bad value. */
@@ -93,6 +94,35 @@ export const BASELINE: Record<Target, Record<string, unknown>> = {
     Keepalived: { connection: conn(), config: "vrrp_instance RO_51 {\n    interface eth0\n    virtual_router_id 51\n}\n" },
 };
 
+/**
+ * A secret no message may ever show. Valid as a VRRP password (at most 8
+ * plain characters), so it passes where a password is checked.
+ */
+export const MARKER = "s3cr3tMK";
+
+/**
+ * The args with the marker in every secret field: each connection's
+ * privateKey, password and privateKeyPassword, every authPass (added to a
+ * GatewayVip's args when absent) and a keepalived config.
+ */
+export function withMarkers(args: unknown, target?: Target): unknown {
+    const walk = (v: unknown, key?: string): unknown => {
+        if (Array.isArray(v)) return v.map((x) => walk(x));
+        if (v && typeof v === "object") {
+            const o: Record<string, unknown> = {};
+            for (const [k, x] of Object.entries(v)) o[k] = walk(x, k);
+            if ("privateKey" in o || "hostKey" in o) Object.assign(o, { privateKey: MARKER, password: MARKER, privateKeyPassword: MARKER });
+            if ("authPass" in o) o.authPass = MARKER;
+            return o;
+        }
+        if (key === "config" && typeof v === "string") return `${v}# auth_pass ${MARKER}\n`;
+        return v;
+    };
+    const out = walk(args) as Record<string, unknown>;
+    if (target === "GatewayVip" && out && typeof out === "object" && !Array.isArray(out) && !("authPass" in out)) out.authPass = MARKER;
+    return out;
+}
+
 /** The baseline of `target` with `over` applied; keys set to undefined are removed (the result stays JSON). */
 function withArgs(target: Target, over: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = JSON.parse(JSON.stringify(BASELINE[target]));
@@ -111,6 +141,7 @@ const bad = (target: Target) => (id: string, over: Record<string, unknown>, expe
 function patchNode(target: Target, i: number, patch: Record<string, unknown>): Record<string, unknown>[] {
     const nodes = JSON.parse(JSON.stringify(BASELINE[target].nodes)) as Record<string, unknown>[];
     nodes[i] = { ...nodes[i], ...patch };
+    for (const k of Object.keys(nodes[i])) if (nodes[i][k] === undefined) delete nodes[i][k];
     return nodes;
 }
 
@@ -131,6 +162,136 @@ const frr = bad("FrrStaticRoute");
 const keepalived = bad("Keepalived");
 
 const peer = { name: "peer", connection: conn(), dev: "eth0" };
+
+/** A case whose args are given whole, not as a change to the baseline. */
+const whole = (target: Target) => (id: string, args: unknown, expect: RegExp): BadInputCase => ({ id, target, args, expect });
+
+/** A real host key (public, so fine to publish): cut or relabelled, it is a realistic paste error. */
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINGC5+zN5l1sj+EbmvPSe8/o/Kvf4kbhMQTEqLRVGH2B";
+/** A connection with `patch` applied (keys set to undefined removed). */
+function connWith(patch: Record<string, unknown>): Record<string, unknown> {
+    const c: Record<string, unknown> = { ...CONNECTION, ...patch };
+    for (const k of Object.keys(c)) if (c[k] === undefined) delete c[k];
+    return c;
+}
+/** The baseline's nodes, each with its connection patched. */
+const nodesWithConn = (target: Target, patch: Record<string, unknown>) =>
+    (BASELINE[target].nodes as Record<string, unknown>[]).map((n) => ({ ...n, connection: connWith(patch) }));
+
+/**
+ * Cases added with issue 13: what realistic mistakes look like in a CI log.
+ * Shapes (args that are no object, lists given as one object or as a map),
+ * misspelt properties that hold a connection (whose value must never be
+ * shown), connections checked once per node (host:port, cut or relabelled
+ * host keys), addresses the kernel reads differently from what was written
+ * (octal octets and prefixes), endpoints that are no host (multicast,
+ * unspecified), next hops inside what they route, and twins.
+ */
+const ISSUE_13: BadInputCase[] = [
+    // ---- args that are not an object
+    whole("RoutedSubnet")("subnet-args-null", null, /args: must be an object of RoutedSubnetArgs: null/),
+    whole("ExternalReturnRoute")("return-args-string", "10.166.0.0/16 via 192.168.2.10", /args: must be an object of ExternalReturnRouteArgs: "10\.166\.0\.0\/16 via 192\.168\.2\.10"/),
+    whole("GatewayVip")("vip-args-number", 51, /args: must be an object of GatewayVipArgs: 51/),
+    whole("TunnelFabric")("fabric-args-list", [BASELINE.TunnelFabric], /args: must be an object of TunnelFabricArgs: \[\{"nodes":\[\{"name":"node1",.*"connection":"\(not shown: may be a secret\)"/),
+    whole("Route")("route-args-null", null, /args: must be an object of RouteArgs: null/),
+    whole("RouteSet")("route-set-args-list", [{ dst: "10.1.0.0/16", gateway: "192.168.2.1" }], /args: must be an object of RouteSetArgs: \[\{"dst":"10\.1\.0\.0\/16"/),
+    whole("Sysctl")("sysctl-args-string", "net.ipv4.ip_forward=1", /args: must be an object of SysctlArgs: "net\.ipv4\.ip_forward=1"/),
+    whole("Keepalived")("keepalived-args-number", 0, /args: must be an object of KeepalivedArgs: 0/),
+
+    // ---- lists of the wrong shape, each holding connections that must not be shown
+    subnet("subnet-nodes-one-object", { nodes: node(1) }, /args\.nodes: must be a list of at least 1 nodes: \{"name":"node1","address":"192\.168\.2\.10","connection":"\(not shown: may be a secret\)"\}/),
+    subnet("subnet-nodes-as-map", { nodes: { node1: node(1), node2: node(2) } }, /args\.nodes: must be a list .*: \{"node1":\{"name":"node1",.*"connection":"\(not shown: may be a secret\)"/),
+    ret("return-targets-one-object", { targets: peer }, /args\.targets: needs at least one host: \{"name":"peer","connection":"\(not shown: may be a secret\)","dev":"eth0"\}/),
+    vip("vip-nodes-as-map", { nodes: { node1: { ...node(1), interface: "eth0" }, node2: { ...node(2), interface: "eth0" } } }, /args\.nodes: must be a list: \{"node1":\{.*"connection":"\(not shown: may be a secret\)"/),
+    fabric("fabric-nodes-one-object", { nodes: (BASELINE.TunnelFabric.nodes as unknown[])[0] }, /args\.nodes: must be a list .*: \{"name":"node1",.*"connection":"\(not shown: may be a secret\)"/),
+    subnet("subnet-return-routes-one-object", { returnRoutes: peer }, /args\.returnRoutes: needs at least one host: \{"name":"peer"/),
+    fabric("fabric-gateway-nodes-string", { gatewayNodes: "node1,node2" }, /args\.gatewayNodes: must be a list of at least 1 entries: "node1,node2"/),
+    routeSet("route-set-routes-as-map", { routes: { "10.1.0.0/16": { gateway: "192.168.2.1" } } }, /routes\["10\.1\.0\.0\/16"\]\.dst: not a CIDR: \(absent\)/),
+
+    // ---- misspelt properties that hold a connection: refused, and never echoed
+    subnet("subnet-node-conection", { nodes: patchNode("RoutedSubnet", 0, { connection: undefined, conection: conn() }) },
+        /args\.nodes\[0\]\.conection: unknown property \(known: name, address, connection\): \(not shown: a secret, a object\)/),
+    ret("return-target-connexion", { targets: [{ name: "peer", connexion: conn(), dev: "eth0" }] }, /args\.targets\[0\]\.connexion: unknown property .*: \(not shown: a secret, a object\)/),
+    vip("vip-node-conn", { nodes: [1, 2].map((i) => ({ name: `node${i}`, address: `192.168.2.${9 + i}`, interface: "eth0", conn: conn() })) },
+        /args\.nodes\[0\]\.conn: unknown property .*: \(not shown: a secret, a object\)/),
+    fabric("fabric-node-ssh", { nodes: patchNode("TunnelFabric", 0, { connection: undefined, ssh: conn() }) }, /args\.nodes\[0\]\.ssh: unknown property .*: "\(a connection to 198\.18\.0\.200, not shown\)"/),
+    route("route-conection", { connection: undefined, conection: conn() }, /conection: unknown property .*: \(not shown: a secret, a object\)/),
+    sysctl("sysctl-private-key-misspelt", { connection: connWith({ privatekey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n", privateKey: undefined }) },
+        /connection\.privatekey: unknown property .*: \(not shown: a secret, \d+ characters\)/),
+    vip("vip-auth-pass-misspelt", { auth_pass: "hunter2" }, /args\.auth_pass: unknown property .*: \(not shown: a secret, 7 characters\)/),
+
+    // ---- connections: checked once per node at construction, naming the node
+    subnet("subnet-connection-host-port", { nodes: nodesWithConn("RoutedSubnet", { host: "192.168.2.10:2222" }) },
+        /args\.nodes\[0\]\.connection\.host: give the port as port: 2222, not in host \(node node1\): "192\.168\.2\.10:2222"/),
+    vip("vip-connection-ipv6-brackets", { nodes: (BASELINE.GatewayVip.nodes as Record<string, unknown>[]).map((n) => ({ ...n, connection: connWith({ host: "[fd00::10]:22" }) })) },
+        /args\.nodes\[1\]\.connection\.host: an IPv6 address without brackets .*\(node node2\): "\[fd00::10\]:22"/),
+    fabric("fabric-connection-colons", { nodes: nodesWithConn("TunnelFabric", { host: ":::" }) }, /args\.nodes\[2\]\.connection\.host: not an IP address \(node node3\): ":::"/),
+    subnet("subnet-connection-host-key-cut", { nodes: nodesWithConn("RoutedSubnet", { hostKey: HOST_KEY.slice(0, -10) }) },
+        /args\.nodes\[0\]\.connection\.hostKey: the base64 part is not a complete ssh-ed25519 key \(cut short, or a key of another type\) \(node node1\)/),
+    ret("return-connection-host-key-wrong-type", { targets: [{ ...peer, connection: connWith({ hostKey: `ssh-rsa ${HOST_KEY.split(" ")[1]}` }) }] },
+        /args\.targets\[0\]\.connection\.hostKey: the base64 part is not a complete ssh-rsa key/),
+    vip("vip-connection-host-key-banner", { nodes: (BASELINE.GatewayVip.nodes as Record<string, unknown>[]).map((n) => ({ ...n, connection: connWith({ hostKey: "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3" }) })) },
+        /args\.nodes\[0\]\.connection\.hostKey: expected "ssh-ed25519 AAAA\.\.\.", a known_hosts line, ssh-keyscan output or "SHA256:\.\.\." \(node node1\)/),
+    subnet("subnet-connection-no-credentials", { nodes: nodesWithConn("RoutedSubnet", { privateKey: undefined }) },
+        /args\.nodes\[1\]\.connection: give privateKey, password or agentSocketPath \(node node2\)/),
+    fabric("fabric-connection-missing", { nodes: patchNode("TunnelFabric", 1, { connection: undefined }) }, /args\.nodes\[1\]\.connection: required: how to reach the node over SSH/),
+    route("route-connection-host-key-marker", { connection: connWith({ hostKey: `@revoked * ${HOST_KEY}` }) }, /connection\.hostKey: known_hosts markers such as @revoked are not supported/),
+    frr("frr-connection-host-port", { connection: connWith({ host: "router.example:22" }) }, /connection\.host: give the port as port: 22, not in host: "router\.example:22"/),
+    keepalived("keepalived-connection-user", { connection: connWith({ user: "root -oProxyCommand=sh" }) }, /connection\.user: not a user name: "root -oProxyCommand=sh"/),
+
+    // ---- IPv4 with leading zeros: iproute2 and iptables read them as octal
+    subnet("subnet-cidr-octal", { cidrBlock: "010.30.0.0/16" }, /args\.cidrBlock: an IPv4 octet with a leading zero, which iproute2 and iptables read as octal .*: "010\.30\.0\.0\/16"/),
+    subnet("subnet-node-address-octal", { nodes: patchNode("RoutedSubnet", 1, { address: "192.168.2.011" }) }, /args\.nodes\[1\]\.address: an IPv4 octet with a leading zero.*: "192\.168\.2\.011"/),
+    subnet("subnet-next-hop-octal", { nextHop: "192.168.002.10" }, /args\.nextHop: an IPv4 octet with a leading zero.*: "192\.168\.002\.10"/),
+    ret("return-destination-octal", { destinations: ["10.166.0.0/16", "010.167.0.0/16"] }, /args\.destinations\[1\]: an IPv4 octet with a leading zero.*: "010\.167\.0\.0\/16"/),
+    ret("return-destination-octal-prefix", { destinations: ["10.166.0.0/016"] }, /args\.destinations\[0\]: a prefix length with a leading zero, which iproute2 reads as octal .*: "10\.166\.0\.0\/016"/),
+    vip("vip-octal", { vip: "192.168.2.0250" }, /args\.vip: (an IPv4 octet with a leading zero|not an IPv4 address).*: "192\.168\.2\.0250"/),
+    vip("vip-node-address-octal", { nodes: patchNode("GatewayVip", 0, { address: "192.168.02.10" }) }, /args\.nodes\[0\]\.address: an IPv4 octet with a leading zero.*: "192\.168\.02\.10"/),
+    fabric("fabric-underlay-octal", { nodes: patchNode("TunnelFabric", 2, { underlayIp: "192.168.2.012" }) }, /args\.nodes\[2\]\.underlayIp: an IPv4 octet with a leading zero.*: "192\.168\.2\.012"/),
+    fabric("fabric-remote-octal", { remoteCidrs: ["010.200.0.0/16"] }, /args\.remoteCidrs\[0\]: an IPv4 octet with a leading zero.*: "010\.200\.0\.0\/16"/),
+    route("route-dst-octal", { dst: "010.1.0.0/16" }, /dst: an IPv4 octet with a leading zero.*: "010\.1\.0\.0\/16"/),
+    route("route-gateway-octal", { gateway: "192.168.2.01" }, /gateway: an IPv4 octet with a leading zero.*: "192\.168\.2\.01"/),
+    routeSet("route-set-gateway-octal", { routes: [{ dst: "10.1.0.0/16", gateway: "192.168.02.1" }] }, /routes\["10\.1\.0\.0\/16"\]\.gateway: an IPv4 octet with a leading zero.*: "192\.168\.02\.1"/),
+    rule("rule-from-octal-prefix", { from: "10.1.0.0/016" }, /from: a prefix length with a leading zero, which iproute2 reads as octal .*: "10\.1\.0\.0\/016"/),
+    forward("forward-cidr-octal", { cidr: "010.166.0.0/16" }, /cidr: an IPv4 octet with a leading zero.*: "010\.166\.0\.0\/16"/),
+    invalid("invalid-cidr-octal", { cidr: "10.166.000.0/16" }, /cidr: an IPv4 octet with a leading zero.*: "10\.166\.000\.0\/16"/),
+    frr("frr-nexthop-octal", { nexthop: "192.168.2.010" }, /nexthop: an IPv4 octet with a leading zero.*: "192\.168\.2\.010"/),
+    vxlan("vxlan-address-octal-prefix", { addresses: ["172.29.0.1/024"] }, /addresses\[0\]: not an interface address with a prefix length .*: "172\.29\.0\.1\/024"/),
+    fdb("fdb-dst-octal", { dst: "192.168.2.011" }, /dst: an IPv4 octet with a leading zero.*: "192\.168\.2\.011"/),
+
+    // ---- tunnel endpoints that are no host: multicast, unspecified, broadcast
+    vxlan("vxlan-local-multicast", { local: "239.1.1.1" }, /local: a multicast address, not a host's address; local is the VTEP address .*: "239\.1\.1\.1"/),
+    vxlan("vxlan-local-unspecified", { local: "0.0.0.0" }, /local: an unspecified \("this network"\) address, not a host's address.*: "0\.0\.0\.0"/),
+    fdb("fdb-dst-multicast", { dst: "224.0.0.251" }, /dst: a multicast address, not a host's address; dst is the remote VTEP's underlay address: "224\.0\.0\.251"/),
+    fdbSet("fdb-set-dst-unspecified", { entries: [{ dst: "192.168.2.11" }, { dst: "0.0.0.0" }] }, /entries\[.*\]\.dst: an unspecified \("this network"\) address.*: "0\.0\.0\.0"/),
+    fdbSet("fdb-set-dst-ipv6-multicast", { entries: [{ dst: "ff02::1" }] }, /entries\[.*\]\.dst: a multicast address, not a host's address.*: "ff02::1"/),
+    fabric("fabric-underlay-multicast", { nodes: patchNode("TunnelFabric", 0, { underlayIp: "239.0.0.10" }) }, /args\.nodes\[0\]\.underlayIp: a multicast address, not a host's address.*: "239\.0\.0\.10"/),
+    fabric("fabric-underlay-unspecified", { nodes: patchNode("TunnelFabric", 1, { underlayIp: "0.0.0.0" }) }, /args\.nodes\[1\]\.underlayIp: an unspecified .*: "0\.0\.0\.0"/),
+    subnet("subnet-node-address-broadcast", { nodes: patchNode("RoutedSubnet", 0, { address: "255.255.255.255" }) }, /args\.nodes\[0\]\.address: the broadcast address, not a host's address.*: "255\.255\.255\.255"/),
+
+    // ---- a next hop inside what it routes
+    subnet("subnet-next-hop-pod-gateway", { nextHop: "10.166.0.1", returnRoutes: [peer] },
+        /args\.nextHop: inside cidrBlock 10\.166\.0\.0\/16, the destination it routes; give the address of a node or a GatewayVip: "10\.166\.0\.1"/),
+    subnet("subnet-next-hop-network", { nextHop: "10.166.0.0" }, /args\.nextHop: inside cidrBlock 10\.166\.0\.0\/16, the destination it routes.*: "10\.166\.0\.0"/),
+    ret("return-next-hop-inside", { nextHop: "10.166.3.7" }, /args\.nextHop: inside destinations\[0\] 10\.166\.0\.0\/16, the destination it routes.*: "10\.166\.3\.7"/),
+    ret("return-next-hop-multicast", { nextHop: "224.0.0.18" }, /args\.nextHop: a multicast address, not a host to route through: "224\.0\.0\.18"/),
+    route("route-gateway-network-address", { gateway: "10.1.0.0" }, /gateway: the network address of dst 10\.1\.0\.0\/16, not a host: "10\.1\.0\.0"/),
+    route("route-gateway-broadcast", { gateway: "10.1.255.255" }, /gateway: the broadcast address of dst 10\.1\.0\.0\/16, not a host: "10\.1\.255\.255"/),
+    frr("frr-nexthop-network-address", { nexthop: "10.166.0.0" }, /nexthop: the network address of dst 10\.166\.0\.0\/16, not a host: "10\.166\.0\.0"/),
+    routeSet("route-set-gateway-unspecified", { routes: [{ dst: "10.1.0.0/16", gateway: "0.0.0.0" }] }, /routes\[.*\]\.gateway: an unspecified .*, not a neighbour to route through: "0\.0\.0\.0"/),
+
+    // ---- twins
+    subnet("subnet-two-nodes-one-address", { nodes: [node(1), { ...node(2), address: "192.168.2.10" }] }, /args\.nodes\[1\]\.address: the address of args\.nodes\[0\] too: "192\.168\.2\.10"/),
+    ret("return-destination-twice-linux", { destinations: ["10.166.0.0/16", "10.166.0.0/16"] }, /args\.destinations\[1\]: the same destination as args\.destinations\[0\]; each is routed once: "10\.166\.0\.0\/16"/),
+    ret("return-destination-twice-frr", { destinations: ["fd00:10:166::/112", "FD00:10:166::/112"], nextHop: "fd00::10", targets: [{ name: "router", kind: "frr", connection: conn() }] },
+        /args\.destinations\[1\]: the same destination as args\.destinations\[0\]; each is routed once: "FD00:10:166::\/112"/),
+    ret("return-destination-twice-host-route", { destinations: ["10.170.0.5", "10.170.0.5/32"], targets: [{ name: "router", kind: "frr", connection: conn() }] },
+        /args\.destinations\[1\]: the same destination as args\.destinations\[0\]; each is routed once: "10\.170\.0\.5\/32"/),
+
+    // ---- valid Linux stays valid, metacharacters do not
+    sysctl("sysctl-multi-value-metachar", { key: "net.ipv4.ip_local_port_range", value: "32768 60999; reboot" }, /value: not a plain sysctl value .*: "32768 60999; reboot"/),
+    sysctl("sysctl-multi-value-newline", { key: "net.ipv4.ip_local_port_range", value: "32768\n60999" }, /value: not a plain sysctl value .*: "32768\\n60999"/),
+];
 
 export const CORPUS: BadInputCase[] = [
     // ---- RoutedSubnet
@@ -355,8 +516,8 @@ export const CORPUS: BadInputCase[] = [
     sysctl("sysctl-key-one-word", { key: "kernel" }, /key: not a sysctl key: "kernel"/),
     sysctl("sysctl-key-subshell", { key: "net.ipv4.conf.$(id).rp_filter" }, /key: not a sysctl key: "net\.ipv4\.conf\.\$\(id\)\.rp_filter"/),
     sysctl("sysctl-key-space", { key: "net.ipv4.ip_forward 1" }, /key: not a sysctl key: "net\.ipv4\.ip_forward 1"/),
-    sysctl("sysctl-value-semicolon", { value: "1; reboot" }, /value: not a plain sysctl value: "1; reboot"/),
-    sysctl("sysctl-value-empty", { value: "" }, /value: not a plain sysctl value: ""/),
+    sysctl("sysctl-value-semicolon", { value: "1; reboot" }, /value: not a plain sysctl value .*: "1; reboot"/),
+    sysctl("sysctl-value-empty", { value: "" }, /value: not a plain sysctl value .*: ""/),
     sysctl("sysctl-unknown-property", { persist: true }, /persist: unknown property .*: true/),
 
     // ---- FrrStaticRoute
@@ -373,4 +534,5 @@ export const CORPUS: BadInputCase[] = [
         /configPath: not a plain absolute path: "\/etc\/keepalived\/\.\.\/\.\.\/root\/\.ssh\/authorized_keys"/),
     keepalived("keepalived-pid-file-semicolon", { pidFile: "/run/keepalived.pid;reboot" }, /pidFile: not a plain absolute path: "\/run\/keepalived\.pid;reboot"/),
     keepalived("keepalived-config-empty", { config: "" }, /config: must be the text of keepalived\.conf.*: \(not shown: a secret, 0 characters\)/),
+    ...ISSUE_13,
 ];
