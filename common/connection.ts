@@ -134,6 +134,28 @@ function checkHostKey(arg: string, c: Record<string, unknown>, errs: Problem[]):
     if (typeof keys === "string") errs.push(problem(arg, keys, k));
 }
 
+/**
+ * The private key, read as the transport (ssh2) will read it, so that a key
+ * it cannot use fails at preview rather than on every host at `up`. The
+ * value is a secret: the problem says what is wrong, never what was given.
+ */
+function checkPrivateKey(arg: string, c: Record<string, unknown>, errs: Problem[]): void {
+    const key = c.privateKey as string;
+    const pass = typeof c.privateKeyPassword === "string" ? c.privateKeyPassword : undefined;
+    const parsed = sshUtils.parseKey(key, pass);
+    const err = Array.isArray(parsed) ? parsed.find((p) => p instanceof Error) : parsed instanceof Error ? parsed : undefined;
+    if (!err) return;
+    const oneLine = !key.includes("\n");
+    if (oneLine && /^(~|\.{0,2}\/|[A-Za-z]:\\)/.test(key.trim())) {
+        errs.push(problem(arg, "looks like a file path: give the key's contents (for example fs.readFileSync(path, \"utf8\") or a secret config value)"));
+    } else if (/passphrase/i.test(err.message)) {
+        errs.push(problem(arg, pass === undefined ? "is encrypted: give privateKeyPassword" : "cannot be decrypted with privateKeyPassword"));
+    } else {
+        // ssh2 reads OpenSSH, PEM (PKCS#1, SEC1) and PuTTY keys; `ssh-keygen -p -f KEY` rewrites others (PKCS#8) as OpenSSH.
+        errs.push(problem(arg, "not a private key the SSH transport can read (OpenSSH, PEM or PuTTY format; `ssh-keygen -p -f KEY` converts a PKCS#8 key)"));
+    }
+}
+
 const optionalString = (arg: string, v: unknown, errs: Problem[]) => {
     if (v !== undefined && typeof v !== "string") errs.push(problem(arg, "must be a string", v));
 };
@@ -166,6 +188,7 @@ export function validateConnection(given: unknown, arg = "connection"): Problem[
     }
     if (c.user !== undefined && (typeof c.user !== "string" || !USER.test(c.user))) errs.push(problem(`${arg}.user`, "not a user name", c.user));
     for (const k of ["password", "privateKey", "privateKeyPassword", "agentSocketPath"] as const) optionalString(`${arg}.${k}`, c[k], errs);
+    if (typeof c.privateKey === "string" && c.privateKey !== "" && !unknown.has("privateKeyPassword")) checkPrivateKey(`${arg}.privateKey`, c, errs);
     const credential = ["privateKey", "password", "agentSocketPath"].some((k) => unknown.has(k) || c[k]);
     if (!credential) errs.push(problem(arg, "give privateKey, password or agentSocketPath"));
     if (!unknown.has("hostKey") && !unknown.has("insecureIgnoreHostKey")) checkHostKey(`${arg}.hostKey`, c, errs);

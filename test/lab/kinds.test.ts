@@ -64,6 +64,20 @@ describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () 
         });
     });
 
+    describe("a multi-value sysctl", () => {
+        it("sets, reads back without drift (the kernel prints a tab), and restores the value it found", async () => {
+            const key = "net.ipv4.ip_local_port_range";
+            const before = (await on("sysctl", "-n", key)).trim();
+            const want = before.split(/\s+/).join(" ") === "40000 50000" ? "40001 50001" : "40000 50000";
+            const r = await lifecycle(kinds.Sysctl, { key, value: want.replace(" ", "   ") });
+            assert.strictEqual(r.inputs.value, want);
+            assert.strictEqual((await on("cat", `/proc/sys/${key.replace(/\./g, "/")}`)).trim(), want.replace(" ", "\t"));
+            assert.strictEqual((await r.diff()).changes, false);
+            await kinds.Sysctl.delete(r.created.id, r.created.outs);
+            assert.strictEqual((await on("sysctl", "-n", key)).trim(), before);
+        });
+    });
+
     describe("IPv6 routes and rules", () => {
         after(async () => {
             await hostExec(lab, "remote", ["ip", "-6", "rule", "del", "priority", "2001"], { allowFailure: true });

@@ -18,6 +18,8 @@
  * anything that did connect would be refused; provider checks never connect.
  */
 
+import { utils as sshUtils } from "ssh2";
+
 export const COMPONENTS = ["RoutedSubnet", "ExternalReturnRoute", "GatewayVip", "TunnelFabric"] as const;
 export const RESOURCES = [
     "Route", "RouteSet", "Rule", "FdbEntry", "FdbSet", "VxlanLink", "ForwardAccept", "ConntrackInvalidAccept", "Sysctl", "FrrStaticRoute", "Keepalived",
@@ -46,11 +48,17 @@ export interface BadInputCase {
     expect: RegExp;
 }
 
+/**
+ * A private key made for this test run: valid, so that connections pass
+ * their check, and authorized nowhere.
+ */
+const THROWAWAY_KEY = sshUtils.generateKeyPairSync("ed25519").private;
+
 /** A connection that passes validation and reaches nothing (no check connects). */
 export const CONNECTION = {
     host: "198.18.0.200",
     user: "root",
-    privateKey: "x",
+    privateKey: THROWAWAY_KEY,
     hostKey: "SHA256:KLR9DN/vOaa7+L8+65a7hReJd6C0uWaRC9D2JkaQrBw",
 };
 
@@ -100,26 +108,35 @@ export const BASELINE: Record<Target, Record<string, unknown>> = {
  */
 export const MARKER = "s3cr3tMK";
 
+/** What no message may show: the marker, and every line of the throwaway private key's body. */
+export const SECRETS: readonly string[] = [MARKER, ...THROWAWAY_KEY.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"))];
+
+/** The first secret a message shows, or undefined. */
+export const leakedSecret = (said: string) => SECRETS.find((x) => said.includes(x));
+
 /**
  * The args with the marker in every secret field: each connection's
- * privateKey, password and privateKeyPassword, every authPass (added to a
- * GatewayVip's args when absent) and a keepalived config.
+ * password and privateKeyPassword (its privateKey the throwaway key), every authPass (added to a
+ * GatewayVip's args when absent) and a keepalived config; `passwords:
+ * false` leaves authPass and configs alone (their cases test those values).
  */
-export function withMarkers(args: unknown, target?: Target): unknown {
+export function withMarkers(args: unknown, target?: Target, opts: { passwords?: boolean } = {}): unknown {
+    const passwords = opts.passwords !== false;
     const walk = (v: unknown, key?: string): unknown => {
         if (Array.isArray(v)) return v.map((x) => walk(x));
         if (v && typeof v === "object") {
             const o: Record<string, unknown> = {};
             for (const [k, x] of Object.entries(v)) o[k] = walk(x, k);
-            if ("privateKey" in o || "hostKey" in o) Object.assign(o, { privateKey: MARKER, password: MARKER, privateKeyPassword: MARKER });
-            if ("authPass" in o) o.authPass = MARKER;
+            // The private key stays a valid one (the throwaway key, itself a secret that SECRETS covers).
+            if ("privateKey" in o || "hostKey" in o) Object.assign(o, { privateKey: THROWAWAY_KEY, password: MARKER, privateKeyPassword: MARKER });
+            if ("authPass" in o && passwords) o.authPass = MARKER;
             return o;
         }
-        if (key === "config" && typeof v === "string") return `${v}# auth_pass ${MARKER}\n`;
+        if (key === "config" && typeof v === "string" && passwords) return `${v}# auth_pass ${MARKER}\n`;
         return v;
     };
     const out = walk(args) as Record<string, unknown>;
-    if (target === "GatewayVip" && out && typeof out === "object" && !Array.isArray(out) && !("authPass" in out)) out.authPass = MARKER;
+    if (target === "GatewayVip" && passwords && out && typeof out === "object" && !Array.isArray(out) && !("authPass" in out)) out.authPass = MARKER;
     return out;
 }
 
@@ -235,6 +252,10 @@ const ISSUE_13: BadInputCase[] = [
     subnet("subnet-connection-no-credentials", { nodes: nodesWithConn("RoutedSubnet", { privateKey: undefined }) },
         /args\.nodes\[1\]\.connection: give privateKey, password or agentSocketPath \(node node2\)/),
     fabric("fabric-connection-missing", { nodes: patchNode("TunnelFabric", 1, { connection: undefined }) }, /args\.nodes\[1\]\.connection: required: how to reach the node over SSH/),
+    subnet("subnet-connection-key-path", { nodes: nodesWithConn("RoutedSubnet", { privateKey: "~/.ssh/id_ed25519" }) },
+        /args\.nodes\[0\]\.connection\.privateKey: looks like a file path: give the key's contents .* \(node node1\)$/m),
+    ret("return-connection-key-pkcs8", { targets: [{ ...peer, connection: connWith({ privateKey: "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n" }) }] },
+        /args\.targets\[0\]\.connection\.privateKey: not a private key the SSH transport can read/),
     route("route-connection-host-key-marker", { connection: connWith({ hostKey: `@revoked * ${HOST_KEY}` }) }, /connection\.hostKey: known_hosts markers such as @revoked are not supported/),
     frr("frr-connection-host-port", { connection: connWith({ host: "router.example:22" }) }, /connection\.host: give the port as port: 22, not in host: "router\.example:22"/),
     keepalived("keepalived-connection-user", { connection: connWith({ user: "root -oProxyCommand=sh" }) }, /connection\.user: not a user name: "root -oProxyCommand=sh"/),

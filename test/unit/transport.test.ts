@@ -9,6 +9,7 @@ import { execArgv } from "../../provider/transport/exec";
 
 const KEY = sshUtils.generateKeyPairSync("ed25519").public;
 const OTHER_KEY = sshUtils.generateKeyPairSync("ed25519").public;
+const ENCRYPTED = sshUtils.generateKeyPairSync("ed25519", { passphrase: "right", cipher: "aes256-cbc", rounds: 16 }).private;
 
 describe("transport: argv over SSH", () => {
     it("leaves plain arguments alone and single-quotes the rest", () => {
@@ -43,7 +44,7 @@ describe("transport: argv over SSH", () => {
 });
 
 describe("transport: connection validation", () => {
-    const good = { host: "198.18.0.11", user: "root", privateKey: "k", hostKey: KEY };
+    const good = { host: "198.18.0.11", user: "root", privateKey: sshUtils.generateKeyPairSync("ed25519").private, hostKey: KEY };
 
     it("accepts a complete connection, and @pulumi/command's dial settings", () => {
         assert.deepStrictEqual(validateConnection(good).map(formatProblem), []);
@@ -54,6 +55,10 @@ describe("transport: connection validation", () => {
         ["a host with a shell metacharacter", { host: "node1;reboot" }, /connection\.host: .*"node1;reboot"/],
         ["a port out of range", { port: 70000 }, /connection\.port: .*70000/],
         ["no credentials", { privateKey: undefined }, /give privateKey, password or agentSocketPath/],
+        ["a private key's path instead of the key", { privateKey: "~/.ssh/id_ed25519" }, /connection\.privateKey: looks like a file path: give the key's contents/],
+        ["a private key that is no key", { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" }, /connection\.privateKey: not a private key the SSH transport can read/],
+        ["an encrypted private key without its password", { privateKey: ENCRYPTED }, /connection\.privateKey: is encrypted: give privateKeyPassword$/],
+        ["an encrypted private key with a wrong password", { privateKey: ENCRYPTED, privateKeyPassword: "wrong" }, /connection\.privateKey: cannot be decrypted with privateKeyPassword$/],
         ["no host key", { hostKey: undefined }, /connection\.hostKey: required/],
         ["a malformed host key", { hostKey: "not-a-key" }, /connection\.hostKey: .*"not-a-key"/],
         ["a host key cut short", { hostKey: KEY.slice(0, -6) }, /connection\.hostKey: the base64 part is not a complete ssh-ed25519 key/],
@@ -81,6 +86,10 @@ describe("transport: connection validation", () => {
         assert.deepStrictEqual(validateConnection({ ...good, hostKey: scan }).map(formatProblem), []);
         assert.deepStrictEqual(validateConnection({ ...good, host: "fd00::11" }).map(formatProblem), []);
         assert.deepStrictEqual(validateConnection({ ...good, host: "node-1.lab.example" }).map(formatProblem), []);
+    });
+
+    it("accepts an encrypted private key with its password", () => {
+        assert.deepStrictEqual(validateConnection({ ...good, privateKey: ENCRYPTED, privateKeyPassword: "right" }).map(formatProblem), []);
     });
 
     it("allows a missing host key only with the explicit insecure opt-out", () => {

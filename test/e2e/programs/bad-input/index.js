@@ -11,6 +11,8 @@ const c = JSON.parse(new pulumi.Config().require("case"));
 const cluster = new k8s.Provider("lab", { kubeconfig: fs.readFileSync(lab.kubernetes.kubeconfig, "utf8") });
 const COMPONENTS = ["RoutedSubnet", "ExternalReturnRoute", "GatewayVip", "TunnelFabric"];
 
-for (const s of [...(c.setup || []), { target: c.target, name: c.name || c.id, args: c.args }]) {
+// Top-level arguments the case gives as secret Outputs (a VRRP password from secret config, say).
+const args = c.secretArgs ? { ...c.args, ...Object.fromEntries(c.secretArgs.map((k) => [k, pulumi.secret(c.args[k])])) } : c.args;
+for (const s of [...(c.setup || []), { target: c.target, name: c.name || c.id, args }]) {
     new ro[s.target](s.name, s.args, COMPONENTS.includes(s.target) ? { providers: [cluster] } : {});
 }
