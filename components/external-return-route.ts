@@ -3,7 +3,7 @@ import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources
 import * as net from "../common/net";
 import { label } from "../common/names";
 import { isOutput, Problem, problem } from "../common/problems";
-import { checkConnection, validateOnce } from "./validate";
+import { checkConnection, checkedConnection, validateOnce } from "./validate";
 
 export interface ReturnRouteTarget {
     /** Short name of the host, used in child resource names: a DNS-1123 label (lower-case a-z 0-9 -, at most 63), unique among targets. */
@@ -154,9 +154,13 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
 
     constructor(name: string, args: ExternalReturnRouteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:ExternalReturnRoute", name, {}, opts);
-        if (!validated.has(args as object)) validateOnce(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs));
+        const trusted = validated.has(args as object);
+        if (!trusted) validateOnce(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs));
+        const what = `ExternalReturnRoute ${JSON.stringify(name)}`;
         this.nextHop = pulumi.output(args.nextHop);
-        for (const t of args.targets) {
+        args.targets.forEach((given, i) => {
+            // A RoutedSubnet's targets come with their connections checked under its own argument paths.
+            const t = trusted ? given : { ...given, connection: checkedConnection(this, what, `args.targets[${i}].connection`, given.connection) };
             if (t.kind === "frr") {
                 args.destinations.forEach((dst) => new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
                     { connection: t.connection, dst, nexthop: args.nextHop, adopt: t.adopt }, { parent: this }));
@@ -167,7 +171,7 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
                     routes: args.destinations.map((dst) => ({ dst, gateway: args.nextHop, ...(t.dev ? { dev: t.dev } : {}) })),
                 }, { parent: this });
             }
-        }
+        });
         this.registerOutputs({ nextHop: this.nextHop });
     }
 }

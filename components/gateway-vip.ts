@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, Keepalived } from "../provider/resources";
 import { checkAuthPass, GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
-import { checkConnection, validateOnce, withoutConnections } from "./validate";
+import { checkConnection, checkedConnection, validateOnce, withoutConnections } from "./validate";
 import { claimVrrp } from "./claims";
 import * as net from "../common/net";
 import { assertNoProblems, isOutput, Problem, problem } from "../common/problems";
@@ -85,13 +85,13 @@ export class GatewayVip extends pulumi.ComponentResource {
             }
             return Object.fromEntries(planGatewayVip(spec(pass)).map((p) => [p.node, p.config]));
         });
-        for (const n of nodes) {
+        nodes.forEach((n, i) => {
             this.instances.push(new Keepalived(`${name}-${n.name}`, {
-                connection: n.connection,
+                connection: checkedConnection(this, `GatewayVip ${JSON.stringify(name)}`, `args.nodes[${i}].connection`, n.connection, n.name),
                 config: configs.apply((c) => c[n.name]),
                 ...(configPath ? { configPath } : {}),
             }, { parent: this }));
-        }
+        });
         this.address = pulumi.output(args.vip.split("/")[0]);
         this.registerOutputs({ address: this.address });
     }

@@ -5,7 +5,7 @@ import * as net from "../common/net";
 import { subdomain } from "../common/names";
 import { isOutput, Problem, problem } from "../common/problems";
 import { gatewayNodeNames, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
-import { checkConnection, validateOnce } from "./validate";
+import { checkConnection, checkedConnection, validateOnce } from "./validate";
 import { checkNextHop, ExternalReturnRoute, ReturnRouteTarget, trustedReturnRouteArgs, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
 
@@ -137,8 +137,9 @@ export class RoutedSubnet extends pulumi.ComponentResource {
         this.subnet = new k8s.apiextensions.CustomResource(name, manifest as any, { parent: this });
 
         const cidrs = spec.cidrBlock.split(",").map((c) => c.trim());
-        for (const n of nodes) {
-            const conn = { connection: n.connection };
+        const what = `RoutedSubnet ${JSON.stringify(name)}`;
+        nodes.forEach((n, i) => {
+            const conn = { connection: checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name) };
             new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this });
             if (cidrs.some((c) => c.includes(":"))) {
                 new Sysctl(`${name}-${n.name}-ipv6-forwarding`, { ...conn, key: "net.ipv6.conf.all.forwarding", value: "1" }, { parent: this });
@@ -148,11 +149,12 @@ export class RoutedSubnet extends pulumi.ComponentResource {
                 new ForwardAccept(`${name}-${n.name}-forward${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this });
                 new ConntrackInvalidAccept(`${name}-${n.name}-invalid${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this });
             });
-        }
+        });
 
         this.nextHop = pulumi.output(nextHop ?? this.defaultNextHop(name, spec, nodes, !!returnRoutes?.length));
         if (returnRoutes?.length) {
-            const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets: returnRoutes });
+            const targets = returnRoutes.map((t, i) => ({ ...t, connection: checkedConnection(this, what, `args.returnRoutes[${i}].connection`, t.connection) }));
+            const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets });
             new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
         }
         this.registerOutputs({ subnet: this.subnet, nextHop: this.nextHop });

@@ -6,7 +6,7 @@ import { checkNamespace, routeConfigurationsOf } from "./render/routeconfigurati
 import { stringMap } from "../common/names";
 import { isObject } from "../common/net";
 import { Problem, problem } from "../common/problems";
-import { checkConnection, validateOnce, withoutConnections } from "./validate";
+import { checkConnection, checkedConnection, validateOnce, withoutConnections } from "./validate";
 
 export interface TunnelFabricNode extends FabricNode {
     /**
@@ -72,7 +72,8 @@ export class TunnelFabric extends pulumi.ComponentResource {
             this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
         const spec: TunnelFabricSpec = { ...rest, nodes: withoutConnections(nodes) };
         this.activeGateway = spec.activeGateway;
-        const conns = new Map(nodes.map((n) => [n.name, n.connection]));
+        const what = `TunnelFabric ${JSON.stringify(name)}`;
+        const conns = new Map(nodes.map((n, i) => [n.name, checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name)]));
 
         for (const plan of planTunnelFabric(spec)) {
             const connection = conns.get(plan.node)!;

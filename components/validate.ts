@@ -42,6 +42,24 @@ export function checkConnection(arg: string, v: unknown, errs: Problem[], node?:
     for (const p of found) errs.push(node === undefined ? p : { ...p, reason: `${p.reason} (node ${node})` });
 }
 
+/**
+ * A connection as the component hands it to its children. A plain one was
+ * checked with the args; one that is (or holds) an Output is checked here
+ * once it is known, so a bad one fails once for the node instead of once in
+ * every child resource's provider check. The same error object reaches
+ * every child, and the Node.js language host reports an error only once.
+ */
+export function checkedConnection<T>(self: pulumi.Resource, what: string, arg: string, v: pulumi.Input<T>, node?: string): pulumi.Input<T> {
+    const known = !isOutput(v) && !(isObject(v) && Object.values(v).some(isOutput));
+    if (known) return v;
+    return pulumi.output(v).apply((c) => {
+        const errs: Problem[] = [];
+        checkConnection(arg, c, errs, node);
+        assertNoProblems(what, errs, self);
+        return c;
+    }) as pulumi.Input<T>;
+}
+
 /** The nodes as the renderers take them: without their connections (which may be secret Outputs). */
 export function withoutConnections<T extends { connection?: unknown }>(nodes: T[]): Omit<T, "connection">[] {
     return nodes.map(({ connection: _c, ...rest }) => rest);

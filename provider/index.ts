@@ -1,5 +1,6 @@
 export * from "./resources";
 export { Connection, validateConnection } from "./transport/connection";
+export { formatProblem, InvalidArgumentsError, Problem, render } from "../common/problems";
 export { OWN_PROTO } from "./kinds/iproute";
 export { OWN_ALIAS } from "./kinds/link";
 export type { RouteSpec, RouteType, RouteScope } from "./kinds/route";

@@ -288,15 +288,16 @@ function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, See
 
 const NOT_POD = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"].map((c) => IPv4CidrRange.fromCidr(c));
 
-function checkGateways(arg: string, s: Record<string, unknown>, names: Set<string>, errs: Problem[]) {
+function checkGateways(arg: string, s: Record<string, unknown>, nodeNames: Set<string>, errs: Problem[]) {
     const gws = net.list(`${arg}.gatewayNodes`, s.gatewayNodes, errs, 1);
     const seen = new Set<unknown>();
     gws.forEach((g, i) => {
         if (seen.has(g)) errs.push(problem(`${arg}.gatewayNodes[${i}]`, "listed twice", g));
         seen.add(g);
-        if (typeof g !== "string" || !names.has(g)) errs.push(problem(`${arg}.gatewayNodes[${i}]`, `not the name of a node in ${arg}.nodes`, g));
+        if (typeof g !== "string" || !nodeNames.has(g)) errs.push(problem(`${arg}.gatewayNodes[${i}]`, `not the name of a node in ${arg}.nodes`, g));
     });
-    if (!gws.includes(s.activeGateway)) errs.push(problem(`${arg}.activeGateway`, `must be one of ${arg}.gatewayNodes ${JSON.stringify(gws)}`, s.activeGateway));
+    const candidates = gws.filter((g): g is string => typeof g === "string" && nodeNames.has(g));
+    if (!gws.includes(s.activeGateway)) errs.push(problem(`${arg}.activeGateway`, `must be one of ${arg}.gatewayNodes (${candidates.join(", ") || "none valid"})`, s.activeGateway));
 }
 
 function checkKnobs(arg: string, s: Record<string, unknown>, errs: Problem[]) {

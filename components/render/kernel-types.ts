@@ -5,12 +5,9 @@
  * handed to the providers unchanged. They are the providers' own specs,
  * narrowed to what a plan always states.
  */
-import type * as route from "../../provider/kinds/route";
-import type * as rule from "../../provider/kinds/rule";
-import type * as fdb from "../../provider/kinds/fdb";
-import type * as link from "../../provider/kinds/link";
+import type * as provider from "../../provider";
 
-export type RouteSpec = Omit<route.RouteSpec, "table" | "proto"> & { table?: number };
-export type RuleSpec = Omit<rule.RuleSpec, "table" | "family"> & { table: number };
-export type FdbSpec = fdb.FdbSpec & { mac: string };
-export type VxlanLinkSpec = link.VxlanLinkSpec & { dstport: number };
+export type RouteSpec = Omit<provider.RouteSpec, "table" | "proto"> & { table?: number };
+export type RuleSpec = Omit<provider.RuleSpec, "table" | "family"> & { table: number };
+export type FdbSpec = provider.FdbSpec & { mac: string };
+export type VxlanLinkSpec = provider.VxlanLinkSpec & { dstport: number };

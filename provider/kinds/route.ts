@@ -90,7 +90,7 @@ export function normalizeRoute(raw: Record<string, any>, errs: Problem[], arg = 
     const onlink = net.bool(`${arg}onlink`, raw.onlink, errs);
     if (onlink) r.onlink = true;
     if (type === "unicast" && r.gateway === undefined && r.dev === undefined && raw.gateway === undefined && raw.dev === undefined) {
-        errs.push(problem(`${arg}gateway`, `a unicast route to ${JSON.stringify(dst?.text ?? raw.dst)} needs a gateway or a dev`));
+        errs.push(problem(`${arg}gateway`, `a unicast route${dst ? ` to ${dst.text}` : ""} needs a gateway or a dev`));
     }
     if (type !== "unicast" && TYPES.includes(type) && (raw.gateway !== undefined || raw.dev !== undefined)) {
         errs.push(problem(`${arg}type`, `a ${type} route takes no gateway or dev; remove them`, type));

@@ -84,6 +84,22 @@ describe("e2e: bad input is refused at a real pulumi preview", function () {
         });
     });
 
+    it("RoutedSubnet: a connection given as a secret Output is checked once it is known, once per node", async () => {
+        const nodes = (BASELINE.RoutedSubnet.nodes as Record<string, unknown>[]).map((n, i) => ({ ...n, connection: { ...(n.connection as object), host: `192.168.2.${10 + i}:2222` } }));
+        const c = { id: "subnet-secret-connection-host-port", target: "RoutedSubnet", args: withMarkers({ ...BASELINE.RoutedSubnet, nodes }, "RoutedSubnet"), secretConnections: true };
+        await t.stack.setConfig("case", { value: JSON.stringify(c) });
+        await assert.rejects(t.stack.preview(), (e: Error) => {
+            const diagnostics = e.message.slice(e.message.indexOf("Diagnostics:"));
+            assert.match(diagnostics, /args\.nodes\[0\]\.connection\.host: give the port as port: 2222, not in host \(node node1\): "192\.168\.2\.10:2222"/);
+            assert.match(diagnostics, /args\.nodes\[1\]\.connection\.host: give the port as port: 2222, not in host \(node node2\): "192\.168\.2\.11:2222"/);
+            // Once per node: not once in each of the node's Sysctl, ForwardAccept and ConntrackInvalidAccept checks.
+            assert.strictEqual(diagnostics.match(/give the port as port/g)?.length, nodes.length, diagnostics);
+            assert.strictEqual(leakedSecret(e.message), undefined, `a secret in the output:\n${e.message}`);
+            assert.ok(!/^\s+at \S.*:\d+:\d+\)?$/m.test(e.message), `a stack trace in the output:\n${e.message}`);
+            return true;
+        });
+    });
+
     it("leaves the lab as it was", async () => {
         assert.deepStrictEqual(await labSnapshot(lab), before0);
     });
