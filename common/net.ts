@@ -66,9 +66,18 @@ export function readIp(v: string): Ip | undefined {
     return undefined;
 }
 
-/** Why a string that is no address is not one: a specific reason for the octal trap, else the generic one. */
+/**
+ * Why a string that is no address is not one: the octal trap, an address
+ * given with a prefix length where a bare one belongs (a GatewayVip's
+ * "192.168.2.250/24" as a next hop), else the generic reason.
+ */
 function notAnAddress(v: unknown, generic: string): string {
-    return typeof v === "string" && Validator.isValidIPv4String(v.split("/")[0])[0] && OCTAL_OCTET.test(v.split("/")[0]) ? LEADING_ZERO : generic;
+    if (typeof v !== "string") return generic;
+    const [addr, len, ...rest] = v.split("/");
+    if (Validator.isValidIPv4String(addr)[0] && OCTAL_OCTET.test(addr)) return LEADING_ZERO;
+    const ip = readIp(addr);
+    if (generic !== NOT_A_CIDR && ip && len !== undefined && !rest.length) return `must be a bare address, without a prefix length (${ip.text})`;
+    return generic;
 }
 
 /**

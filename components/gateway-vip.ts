@@ -66,7 +66,11 @@ export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem
  * stop hands over at once.
  */
 export class GatewayVip extends pulumi.ComponentResource {
-    /** The virtual address, without prefix: give it to RoutedSubnet or ExternalReturnRoute as nextHop. */
+    /**
+     * The virtual address, without prefix: give it to RoutedSubnet or ExternalReturnRoute as
+     * nextHop. It resolves once keepalived runs on every node and the election has settled,
+     * and carries the Keepalived resources as dependencies, so routes through it wait for them.
+     */
     public readonly address: pulumi.Output<string>;
     /** The Keepalived resources, one per node in `nodes` order (config file and daemon; `running` turns false after a refresh finds the daemon gone). */
     public readonly instances: Keepalived[] = [];
@@ -92,7 +96,10 @@ export class GatewayVip extends pulumi.ComponentResource {
                 ...(configPath ? { configPath } : {}),
             }, { parent: this }));
         });
-        this.address = pulumi.output(args.vip.split("/")[0]);
+        // Known once every node's keepalived has started and settled (the create waits for the election),
+        // and carrying them as dependencies: routes through the VIP are made after it is held.
+        const vip = rest.vip.split("/")[0];
+        this.address = pulumi.all(this.instances.map((k) => k.id)).apply(() => vip);
         this.registerOutputs({ address: this.address });
     }
 }

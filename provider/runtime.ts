@@ -9,6 +9,7 @@
  * shows in `pulumi refresh` and the next `up` repairs it.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { Connection, transportFor, validateConnection } from "./transport";
 import { canonicalJson, Kind as KindSpec } from "./kinds/kind";
 import { checkFailures, problem } from "../common/problems";
@@ -39,6 +40,14 @@ export const KINDS = {
     Keepalived: keepalivedKind,
 } as const;
 export type Kind = keyof typeof KINDS;
+
+/** Whether a value is, or holds, the engine's stand-in for a value not known at preview. */
+function holdsUnknown(v: unknown): boolean {
+    if (v === unknownValue) return true;
+    if (Array.isArray(v)) return v.some(holdsUnknown);
+    if (v && typeof v === "object") return Object.values(v).some(holdsUnknown);
+    return false;
+}
 
 /** Properties every kind has that are not the kernel object's own. */
 const FRAME = ["connection", "adopt", "present", "__provider"];
@@ -81,9 +90,12 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
 
     return {
         async check(_olds, news) {
-            const errs = validateConnection(news.connection);
-            if (news.adopt !== undefined && typeof news.adopt !== "boolean") errs.push(problem("adopt", "must be true or false", news.adopt));
-            const v = kind.normalize(own(news, computed), errs);
+            const all = validateConnection(news.connection);
+            if (news.adopt !== undefined && typeof news.adopt !== "boolean") all.push(problem("adopt", "must be true or false", news.adopt));
+            const v = kind.normalize(own(news, computed), all);
+            // At preview an input made from another resource's output can be unknown: what is known is
+            // checked, and the rest is checked again at up, when the engine calls check with the values.
+            const errs = all.filter((p) => !holdsUnknown(p.value));
             if (errs.length || !v) return { inputs: news, failures: checkFailures(errs, news, [...kind.properties, "adopt"]) };
             return { inputs: { ...v, connection: news.connection, adopt: news.adopt ?? false } };
         },

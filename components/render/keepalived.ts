@@ -413,13 +413,15 @@ function block(head: string, body: string[]): string[] {
     return [`${head} {`, ...body.map((l) => INDENT + l), "}"];
 }
 
-function globalDefs(s: GatewayVipSpec): string[] {
-    const body: string[] = [];
+function globalDefs(s: GatewayVipSpec, node: string): string[] {
+    // Without router_id keepalived names itself after the host name it resolves at start
+    // (gethostbyname), which waits out the resolver's timeout (5 s) where DNS is unreachable.
+    const body: string[] = [`router_id ${node}`];
     // Without enable_script_security keepalived runs scripts as root even when
     // a non-root user could replace them; with it, it refuses such scripts.
     if (s.trackScript) body.push("enable_script_security", "script_user root");
     if (s.garpMasterDelay !== undefined) body.push(`vrrp_garp_master_delay ${s.garpMasterDelay}`);
-    return body.length ? [...block("global_defs", body), ""] : [];
+    return [...block("global_defs", body), ""];
 }
 
 const instanceName = (s: GatewayVipSpec) => s.instanceName ?? `RO_${s.virtualRouterId}`;
@@ -475,7 +477,7 @@ export function renderKeepalivedConf(s: GatewayVipSpec, node: string): string {
     const lines = [
         `# keepalived.conf for ${node}, rendered by routed-overlay (GatewayVip); local changes are overwritten.`,
         "",
-        ...globalDefs(s),
+        ...globalDefs(s, node),
         ...vrrpScript(s),
         ...vrrpInstance(s, i),
     ];

@@ -155,6 +155,14 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.deepStrictEqual(f.failures!.map((x) => x.property).sort(), ["", "", "", "", "dst"]);
             assert.match(f.failures!.map((x) => x.reason).join("\n"), /^connection\.host: not a host name or IP address: "x y"$/m);
         });
+        it("check at preview leaves values not known yet to the check at up, and still reports the rest", async () => {
+            const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+            assert.strictEqual((await kinds.Route.check({}, { connection: conn, dst: "10.1.0.0/16", gateway: unknown })).failures?.length ?? 0, 0);
+            assert.strictEqual((await kinds.RouteSet.check({}, { connection: conn, routes: unknown })).failures?.length ?? 0, 0);
+            assert.strictEqual((await kinds.Route.check({}, { connection: unknown, dst: "10.1.0.0/16", dev: "eth0" })).failures?.length ?? 0, 0);
+            const f = await kinds.Route.check({}, { connection: conn, dst: "10.1.0.0/33", gateway: unknown });
+            assert.deepStrictEqual(f.failures!.map((x) => x.reason), ['dst: not a CIDR: "10.1.0.0/33"']);
+        });
         it("diff replaces on identity, updates in place otherwise, and repairs an absent object", async () => {
             const base = { connection: conn, dst: "10.1.0.0/16", table: 254, metric: 0, type: "unicast", proto: 214, dev: "eth0" };
             assert.deepStrictEqual(await kinds.Route.diff("i", { ...base, present: true }, base), { changes: false, replaces: [], deleteBeforeReplace: false });
