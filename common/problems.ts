@@ -65,6 +65,8 @@ const MAX_CHARS = 240;
 
 function redact(v: unknown, depth: number): unknown {
     if (pulumi.Output.isInstance(v)) return "(an Output, not known until apply)";
+    // A resource where one of its outputs belongs (the GatewayVip itself instead of its address, say).
+    if (pulumi.Resource.isInstance(v)) return `(the resource ${String((v as { __name?: unknown }).__name ?? "")}, not one of its outputs)`;
     if (typeof v === "string") return KEY_MATERIAL.test(v) ? HIDDEN : v;
     if (typeof v === "function") return "(a function)";
     if (typeof v === "bigint" || typeof v === "symbol") return String(v);

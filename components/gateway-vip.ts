@@ -45,9 +45,9 @@ export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass
  */
 export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem[] {
     const { nodes, authPass, configPath, ...rest } = a;
-    const plainNodes = Array.isArray(nodes) ? nodes.map((n) => (net.isObject(n) ? withoutConnections([n])[0] : n)) : nodes;
-    const spec = { ...rest, nodes: plainNodes, ...(authPass !== undefined && !isOutput(authPass) ? { authPass } : {}) } as GatewayVipSpec;
-    const errs = validateGatewayVip(spec, arg);
+    // The nodes go to the spec's check with their connections, which it knows as one more property and leaves alone.
+    const spec = { ...rest, nodes, ...(authPass !== undefined && !isOutput(authPass) ? { authPass } : {}) } as GatewayVipSpec;
+    const errs = validateGatewayVip(spec, arg, { nodeProps: ["connection"] });
     if (errs.some((p) => p.path === arg)) return errs;
     if (configPath !== undefined) net.absolutePath(`${arg}.configPath`, configPath, errs);
     (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {

@@ -90,7 +90,9 @@ function checkNodes(arg: string, nodes: unknown, errs: Problem[]): Set<string> {
 
 export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): Problem[] {
     const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = a;
-    const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name }, arg);
+    const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name }, arg).map((p) =>
+        // Without subnetName the Subnet is named after the component: say so, rather than blame an argument never given.
+        subnetName === undefined && p.path === `${arg}.name` ? { ...p, path: "name", reason: `${p.reason}; it is the Subnet's name unless args.subnetName is given` } : p);
     if (errs.some((p) => p.path === arg)) return errs;
     const names = checkNodes(`${arg}.nodes`, nodes, errs);
     for (const g of gatewayNodeNames(spec.gatewayNode)) {

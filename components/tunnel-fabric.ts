@@ -36,8 +36,8 @@ export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
 /** Problems with the args: the fabric's (validateTunnelFabric), its nodes' connections and its RouteConfigurations'. */
 export function validateTunnelFabricArgs(a: TunnelFabricArgs, arg = "args"): Problem[] {
     const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = a;
-    const plainNodes = Array.isArray(nodes) ? nodes.map((n) => (isObject(n) ? withoutConnections([n])[0] : n)) : nodes;
-    const errs = validateTunnelFabric({ ...rest, nodes: plainNodes } as TunnelFabricSpec, arg);
+    // The nodes go to the fabric's check with their connections, which it knows as one more property and leaves alone.
+    const errs = validateTunnelFabric({ ...rest, nodes } as TunnelFabricSpec, arg, { nodeProps: ["connection"] });
     if (errs.some((p) => p.path === arg)) return errs;
     if (routeConfigurationNamespace !== undefined) checkNamespace(`${arg}.routeConfigurationNamespace`, routeConfigurationNamespace, errs);
     stringMap(`${arg}.routeConfigurationAnnotations`, routeConfigurationAnnotations, false, errs);

@@ -61,7 +61,8 @@ abstract class HostObject extends pulumi.dynamic.Resource {
 export interface SysctlArgs extends HostObjectArgs {
     /** The sysctl key, e.g. net.ipv4.ip_forward or net.ipv4.conf.eth0.rp_filter. */
     key: pulumi.Input<string>;
-    value: pulumi.Input<string>;
+    /** The value as `sysctl -n` prints it; several words for multi-value keys ("32768 60999"). An integer is taken as its text. */
+    value: pulumi.Input<string | number>;
 }
 
 /** One sysctl on one host. `refresh` reads the live value; delete restores the value found at create. */

@@ -244,8 +244,8 @@ function checkUniqueIp(arg: string, ip: Ip4, seen: Map<string, SeenIp>, errs: Pr
     else seen.set(ip.text, { arg, ip: ip.text });
 }
 
-function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp>, podsSeen: Map<string, SeenIp>, errs: Problem[]): string | undefined {
-    if (!net.object(arg, n, NODE_PROPS, errs)) return undefined;
+function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp>, podsSeen: Map<string, SeenIp>, errs: Problem[], known: readonly string[]): string | undefined {
+    if (!net.object(arg, n, known, errs)) return undefined;
     const name = checkNodeName(`${arg}.name`, n.name, errs);
     const under = net.ipv4(`${arg}.underlayIp`, n.underlayIp, errs);
     const notUnicast = under && net.notUnicast(under);
@@ -315,7 +315,7 @@ function checkKnobs(arg: string, s: Record<string, unknown>, errs: Problem[]) {
 }
 
 /** Every problem of a TunnelFabricSpec, each naming the argument path and the bad value. */
-export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args"): Problem[] {
+export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args", opts: { nodeProps?: readonly string[] } = {}): Problem[] {
     const errs: Problem[] = [];
     if (!net.object(arg, s, SPEC_PROPS, errs)) return errs;
     const nets = checkNets(arg, s, errs);
@@ -323,7 +323,7 @@ export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args"): Problem
     const podsSeen = new Map<string, SeenIp>();
     const names = new Map<string, number>();
     net.list(`${arg}.nodes`, s.nodes, errs, 2).forEach((n, i) => {
-        const name = checkNode(`${arg}.nodes[${i}]`, n, nets, seen, podsSeen, errs);
+        const name = checkNode(`${arg}.nodes[${i}]`, n, nets, seen, podsSeen, errs, [...NODE_PROPS, ...(opts.nodeProps ?? [])]);
         if (name !== undefined && names.has(name)) errs.push(problem(`${arg}.nodes[${i}].name`, `duplicate node name (also ${arg}.nodes[${names.get(name)}])`, name));
         else if (name !== undefined) names.set(name, i);
     });

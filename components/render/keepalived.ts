@@ -247,9 +247,9 @@ interface Seen {
     addresses: Map<string, number>;
 }
 
-function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined, vip: Vip | undefined, seen: Seen, errs: Problem[]) {
+function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined, vip: Vip | undefined, seen: Seen, errs: Problem[], known: readonly string[]) {
     const at = `${arg}[${i}]`;
-    if (!net.object(at, n, NODE_PROPS, errs)) return;
+    if (!net.object(at, n, known, errs)) return;
     const name = subdomain(`${at}.name`, n.name, "node name", errs);
     if (name !== undefined && seen.names.has(name)) errs.push(problem(`${at}.name`, `duplicate node name (also ${arg}[${seen.names.get(name)}])`, name));
     else if (name !== undefined) seen.names.set(name, i);
@@ -264,11 +264,11 @@ function checkNode(arg: string, i: number, n: unknown, segment: Cidr | undefined
     if (n.priority !== undefined) checkInt(`${at}.priority`, n.priority, 1, MAX_PRIORITY, errs, " (255 is reserved for the address owner)");
 }
 
-function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip | undefined, errs: Problem[]): VipNode[] {
+function checkNodes(arg: string, v: unknown, segment: Cidr | undefined, vip: Vip | undefined, errs: Problem[], known: readonly string[]): VipNode[] {
     const list = net.list(arg, v, errs);
     if (Array.isArray(v) && v.length < 2) errs.push(problem(arg, "needs at least 2 nodes, one node is a single point of failure", v));
     const seen: Seen = { names: new Map(), addresses: new Map() };
-    list.forEach((n, i) => checkNode(arg, i, n, segment, vip, seen, errs));
+    list.forEach((n, i) => checkNode(arg, i, n, segment, vip, seen, errs, known));
     return list.filter(isObject) as unknown as VipNode[];
 }
 
@@ -381,7 +381,7 @@ function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: P
 // Validation
 
 /** Every problem of a GatewayVipSpec, each naming the argument path and (except for the secret) the bad value. */
-export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): Problem[] {
+export function validateGatewayVip(s: GatewayVipSpec, arg = "args", opts: { nodeProps?: readonly string[] } = {}): Problem[] {
     const errs: Problem[] = [];
     if (!net.object(arg, s, SPEC_PROPS, errs)) return errs;
     const raw: Record<string, unknown> = { ...s };
@@ -390,7 +390,7 @@ export function validateGatewayVip(s: GatewayVipSpec, arg = "args"): Problem[] {
     const vip = checkVip(`${arg}.vip`, raw.vip, segment, errs);
     checkInt(`${arg}.virtualRouterId`, raw.virtualRouterId, 1, 255, errs);
     const n = errs.length;
-    const nodes = checkNodes(`${arg}.nodes`, raw.nodes, segment, vip, errs);
+    const nodes = checkNodes(`${arg}.nodes`, raw.nodes, segment, vip, errs, [...NODE_PROPS, ...(opts.nodeProps ?? [])]);
     checkPriorities(`${arg}.nodes`, nodes, errs);
     // Weight checks compare priorities, which only mean something once the nodes are sound.
     const prios = errs.length === n && nodes.length >= 2 ? priorities(nodes) : undefined;

@@ -31,10 +31,12 @@ export function normalizeSysctl(raw: Record<string, any>, errs: Problem[]): Sysc
     const before = errs.length;
     net.noUnknown(raw, [...SYSCTL_PROPS, "previous"], errs);
     if (typeof raw.key !== "string" || !KEY.test(raw.key)) errs.push(problem("key", "not a sysctl key", raw.key));
-    if (typeof raw.value !== "string" || raw.value.length > 256 || !VALUE.test(raw.value.trim())) {
+    // An integer is what /proc/sys holds as text; a program written in JavaScript or YAML often gives 1 for "1".
+    const value = Number.isSafeInteger(raw.value) ? String(raw.value) : raw.value;
+    if (typeof value !== "string" || value.length > 256 || !VALUE.test(value.trim())) {
         errs.push(problem("value", "not a plain sysctl value (words of A-Z a-z 0-9 _ . : - separated by spaces)", raw.value));
     }
-    return errs.length > before ? undefined : { key: raw.key, value: words(raw.value) };
+    return errs.length > before ? undefined : { key: raw.key, value: words(value) };
 }
 
 export const readArgv = (key: string) => ["sysctl", "-n", key];

@@ -89,7 +89,9 @@ describe("e2e: bad input is refused at a real pulumi preview", function () {
         const c = { id: "subnet-secret-connection-host-port", target: "RoutedSubnet", args: withMarkers({ ...BASELINE.RoutedSubnet, nodes }, "RoutedSubnet"), secretConnections: true };
         await t.stack.setConfig("case", { value: JSON.stringify(c) });
         await assert.rejects(t.stack.preview(), (e: Error) => {
-            const diagnostics = e.message.slice(e.message.indexOf("Diagnostics:"));
+            // The Automation API's message holds the CLI's output twice: take its first Diagnostics section.
+            const from = e.message.indexOf("Diagnostics:");
+            const diagnostics = e.message.slice(from, e.message.indexOf("Resources:", from));
             assert.match(diagnostics, /args\.nodes\[0\]\.connection\.host: give the port as port: 2222, not in host \(node node1\): "192\.168\.2\.10:2222"/);
             assert.match(diagnostics, /args\.nodes\[1\]\.connection\.host: give the port as port: 2222, not in host \(node node2\): "192\.168\.2\.11:2222"/);
             // Once per node: not once in each of the node's Sysctl, ForwardAccept and ConntrackInvalidAccept checks.

@@ -301,6 +301,11 @@ const ISSUE_13: BadInputCase[] = [
     frr("frr-nexthop-network-address", { nexthop: "10.166.0.0" }, /nexthop: the network address of dst 10\.166\.0\.0\/16, not a host: "10\.166\.0\.0"/),
     routeSet("route-set-gateway-unspecified", { routes: [{ dst: "10.1.0.0/16", gateway: "0.0.0.0" }] }, /routes\[.*\]\.gateway: an unspecified .*, not a neighbour to route through: "0\.0\.0\.0"/),
 
+    // ---- names that come from elsewhere
+    subnet("subnet-component-name-as-subnet-name", {}, /^ {2}name: not a valid Subnet name .*; it is the Subnet's name unless args\.subnetName is given: "Routed_Subnet"$/m, { name: "Routed_Subnet" }),
+    vip("vip-node-iface", { nodes: (BASELINE.GatewayVip.nodes as Record<string, unknown>[]).map(({ interface: i, ...n }) => ({ ...n, iface: i })) },
+        /args\.nodes\[0\]\.iface: unknown property \(known: name, address, interface, priority, connection\): "eth0"/),
+
     // ---- twins
     subnet("subnet-two-nodes-one-address", { nodes: [node(1), { ...node(2), address: "192.168.2.10" }] }, /args\.nodes\[1\]\.address: the address of args\.nodes\[0\] too: "192\.168\.2\.10"/),
     ret("return-destination-twice-linux", { destinations: ["10.166.0.0/16", "10.166.0.0/16"] }, /args\.destinations\[1\]: the same destination as args\.destinations\[0\]; each is routed once: "10\.166\.0\.0\/16"/),

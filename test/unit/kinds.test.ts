@@ -155,6 +155,11 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.deepStrictEqual(f.failures!.map((x) => x.property).sort(), ["", "", "", "", "dst"]);
             assert.match(f.failures!.map((x) => x.reason).join("\n"), /^connection\.host: not a host name or IP address: "x y"$/m);
         });
+        it("takes a sysctl's integer value as its text, and several words as one value", async () => {
+            assert.strictEqual((await kinds.Sysctl.check({}, { connection: conn, key: "net.ipv4.ip_forward", value: 1 })).inputs!.value, "1");
+            assert.strictEqual((await kinds.Sysctl.check({}, { connection: conn, key: "net.ipv4.ip_local_port_range", value: "32768\t 60999" })).inputs!.value, "32768 60999");
+            assert.strictEqual((await kinds.Sysctl.check({}, { connection: conn, key: "net.ipv4.ip_forward", value: 1.5 })).failures?.length, 1);
+        });
         it("check at preview leaves values not known yet to the check at up, and still reports the rest", async () => {
             const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
             assert.strictEqual((await kinds.Route.check({}, { connection: conn, dst: "10.1.0.0/16", gateway: unknown })).failures?.length ?? 0, 0);

@@ -20,8 +20,8 @@ import { expectGolden } from "../support/golden";
 const ROOT = path.resolve(__dirname, "../../..");
 const CRD = path.join(ROOT, "lab/crds/liqo-routeconfigurations.yaml");
 const FIXTURES = path.join(ROOT, "test/fixtures/seed-004");
-// shared/ sits beside the checkout (for developers and CI only; see the tests that read it).
-const SEED_004 = path.resolve(ROOT, "..", "shared", "seeds", "004_d217953a3867bc74.txt");
+// The seed's eight YAML blocks, copied verbatim into the repository (the seed itself is not shipped with it).
+const SEED_004_BLOCKS = path.join(ROOT, "test/fixtures/seed-004-blocks.yaml");
 
 type Obj = Record<string, any>;
 
@@ -75,8 +75,7 @@ function fixtures(): Obj[] {
 }
 
 function seedBlocks(): Obj[] {
-    const text = fs.readFileSync(SEED_004, "utf8");
-    return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => YAML.parse(m[1]));
+    return YAML.parseAllDocuments(fs.readFileSync(SEED_004_BLOCKS, "utf8")).map((d) => d.toJSON() as Obj);
 }
 
 const byTable = (objs: Obj[]) => new Map(objs.map((o) => [o.spec.table.name as string, o]));
