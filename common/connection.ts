@@ -34,6 +34,13 @@ export interface Connection {
     /** Seconds for one connection attempt (default 15). */
     perDialTimeout?: number;
     /**
+     * Seconds one command may run on the host (default 120). When it runs out,
+     * the command (and whatever it started) is ended on the host, the
+     * operation fails naming the host and the command, and the SSH connection
+     * is dropped rather than reused.
+     */
+    commandTimeout?: number;
+    /**
      * Connection attempts before the host counts as unreachable (default 1; -1 for no limit).
      * @pulumi/command defaults to 10; one attempt here makes a down host fail fast, so that
      * `up --continue-on-error` converges the others without waiting minutes.
@@ -50,7 +57,7 @@ export interface Connection {
 
 export const CONNECTION_PROPS = [
     "host", "port", "user", "password", "privateKey", "privateKeyPassword", "agentSocketPath", "hostKey",
-    "insecureIgnoreHostKey", "sudo", "perDialTimeout", "dialErrorLimit", "proxy", "netns",
+    "insecureIgnoreHostKey", "sudo", "perDialTimeout", "commandTimeout", "dialErrorLimit", "proxy", "netns",
 ] as const;
 
 // ---------------------------------------------------------------------------
@@ -197,6 +204,9 @@ export function validateConnection(given: unknown, arg = "connection"): Problem[
     }
     if (c.perDialTimeout !== undefined && !(typeof c.perDialTimeout === "number" && c.perDialTimeout > 0 && c.perDialTimeout <= 600)) {
         errs.push(problem(`${arg}.perDialTimeout`, "seconds from 1 to 600", c.perDialTimeout));
+    }
+    if (c.commandTimeout !== undefined && !(Number.isInteger(c.commandTimeout) && (c.commandTimeout as number) >= 1 && (c.commandTimeout as number) <= 3600)) {
+        errs.push(problem(`${arg}.commandTimeout`, "whole seconds from 1 to 3600", c.commandTimeout));
     }
     const limit = c.dialErrorLimit;
     if (limit !== undefined && !(Number.isInteger(limit) && (limit === -1 || ((limit as number) >= 1 && (limit as number) <= 100)))) {

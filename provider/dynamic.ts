@@ -1,14 +1,15 @@
-import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Kind } from "./runtime";
 
 /**
- * Where the provider process finds the runtime: the installed package first
- * (a path that stays valid when the project moves), then this file's own
- * directory (a checkout of this repository). Both are plain strings, so the
- * closure serializer captures no module and no code.
+ * Where the provider process finds the runtime: the installed package, by
+ * name. A plain string, so the closure serializer captures no module and no
+ * code, and the state records no path of the machine that ran `up` (the
+ * state outlives checkouts and moves between machines: CI, a colleague's
+ * laptop). A checkout of this repository resolves the name through
+ * node_modules/routed-overlay, which scripts/setup.sh links to the checkout.
  */
-const RUNTIME = ["routed-overlay/provider-runtime", path.join(__dirname, "runtime")];
+const RUNTIME = "routed-overlay/provider-runtime";
 
 // One provider object per kind: the SDK caches a provider's serialized closure by object identity,
 // so a fresh object per resource would be serialized again for every resource.
@@ -22,18 +23,8 @@ export function providerFor(kind: Kind): pulumi.dynamic.ResourceProvider {
 }
 
 function makeProvider(kind: Kind): pulumi.dynamic.ResourceProvider {
-    const specs = RUNTIME;
-    const impl = () => {
-        let lastErr: unknown;
-        for (const s of specs) {
-            try {
-                return require(s).kinds[kind];
-            } catch (e) {
-                lastErr = e;
-            }
-        }
-        throw lastErr;
-    };
+    const runtime = RUNTIME;
+    const impl = () => require(runtime).kinds[kind];
     return {
         check: (olds, news) => impl().check(olds, news),
         diff: (id, olds, news) => impl().diff(id, olds, news),

@@ -56,6 +56,18 @@ export function hostKeyMatches(pinned: string, presented: Buffer): boolean {
     return keys.some((k) => ("fingerprint" in k ? k.fingerprint === fingerprint(presented) : k.blob.equals(presented)));
 }
 
+/** Seconds one command may run on a host unless the connection says otherwise. */
+export const DEFAULT_COMMAND_TIMEOUT = 120;
+
+/** A command that ran out of its time on a host (Connection.commandTimeout). */
+export class CommandTimeout extends HostError {
+    constructor(host: string, public readonly argv: readonly string[], public readonly seconds: number, what: string) {
+        const command = argv.join(" ");
+        super(host, `${command.length > 100 ? `${command.slice(0, 100)}…` : command} did not finish within ${seconds} s (commandTimeout); ${what}`);
+        this.name = "CommandTimeout";
+    }
+}
+
 class NetnsTransport implements Transport {
     readonly name: string;
     calls = 0;
@@ -92,6 +104,12 @@ class SshTransport implements Transport {
         this.client = undefined;
     }
 
+    /** Ends a connection that a command outlived, so the pool dials afresh instead of reusing it. */
+    private drop(client: Client): void {
+        this.client = undefined;
+        client.end();
+    }
+
     private connect(): Promise<Client> {
         if (this.client) return this.client;
         const c = this.c;
@@ -100,7 +118,9 @@ class SshTransport implements Transport {
             port: c.port ?? 22,
             username: c.user ?? "root",
             readyTimeout: (c.perDialTimeout ?? 15) * 1000,
+            // A peer that stops answering is dropped after 3 unanswered keepalives (45 s), failing what runs on it.
             keepaliveInterval: 15000,
+            keepaliveCountMax: 3,
         };
         if (c.privateKey) cfg.privateKey = c.privateKey;
         if (c.privateKeyPassword) cfg.passphrase = c.privateKeyPassword;
@@ -151,21 +171,41 @@ class SshTransport implements Transport {
 
     async run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
         this.calls++;
-        const full = this.c.sudo ? ["sudo", "-n", "--", ...argv] : [...argv];
+        const limit = this.c.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
+        // The host ends the command itself: coreutils timeout signals the command's whole process group
+        // (TERM, then KILL 5 s later), so nothing it started outlives the limit, whatever happens to SSH.
+        // It wraps sudo rather than the reverse, so sudoers rules that allow only ip, bridge, ... still match
+        // (sudo passes the TERM on to the command it runs).
+        const full = ["timeout", "-k", "5", String(limit), ...(this.c.sudo ? ["sudo", "-n", "--"] : []), ...argv];
         const client = await this.connect();
+        const started = Date.now();
         const result = await counted(this.name, argv[0], new Promise<ExecResult>((resolve, reject) => {
             client.exec(commandLine(full), (err: Error | undefined, ch: ClientChannel) => {
                 if (err) return reject(new HostError(this.name, `cannot start ${argv[0]}: ${err.message}`));
                 const out: Buffer[] = [];
                 const errb: Buffer[] = [];
                 let code = -1;
+                // Should the host not answer at all, the connection is given up a little after the host's own limit.
+                const guard = setTimeout(() => {
+                    this.drop(client);
+                    reject(new CommandTimeout(this.name, argv, limit, "no answer from the host; the SSH connection was closed"));
+                }, (limit + 15) * 1000);
                 ch.on("data", (b: Buffer) => out.push(b));
                 ch.stderr.on("data", (b: Buffer) => errb.push(b));
                 ch.on("exit", (c: number | null) => { code = c ?? -1; });
-                ch.on("close", () => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errb).toString() }));
+                ch.on("close", () => {
+                    clearTimeout(guard);
+                    resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errb).toString() });
+                });
                 ch.end(opts.input ?? "");
             });
         }));
+        // 124 (TERM) or 137 (KILL) from timeout, after the limit: the command was ended on the host.
+        if ((result.code === 124 || result.code === 137) && Date.now() - started >= limit * 1000) {
+            // The session may hold state the ended command left half done (a lock, a half-written file): start afresh.
+            this.drop(client);
+            throw new CommandTimeout(this.name, argv, limit, "ended on the host");
+        }
         if (result.code !== 0 && !opts.allowFailure) {
             throw new HostError(this.name, `${argv.join(" ")} exited ${result.code}: ${(result.stderr || result.stdout).trim() || "(no output)"}`);
         }

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { ensureLab, requireRoot } from "../support/lab";
 import { changes, exportAsUser, TestStack } from "../support/pulumi";
+import { REPO_ROOT } from "../../lab/lab";
 import { useStack } from "../support/stacks";
 import { labSnapshot } from "../support/snapshot";
 import { sourceSeenBy, whoAmIServer } from "../../lab/packets";
@@ -73,6 +74,10 @@ describe("e2e: no secret in preview --diff, up or the export (test/e2e/programs/
         const exported = await exportAsUser(t);
         assert.ok(JSON.parse(exported).deployment.resources.length > 10);
         assert.deepStrictEqual(leaks(exported), [], "a secret appears in `pulumi stack export`");
+        // The package's resources (their serialized providers above all) name the runtime by package:
+        // no path of this machine (the checkout) is recorded. The lab's kubeconfig names its files; that is the lab's.
+        const ours = (JSON.parse(exported).deployment.resources as { type: string }[]).filter((r) => r.type.includes(":dynamic/routed-overlay:"));
+        assert.ok(ours.length > 5 && ours.every((r) => !JSON.stringify(r).includes(REPO_ROOT)), "the state records the checkout's path");
         assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
     });
 

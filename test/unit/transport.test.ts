@@ -72,6 +72,8 @@ describe("transport: connection validation", () => {
         ["an IPv4 address with an octal octet", { host: "192.168.02.10" }, /connection\.host: an IPv4 octet with a leading zero/],
         ["a bad user", { user: "root -oProxyCommand=x" }, /connection\.user: /],
         ["a dial limit of 0", { dialErrorLimit: 0 }, /connection\.dialErrorLimit: .*0/],
+        ["a command time limit of 0", { commandTimeout: 0 }, /connection\.commandTimeout: whole seconds from 1 to 3600: 0/],
+        ["a command time limit in milliseconds", { commandTimeout: 120000 }, /connection\.commandTimeout: whole seconds from 1 to 3600: 120000/],
         ["@pulumi/command's jump host, which would otherwise be ignored", { proxy: { host: "bastion" } }, /connection\.proxy: jump hosts are not supported/],
     ] as const) {
         it(`rejects ${name}, naming the argument and the value`, () => {
