@@ -64,7 +64,7 @@ const HIDDEN = "(not shown: may be a secret)";
 const MAX_CHARS = 240;
 
 function redact(v: unknown, depth: number): unknown {
-    if (pulumi.Output.isInstance(v)) return "(an Output, not known until apply)";
+    if (isOutput(v)) return "(an Output, not known until apply)";
     // A resource where one of its outputs belongs (the GatewayVip itself instead of its address, say).
     if (pulumi.Resource.isInstance(v)) return `(the resource ${String((v as { __name?: unknown }).__name ?? "")}, not one of its outputs)`;
     if (typeof v === "string") return KEY_MATERIAL.test(v) ? HIDDEN : v;
@@ -107,7 +107,7 @@ export function render(value: unknown, path = ""): string {
     if (pathIsSecret(path)) {
         // The type and length say enough to fix a secret without showing it.
         if (typeof value === "string") return `(not shown: a secret, ${value.length} characters)`;
-        if (pulumi.Output.isInstance(value)) return "(an Output, not known until apply)";
+        if (isOutput(value)) return "(an Output, not known until apply)";
         return `(not shown: a secret, ${value === null ? "null" : Array.isArray(value) ? "a list" : `a ${typeof value}`})`;
     }
     let text: string;
@@ -150,6 +150,21 @@ export class InvalidArgumentsError extends pulumi.ResourceError {
 /** Throws an InvalidArgumentsError when there is any problem. */
 export function assertNoProblems(what: string, problems: readonly Problem[], resource?: pulumi.Resource): void {
     if (problems.length) throw new InvalidArgumentsError(what, problems, resource);
+}
+
+/** How errors name a component or resource: `RoutedSubnet "routed"`. */
+export const described = (type: string, name: string) => `${type} ${JSON.stringify(name)}`;
+
+/**
+ * The args of a component or resource, when they are an object; anything else
+ * (undefined, null, a string, a list) has no properties to check, and is
+ * refused naming `args` before a constructor reads a property of it.
+ */
+export function objectArgs<T>(type: string, name: string, args: T, resource?: pulumi.Resource): T {
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+        assertNoProblems(described(type, name), [problem("args", `must be an object of ${type}Args`, args)], resource);
+    }
+    return args;
 }
 
 /**

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources";
 import * as net from "../common/net";
 import { label } from "../common/names";
-import { isOutput, Problem, problem } from "../common/problems";
-import { checkConnection, checkedConnection, validateOnce } from "./validate";
+import { described, isOutput, Problem, problem } from "../common/problems";
+import { checkedConnection, requiredConnection, validateOnce } from "./validate";
 
 export interface ReturnRouteTarget {
     /** Short name of the host, used in child resource names: a DNS-1123 label (lower-case a-z 0-9 -, at most 63), unique among targets. */
@@ -67,8 +67,7 @@ export function validateReturnTargets(arg: string, targets: unknown, errs: Probl
         if (t.kind === "frr" && t.dev !== undefined) errs.push(problem(`${at}.dev`, "FRR picks the interface itself; remove dev", t.dev));
         if (t.dev !== undefined) net.ifname(`${at}.dev`, t.dev, errs);
         if (!isOutput(t.adopt)) net.bool(`${at}.adopt`, t.adopt, errs);
-        if (t.connection === undefined) errs.push(problem(`${at}.connection`, "required: how to reach the host over SSH"));
-        else checkConnection(`${at}.connection`, t.connection, errs);
+        requiredConnection(`${at}.connection`, t.connection, errs, "host");
     });
 }
 
@@ -156,7 +155,7 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
         super("routed-overlay:index:ExternalReturnRoute", name, {}, opts);
         const trusted = validated.has(args as object);
         if (!trusted) validateOnce(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs));
-        const what = `ExternalReturnRoute ${JSON.stringify(name)}`;
+        const what = described("ExternalReturnRoute", name);
         this.nextHop = pulumi.output(args.nextHop);
         args.targets.forEach((given, i) => {
             // A RoutedSubnet's targets come with their connections checked under its own argument paths.

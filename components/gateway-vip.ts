@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, Keepalived } from "../provider/resources";
 import { checkAuthPass, GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
-import { checkConnection, checkedConnection, validateOnce, withoutConnections } from "./validate";
+import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
 import { claimVrrp } from "./claims";
 import * as net from "../common/net";
-import { assertNoProblems, isOutput, Problem, problem } from "../common/problems";
+import { assertNoProblems, described, isOutput, Problem } from "../common/problems";
 
 export interface GatewayVipNode extends VipNode {
     /**
@@ -50,11 +50,7 @@ export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem
     const errs = validateGatewayVip(spec, arg, { nodeProps: ["connection"] });
     if (errs.some((p) => p.path === arg)) return errs;
     if (configPath !== undefined) net.absolutePath(`${arg}.configPath`, configPath, errs);
-    (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {
-        if (!net.isObject(n)) return;
-        if (n.connection === undefined) errs.push(problem(`${arg}.nodes[${i}].connection`, "required: how to reach the node over SSH"));
-        else checkConnection(`${arg}.nodes[${i}].connection`, n.connection, errs, typeof n.name === "string" ? n.name : undefined);
-    });
+    checkNodeConnections(`${arg}.nodes`, nodes, errs);
     return errs;
 }
 
@@ -85,13 +81,13 @@ export class GatewayVip extends pulumi.ComponentResource {
             if (isOutput(authPass)) {
                 const errs: Problem[] = [];
                 checkAuthPass("args.authPass", pass, errs);
-                assertNoProblems(`GatewayVip ${JSON.stringify(name)}`, errs, this);
+                assertNoProblems(described("GatewayVip", name), errs, this);
             }
             return Object.fromEntries(planGatewayVip(spec(pass)).map((p) => [p.node, p.config]));
         });
         nodes.forEach((n, i) => {
             this.instances.push(new Keepalived(`${name}-${n.name}`, {
-                connection: checkedConnection(this, `GatewayVip ${JSON.stringify(name)}`, `args.nodes[${i}].connection`, n.connection, n.name),
+                connection: checkedConnection(this, described("GatewayVip", name), `args.nodes[${i}].connection`, n.connection, n.name),
                 config: configs.apply((c) => c[n.name]),
                 ...(configPath ? { configPath } : {}),
             }, { parent: this }));

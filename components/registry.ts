@@ -20,6 +20,7 @@
  * independent programs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { described } from "../common/problems";
 
 /** One component's claim: its type and name (for messages) and what it claims. */
 export interface Claim<T> {
@@ -60,4 +61,4 @@ export function resetRegistry(): void {
 }
 
 /** How messages name the owner of a claim: `RoutedSubnet "first"`. */
-export const owner = (c: Claim<unknown>) => `${c.type} ${JSON.stringify(c.name)}`;
+export const owner = (c: Claim<unknown>) => described(c.type, c.name);

@@ -3,9 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { ConnectionInput, ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
 import * as net from "../common/net";
 import { subdomain } from "../common/names";
-import { isOutput, Problem, problem } from "../common/problems";
+import { described, isOutput, Problem, problem } from "../common/problems";
 import { gatewayNodeNames, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
-import { checkConnection, checkedConnection, validateOnce } from "./validate";
+import { checkedConnection, requiredConnection, validateOnce } from "./validate";
 import { checkNextHop, ExternalReturnRoute, ReturnRouteTarget, trustedReturnRouteArgs, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
 
@@ -82,8 +82,7 @@ function checkNodes(arg: string, nodes: unknown, errs: Problem[]): Set<string> {
         // Two nodes with one address: the default next hop would be ambiguous, and one of them is misconfigured.
         if (address !== undefined && addresses.has(address)) errs.push(problem(`${at}.address`, `the address of ${addresses.get(address)} too`, n.address));
         else if (address !== undefined) addresses.set(address, `${at}`);
-        if (n.connection === undefined) errs.push(problem(`${at}.connection`, "required: how to reach the node over SSH"));
-        else checkConnection(`${at}.connection`, n.connection, errs, nodeName);
+        requiredConnection(`${at}.connection`, n.connection, errs, "node", nodeName);
     });
     return names;
 }
@@ -139,7 +138,7 @@ export class RoutedSubnet extends pulumi.ComponentResource {
         this.subnet = new k8s.apiextensions.CustomResource(name, manifest as any, { parent: this });
 
         const cidrs = spec.cidrBlock.split(",").map((c) => c.trim());
-        const what = `RoutedSubnet ${JSON.stringify(name)}`;
+        const what = described("RoutedSubnet", name);
         nodes.forEach((n, i) => {
             const conn = { connection: checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name) };
             new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this });

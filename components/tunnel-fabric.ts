@@ -4,9 +4,8 @@ import { ConnectionInput, FdbSet, RouteSet, Rule, VxlanLink } from "../provider/
 import { FABRIC_DEFAULTS, FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
-import { isObject } from "../common/net";
-import { Problem, problem } from "../common/problems";
-import { checkConnection, checkedConnection, validateOnce, withoutConnections } from "./validate";
+import { described, Problem } from "../common/problems";
+import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
 
 export interface TunnelFabricNode extends FabricNode {
     /**
@@ -41,11 +40,7 @@ export function validateTunnelFabricArgs(a: TunnelFabricArgs, arg = "args"): Pro
     if (errs.some((p) => p.path === arg)) return errs;
     if (routeConfigurationNamespace !== undefined) checkNamespace(`${arg}.routeConfigurationNamespace`, routeConfigurationNamespace, errs);
     stringMap(`${arg}.routeConfigurationAnnotations`, routeConfigurationAnnotations, false, errs);
-    (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {
-        if (!isObject(n)) return;
-        if (n.connection === undefined) errs.push(problem(`${arg}.nodes[${i}].connection`, "required: how to reach the node over SSH"));
-        else checkConnection(`${arg}.nodes[${i}].connection`, n.connection, errs, typeof n.name === "string" ? n.name : undefined);
-    });
+    checkNodeConnections(`${arg}.nodes`, nodes, errs);
     return errs;
 }
 
@@ -72,7 +67,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
             this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
         const spec: TunnelFabricSpec = { ...rest, nodes: withoutConnections(nodes) };
         this.activeGateway = spec.activeGateway;
-        const what = `TunnelFabric ${JSON.stringify(name)}`;
+        const what = described("TunnelFabric", name);
         const conns = new Map(nodes.map((n, i) => [n.name, checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name)]));
 
         for (const plan of planTunnelFabric(spec)) {

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateConnection } from "../common/connection";
 import { isObject } from "../common/net";
-import { assertNoProblems, isOutput, Problem, problem } from "../common/problems";
+import { assertNoProblems, described, isOutput, objectArgs, Problem, problem } from "../common/problems";
 
 /**
  * Validates a component's arguments once, at the top of its constructor:
@@ -22,9 +22,8 @@ export function validateOnce<A>(
     validate: (a: Record<string, unknown>) => Problem[],
     claim?: (a: A) => Problem[],
 ): A {
-    const what = `${type} ${JSON.stringify(name)}`;
-    if (!isObject(args)) assertNoProblems(what, [problem("args", `must be an object of ${type}Args`, args)], self);
-    const a = args as Record<string, unknown>;
+    const what = described(type, name);
+    const a = objectArgs(type, name, args, self) as Record<string, unknown>;
     assertNoProblems(what, validate(a), self);
     if (claim) assertNoProblems(what, claim(a as A), self);
     return a as A;
@@ -40,6 +39,19 @@ export function checkConnection(arg: string, v: unknown, errs: Problem[], node?:
     if (isOutput(v)) return;
     const found = validateConnection(v, arg);
     for (const p of found) errs.push(node === undefined ? p : { ...p, reason: `${p.reason} (node ${node})` });
+}
+
+/** A node's or a target's connection: required, and checked when it is a plain value. */
+export function requiredConnection(arg: string, v: unknown, errs: Problem[], of: "node" | "host", node?: string): void {
+    if (v === undefined) errs.push(problem(arg, `required: how to reach the ${of} over SSH`));
+    else checkConnection(arg, v, errs, node);
+}
+
+/** The connections of a list of nodes (the node objects themselves are the renderers' to check). */
+export function checkNodeConnections(arg: string, nodes: unknown, errs: Problem[]): void {
+    (Array.isArray(nodes) ? nodes : []).forEach((n, i) => {
+        if (isObject(n)) requiredConnection(`${arg}[${i}].connection`, n.connection, errs, "node", typeof n.name === "string" ? n.name : undefined);
+    });
 }
 
 /**

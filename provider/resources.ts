@@ -9,8 +9,8 @@ import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
 import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
 import { keyedFdb, keyedRoutes } from "./wire";
-import { isObject } from "../common/net";
-import { assertNoProblems, problem } from "../common/problems";
+// Everything but the args' shape is the provider's check (at preview, with the values known).
+import { objectArgs } from "../common/problems";
 import type { RuleSpec } from "./kinds/rule";
 import type { FdbSpec } from "./kinds/fdb";
 import type { VxlanLinkSpec } from "./kinds/link";
@@ -32,16 +32,6 @@ export interface HostObjectArgs {
      * dynamic providers (pulumi/pulumi#16175). Only read at create.
      */
     adopt?: pulumi.Input<boolean>;
-}
-
-/**
- * The args, when they are an object: everything else is the provider's
- * check (at preview, with the values known), but a non-object has no
- * properties to check and would crash the class instead.
- */
-function objectArgs<T>(kind: string, name: string, args: T): T {
-    if (!isObject(args)) assertNoProblems(`${kind} ${JSON.stringify(name)}`, [problem("args", `must be an object of ${kind}Args`, args)]);
-    return args;
 }
 
 /** Base of the host-object resources: keeps the connection secret in inputs and outputs alike. */

@@ -8,11 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RouteSpec } from "./kinds/route";
 import type { FdbSpec } from "./kinds/fdb";
 import { compactRoute, routeSpecKey } from "./kinds/route-text";
+import { ZERO_MAC } from "../common/net";
 
 // The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
 // An entry whose identifying fields are not plain values is keyed by position, for check to name.
 const plain = (v: unknown) => v === undefined || typeof v === "string" || typeof v === "number";
-const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => (plain(f.mac) && plain(f.dst) ? `${f.mac ?? "00:00:00:00:00:00"}@${f.dst}` : undefined);
+const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => (plain(f.mac) && plain(f.dst) ? `${f.mac ?? ZERO_MAC}@${f.dst}` : undefined);
 const routeKeyOf = (r: { dst?: unknown; metric?: unknown }) => (plain(r.dst) && plain(r.metric) ? routeSpecKey(r) : undefined);
 
 /**

@@ -157,8 +157,6 @@ export const FABRIC_DEFAULTS = {
     rulePriority: 18952,
 } as const;
 
-export { ZERO_MAC };
-
 /** A TunnelFabricSpec with its defaults applied. */
 export type ResolvedTunnelFabric = Required<Omit<TunnelFabricSpec, "localCidrs" | "gatewayInIf">> & Pick<TunnelFabricSpec, "localCidrs" | "gatewayInIf">;
 

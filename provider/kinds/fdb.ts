@@ -12,7 +12,6 @@ import { OWN_ALIAS } from "./link";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
 
-export { ZERO_MAC } from "../../common/net";
 import { ZERO_MAC } from "../../common/net";
 
 export interface FdbSpec {

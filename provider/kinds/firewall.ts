@@ -51,8 +51,7 @@ export function normalizeFirewall(raw: Record<string, any>, errs: Problem[]): Fi
     const before = errs.length;
     net.noUnknown(raw, FIREWALL_PROPS, errs);
     const c = net.cidr("cidr", raw.cidr, errs);
-    const backend = raw.backend ?? "auto";
-    if (!["auto", "iptables", "nft"].includes(backend)) errs.push(problem("backend", "must be auto, iptables or nft", raw.backend));
+    const backend = net.oneOf("backend", raw.backend, ["auto", "iptables", "nft"], errs) ?? "auto";
     const nftChain = raw.nftChain ?? "inet filter forward";
     if (typeof nftChain !== "string" || !NFT_CHAIN.test(nftChain)) errs.push(problem("nftChain", "expected \"FAMILY TABLE CHAIN\" such as \"inet filter forward\"", raw.nftChain));
     const f: FirewallAccept = {

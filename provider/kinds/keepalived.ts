@@ -69,8 +69,8 @@ export function settling(config: string): { addresses: string[]; seconds: number
     const addresses = new Set<string>();
     for (const m of config.matchAll(/virtual_ipaddress\s*\{([^}]*)\}/g)) {
         for (const line of m[1].split("\n")) {
-            const ip = line.trim().split(/\s+/)[0]?.split("/")[0];
-            if (ip && net.readIp(ip)) addresses.add(net.readIp(ip)!.text);
+            const ip = net.readIp(line.trim().split(/\s+/)[0]?.split("/")[0] ?? "");
+            if (ip) addresses.add(ip.text);
         }
     }
     // Bounded: an advert interval of minutes would otherwise hold `up` for as long.

@@ -1,6 +1,7 @@
 import { threeNodes } from "../support/fabric-fixture";
 import { formatProblem, Problem } from "../../common/problems";
 import * as assert from "assert";
+import { ZERO_MAC } from "../../common/net";
 import {
     diffPlans,
     FABRIC_DEFAULTS,
@@ -9,7 +10,6 @@ import {
     planTunnelFabric,
     TunnelFabricSpec,
     validateTunnelFabric,
-    ZERO_MAC,
 } from "../../components/render/fabric";
 import { expectGolden } from "../support/golden";
 
