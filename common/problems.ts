@@ -108,7 +108,7 @@ export function render(value: unknown, path = ""): string {
         // The type and length say enough to fix a secret without showing it.
         if (typeof value === "string") return `(not shown: a secret, ${value.length} characters)`;
         if (isOutput(value)) return "(an Output, not known until apply)";
-        return `(not shown: a secret, ${value === null ? "null" : Array.isArray(value) ? "a list" : `a ${typeof value}`})`;
+        return `(not shown: a secret, ${value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "an object" : `a ${typeof value}`})`;
     }
     let text: string;
     try {

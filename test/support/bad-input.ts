@@ -227,12 +227,12 @@ const ISSUE_13: BadInputCase[] = [
 
     // ---- misspelt properties that hold a connection: refused, and never echoed
     subnet("subnet-node-conection", { nodes: patchNode("RoutedSubnet", 0, { connection: undefined, conection: conn() }) },
-        /args\.nodes\[0\]\.conection: unknown property \(known: name, address, connection\): \(not shown: a secret, a object\)/),
-    ret("return-target-connexion", { targets: [{ name: "peer", connexion: conn(), dev: "eth0" }] }, /args\.targets\[0\]\.connexion: unknown property .*: \(not shown: a secret, a object\)/),
+        /args\.nodes\[0\]\.conection: unknown property \(known: name, address, connection\): \(not shown: a secret, an object\)/),
+    ret("return-target-connexion", { targets: [{ name: "peer", connexion: conn(), dev: "eth0" }] }, /args\.targets\[0\]\.connexion: unknown property .*: \(not shown: a secret, an object\)/),
     vip("vip-node-conn", { nodes: [1, 2].map((i) => ({ name: `node${i}`, address: `192.168.2.${9 + i}`, interface: "eth0", conn: conn() })) },
-        /args\.nodes\[0\]\.conn: unknown property .*: \(not shown: a secret, a object\)/),
+        /args\.nodes\[0\]\.conn: unknown property .*: \(not shown: a secret, an object\)/),
     fabric("fabric-node-ssh", { nodes: patchNode("TunnelFabric", 0, { connection: undefined, ssh: conn() }) }, /args\.nodes\[0\]\.ssh: unknown property .*: "\(a connection to 198\.18\.0\.200, not shown\)"/),
-    route("route-conection", { connection: undefined, conection: conn() }, /conection: unknown property .*: \(not shown: a secret, a object\)/),
+    route("route-conection", { connection: undefined, conection: conn() }, /conection: unknown property .*: \(not shown: a secret, an object\)/),
     sysctl("sysctl-private-key-misspelt", { connection: connWith({ privatekey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n", privateKey: undefined }) },
         /connection\.privatekey: unknown property .*: \(not shown: a secret, \d+ characters\)/),
     vip("vip-auth-pass-misspelt", { auth_pass: "hunter2" }, /args\.auth_pass: unknown property .*: \(not shown: a secret, 7 characters\)/),
