@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the offline toolchain from Go modules: the Pulumi CLI and Node.js
-# language host, the kubernetes and command resource plugins, kube-apiserver
-# and kubectl. Each part is cached under $RO_TOOLCHAIN_DIR/parts, keyed by its
-# version and the hash of its wrapper module, and rebuilt only when one changes.
+# language host, the kubernetes and command resource plugins, kube-apiserver,
+# kube-controller-manager and kubectl. Each part is cached under
+# $RO_TOOLCHAIN_DIR/parts, keyed by its version and the hash of its wrapper
+# module, and rebuilt only when one changes.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
@@ -60,17 +61,20 @@ build_langhost() {
     go build -ldflags "$(pulumi_ldflags "$PULUMI_LANGHOST_SDK_VERSION")" -o "$1/pulumi-language-nodejs" \
         github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 }
-build_kube() {
-    # As upstream's hack/lib/golang.sh: trimmed paths, -s -w, its build tags; both version
-    # packages set, or /version reports v0.0.0 and pulumi-kubernetes refuses the server.
-    local v=$KUBERNETES_VERSION minor ld="-s -w"
+# go_build_kube OUTDIR PACKAGE...: as upstream's hack/lib/golang.sh: trimmed paths, -s -w, its build
+# tags; both version packages set, or /version reports v0.0.0 and pulumi-kubernetes refuses the server.
+go_build_kube() {
+    local out=$1 v=$KUBERNETES_VERSION minor ld="-s -w"; shift
     minor=$(echo "$v" | cut -d. -f2)
     for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         ld="$ld -X $p.gitVersion=v$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.buildDate=$KUBERNETES_BUILD_DATE"
     done
-    go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags "$ld" -o "$1/" \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+    go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags "$ld" -o "$out/" "$@"
 }
+build_kube() { go_build_kube "$1" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl; }
+# A part of its own: only the lab needs it (for garbage collection and namespace deletion), and a
+# failed build of it leaves the API server and kubectl cached, with a log and a build time of its own.
+build_kcm() { go_build_kube "$1" k8s.io/kubernetes/cmd/kube-controller-manager; }
 
 build_kubernetes_plugin() {
     VERSION=$KUBERNETES_PLUGIN_VERSION OUT=$1 bash ./build.sh
@@ -79,6 +83,7 @@ build_kubernetes_plugin() {
 part pulumi "$PULUMI_CLI_VERSION" "$here/pulumi" build_pulumi
 part pulumi-language-nodejs "$PULUMI_LANGHOST_SDK_VERSION" "$here/langhost" build_langhost
 part kube "$KUBERNETES_VERSION" "$here/kube" build_kube
+part kube-controller-manager "$KUBERNETES_VERSION" "$here/kube" build_kcm
 part pulumi-resource-kubernetes "$KUBERNETES_PLUGIN_VERSION" "$here/pulumi-resource-kubernetes" build_kubernetes_plugin
 
 # The dynamic-provider launcher ships inside @pulumi/pulumi; the engine finds it beside the CLI.
