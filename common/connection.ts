@@ -48,16 +48,11 @@ export interface Connection {
     dialErrorLimit?: number;
     /** @pulumi/command's jump host. Not supported: refused at preview rather than silently ignored. */
     proxy?: unknown;
-    /**
-     * Lab only: run commands locally inside this network namespace instead of over SSH.
-     * Tests use it to check the providers against the transport they use in production too.
-     */
-    netns?: string;
 }
 
 export const CONNECTION_PROPS = [
     "host", "port", "user", "password", "privateKey", "privateKeyPassword", "agentSocketPath", "hostKey",
-    "insecureIgnoreHostKey", "sudo", "perDialTimeout", "commandTimeout", "dialErrorLimit", "proxy", "netns",
+    "insecureIgnoreHostKey", "sudo", "perDialTimeout", "commandTimeout", "dialErrorLimit", "proxy",
 ] as const;
 
 // ---------------------------------------------------------------------------
@@ -104,7 +99,6 @@ export function parseHostKey(text: string): PinnedKey[] | string {
 // RFC 1123 host names: labels of letters, digits and hyphens, dot-separated.
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
-const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function checkHost(arg: string, v: unknown, errs: Problem[]): void {
     if (typeof v !== "string" || v === "") {
@@ -185,10 +179,6 @@ export function validateConnection(given: unknown, arg = "connection"): Problem[
     for (const k of Object.keys(given)) {
         if (!(CONNECTION_PROPS as readonly string[]).includes(k)) errs.push(problem(`${arg}.${k}`, `unknown property (known: ${CONNECTION_PROPS.join(", ")})`, given[k]));
     }
-    if (c.netns !== undefined) {
-        if (typeof c.netns !== "string" || !NETNS.test(c.netns)) errs.push(problem(`${arg}.netns`, "not a network namespace name", c.netns));
-        return errs;
-    }
     if (!unknown.has("host")) checkHost(`${arg}.host`, c.host, errs);
     if (c.port !== undefined && !(Number.isInteger(c.port) && (c.port as number) >= 1 && (c.port as number) <= 65535)) {
         errs.push(problem(`${arg}.port`, "must be an integer from 1 to 65535", c.port));
@@ -220,5 +210,5 @@ export function validateConnection(given: unknown, arg = "connection"): Problem[
 
 /** A short, secret-free name for messages. */
 export function describe(c: Connection): string {
-    return c.netns ? `netns ${c.netns}` : `${c.user ?? "root"}@${c.host}:${c.port ?? 22}`;
+    return `${c.user ?? "root"}@${c.host}:${c.port ?? 22}`;
 }

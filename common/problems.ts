@@ -31,6 +31,13 @@ export function isOutput(v: unknown): boolean {
     return pulumi.Output.isInstance(v);
 }
 
+/**
+ * Stands in for an Input that is not known yet (an Output or a Promise) in
+ * the copy of a component's arguments checked at construction: checks of it
+ * wait until it is known, and any problem about it is left to that check.
+ */
+export class PendingInput {}
+
 // ---------------------------------------------------------------------------
 // Redaction
 
@@ -64,7 +71,7 @@ const HIDDEN = "(not shown: may be a secret)";
 const MAX_CHARS = 240;
 
 function redact(v: unknown, depth: number): unknown {
-    if (isOutput(v)) return "(an Output, not known until apply)";
+    if (isOutput(v) || v instanceof PendingInput) return "(an Output, not known until apply)";
     // A resource where one of its outputs belongs (the GatewayVip itself instead of its address, say).
     if (pulumi.Resource.isInstance(v)) return `(the resource ${String((v as { __name?: unknown }).__name ?? "")}, not one of its outputs)`;
     if (typeof v === "string") return KEY_MATERIAL.test(v) ? HIDDEN : v;

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources";
 import * as net from "../common/net";
 import { label } from "../common/names";
-import { described, isOutput, Problem, problem } from "../common/problems";
+import { described, Problem, problem } from "../common/problems";
 import { checkedConnection, requiredConnection, validateOnce } from "./validate";
 
 export interface ReturnRouteTarget {
@@ -26,7 +26,7 @@ export interface ReturnRouteTarget {
      * via NODE dev eth0` (seed 000). Default: absent (the kernel picks the
      * interface that reaches the next hop). Not allowed with "frr".
      */
-    dev?: string;
+    dev?: pulumi.Input<string>;
     /**
      * Take over routes another tool already put on the host instead of failing:
      * linux replaces a route of the same destination and metric in main, frr
@@ -34,19 +34,23 @@ export interface ReturnRouteTarget {
      * in for `pulumi import`, which does not work with dynamic providers. Only
      * read at create. Default false.
      */
-    adopt?: boolean;
+    adopt?: pulumi.Input<boolean>;
 }
 
 export interface ExternalReturnRouteArgs {
-    /** The pod CIDRs to route back into the cluster, e.g. ["10.166.0.0/16"]; at least one, canonical, host bits clear. */
+    /**
+     * The pod CIDRs to route back into the cluster, e.g. ["10.166.0.0/16"]; at
+     * least one, canonical, host bits clear. Plain strings: an FRR target gets
+     * one resource per destination, named after it.
+     */
     destinations: string[];
     /**
      * The next hop on the targets' side: a node address, or a GatewayVip's
-     * `address`. An IP address, of the destinations' family when it is a
-     * plain string (an Output is checked by the providers at preview).
+     * `address`. An IP address of the destinations' family, outside them;
+     * an Output is checked the same way once known.
      */
     nextHop: pulumi.Input<string>;
-    /** The peers and routers that get the routes; at least one. */
+    /** The peers and routers that get the routes; at least one. The list and each target's name and kind are plain: they decide the child resources. */
     targets: ReturnRouteTarget[];
 }
 
@@ -66,7 +70,7 @@ export function validateReturnTargets(arg: string, targets: unknown, errs: Probl
         net.oneOf(`${at}.kind`, t.kind, ["linux", "frr"], errs);
         if (t.kind === "frr" && t.dev !== undefined) errs.push(problem(`${at}.dev`, "FRR picks the interface itself; remove dev", t.dev));
         if (t.dev !== undefined) net.ifname(`${at}.dev`, t.dev, errs);
-        if (!isOutput(t.adopt)) net.bool(`${at}.adopt`, t.adopt, errs);
+        net.bool(`${at}.adopt`, t.adopt, errs);
         requiredConnection(`${at}.connection`, t.connection, errs, "host");
     });
 }
@@ -130,7 +134,7 @@ export function validateExternalReturnRoute(a: ExternalReturnRouteArgs, arg = "a
     if (!net.object(arg, a, ARGS_PROPS, errs)) return errs;
     const dests = checkDestinations(`${arg}.destinations`, a.destinations, errs);
     if (a.nextHop === undefined) errs.push(problem(`${arg}.nextHop`, "required: the address the targets route through"));
-    else if (!isOutput(a.nextHop) && net.ipAddress(`${arg}.nextHop`, a.nextHop, errs)) checkNextHop(`${arg}.nextHop`, a.nextHop, dests, errs);
+    else if (net.ipAddress(`${arg}.nextHop`, a.nextHop, errs)) checkNextHop(`${arg}.nextHop`, a.nextHop, dests, errs);
     validateReturnTargets(`${arg}.targets`, a.targets, errs);
     return errs;
 }
@@ -153,21 +157,24 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
 
     constructor(name: string, args: ExternalReturnRouteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:ExternalReturnRoute", name, {}, opts);
-        const trusted = validated.has(args as object);
-        if (!trusted) validateOnce(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs));
+        const trusted = typeof args === "object" && args !== null && validated.has(args);
+        // The next hop as the children take it: known only once every Input of the args is, and checked.
+        const hop: pulumi.Input<string> = trusted
+            ? args.nextHop
+            : validateOnce<ExternalReturnRouteArgs>(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs)).known.apply((k) => k.nextHop);
         const what = described("ExternalReturnRoute", name);
-        this.nextHop = pulumi.output(args.nextHop);
+        this.nextHop = pulumi.output(hop);
         args.targets.forEach((given, i) => {
             // A RoutedSubnet's targets come with their connections checked under its own argument paths.
             const t = trusted ? given : { ...given, connection: checkedConnection(this, what, `args.targets[${i}].connection`, given.connection) };
             if (t.kind === "frr") {
                 args.destinations.forEach((dst) => new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
-                    { connection: t.connection, dst, nexthop: args.nextHop, adopt: t.adopt }, { parent: this }));
+                    { connection: t.connection, dst, nexthop: hop, adopt: t.adopt }, { parent: this }));
             } else {
                 new RouteSet(`${name}-${t.name}`, {
                     connection: t.connection,
                     adopt: t.adopt,
-                    routes: args.destinations.map((dst) => ({ dst, gateway: args.nextHop, ...(t.dev ? { dev: t.dev } : {}) })),
+                    routes: args.destinations.map((dst) => ({ dst, gateway: hop, ...(t.dev !== undefined ? { dev: t.dev } : {}) })),
                 }, { parent: this });
             }
         });

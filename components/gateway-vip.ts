@@ -1,28 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionInput, Keepalived } from "../provider/resources";
-import { checkAuthPass, GatewayVipSpec, planGatewayVip, validateGatewayVip, VipNode } from "./render/keepalived";
-import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
+import { Keepalived } from "../provider/resources";
+import { checkAuthPass, GatewayVipSpec, planGatewayVip, validateGatewayVip } from "./render/keepalived";
+import { checkedConnection, checkNodeConnections, InputsOf, validateOnce, withoutConnections } from "./validate";
+import { NodeArgs, NODE_PROPS } from "./nodes";
 import { claimVrrp } from "./claims";
 import * as net from "../common/net";
 import { assertNoProblems, described, isOutput, Problem } from "../common/problems";
 
-export interface GatewayVipNode extends VipNode {
-    /**
-     * How to reach the node over SSH to write keepalived.conf and run
-     * keepalived (shaped like @pulumi/command's remote.ConnectionArgs, plus
-     * sudo). Kept secret in the state.
-     */
-    connection: pulumi.Input<ConnectionInput>;
-}
+/**
+ * A GatewayVip node: the shared NodeArgs. GatewayVip uses name, address,
+ * interface (required), priority and connection; overlayAddress and pods are
+ * accepted and not used.
+ */
+export type GatewayVipNode = NodeArgs;
 
-export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass"> {
+/** The spec fields that may be Inputs: they do not decide the resource graph. */
+type VipInputKey = "instanceName" | "vip" | "segment" | "advertInt" | "nopreempt" | "trackScript" | "trackInterfaces" | "garpMasterDelay";
+
+/**
+ * The keepalived fields as in GatewayVipSpec. Plain: virtualRouterId, checked
+ * at construction against the other GatewayVips of the program (two VRRP
+ * groups with one id on one segment fight over the virtual MAC). The others
+ * may be Inputs.
+ */
+export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass" | VipInputKey>, InputsOf<Pick<GatewayVipSpec, VipInputKey>> {
     /**
      * The nodes that share the VIP, at least 2; the first is the preferred
      * master unless priorities say otherwise. They should be among the
      * RoutedSubnet's nodes: the VIP holder forwards the return traffic, so it
      * needs ip_forward and the FORWARD accepts, which GatewayVip does not set.
+     * The list and the names are plain (they name the Keepalived resources).
      */
-    nodes: GatewayVipNode[];
+    nodes: NodeArgs[];
     /**
      * VRRP PASS authentication, 1..8 characters (keepalived silently truncates
      * longer ones), e.g. `cfg.requireSecret("vrrpPass")`. May be a secret
@@ -36,7 +45,7 @@ export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass
      * content stops `up` (the component does not adopt it): use another path.
      * Changing it replaces the instance (stop, then start with the new file).
      */
-    configPath?: string;
+    configPath?: pulumi.Input<string>;
 }
 
 /**
@@ -47,7 +56,7 @@ export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem
     const { nodes, authPass, configPath, ...rest } = a;
     // The nodes go to the spec's check with their connections, which it knows as one more property and leaves alone.
     const spec = { ...rest, nodes, ...(authPass !== undefined && !isOutput(authPass) ? { authPass } : {}) } as GatewayVipSpec;
-    const errs = validateGatewayVip(spec, arg, { nodeProps: ["connection"] });
+    const errs = validateGatewayVip(spec, arg, { nodeProps: NODE_PROPS });
     if (errs.some((p) => p.path === arg)) return errs;
     if (configPath !== undefined) net.absolutePath(`${arg}.configPath`, configPath, errs);
     checkNodeConnections(`${arg}.nodes`, nodes, errs);
@@ -73,29 +82,30 @@ export class GatewayVip extends pulumi.ComponentResource {
 
     constructor(name: string, args: GatewayVipArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:GatewayVip", name, {}, opts);
-        const { nodes, authPass, configPath, ...rest } = validateOnce<GatewayVipArgs>(
-            this, "GatewayVip", name, args, (a) => validateGatewayVipArgs(a as unknown as GatewayVipArgs), (a) => claimVrrp(name, a));
-        const spec = (pass?: string): GatewayVipSpec => ({ ...rest, nodes: withoutConnections(nodes), ...(pass !== undefined ? { authPass: pass } : {}) });
+        const { args: a, known } = validateOnce<GatewayVipArgs>(
+            this, "GatewayVip", name, args, (a) => validateGatewayVipArgs(a as unknown as GatewayVipArgs), (a) => claimVrrp(name, a as unknown as Parameters<typeof claimVrrp>[1]));
+        const { nodes, authPass, configPath } = a;
         // The password may be a secret Output: checked once it is known (the rest of the spec was checked above).
-        const configs = pulumi.output(authPass).apply((pass) => {
+        const configs = pulumi.all([known, authPass]).apply(([k, pass]) => {
             if (isOutput(authPass)) {
                 const errs: Problem[] = [];
                 checkAuthPass("args.authPass", pass, errs);
                 assertNoProblems(described("GatewayVip", name), errs, this);
             }
-            return Object.fromEntries(planGatewayVip(spec(pass)).map((p) => [p.node, p.config]));
+            const { configPath: _c, nodes: resolved, ...rest } = k;
+            const spec = { ...rest, nodes: withoutConnections(resolved), ...(pass !== undefined ? { authPass: pass } : {}) } as GatewayVipSpec;
+            return Object.fromEntries(planGatewayVip(spec).map((p) => [p.node, p.config]));
         });
         nodes.forEach((n, i) => {
             this.instances.push(new Keepalived(`${name}-${n.name}`, {
                 connection: checkedConnection(this, described("GatewayVip", name), `args.nodes[${i}].connection`, n.connection, n.name),
                 config: configs.apply((c) => c[n.name]),
-                ...(configPath ? { configPath } : {}),
+                ...(configPath !== undefined ? { configPath } : {}),
             }, { parent: this }));
         });
         // Known once every node's keepalived has started and settled (the create waits for the election),
         // and carrying them as dependencies: routes through the VIP are made after it is held.
-        const vip = rest.vip.split("/")[0];
-        this.address = pulumi.all(this.instances.map((k) => k.id)).apply(() => vip);
+        this.address = pulumi.all([known, pulumi.all(this.instances.map((k) => k.id))]).apply(([k]) => k.vip.split("/")[0]);
         this.registerOutputs({ address: this.address });
     }
 }

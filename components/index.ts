@@ -1,3 +1,4 @@
+export { NodeArgs } from "./nodes";
 export { RoutedSubnet, RoutedSubnetArgs, RoutedSubnetNode, validateRoutedSubnet } from "./routed-subnet";
 export { ExternalReturnRoute, ExternalReturnRouteArgs, ReturnRouteTarget, validateExternalReturnRoute } from "./external-return-route";
 export { GatewayVip, GatewayVipArgs, GatewayVipNode, validateGatewayVipArgs } from "./gateway-vip";

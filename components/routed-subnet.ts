@@ -1,33 +1,33 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ConnectionInput, ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
+import { ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
 import * as net from "../common/net";
 import { subdomain } from "../common/names";
-import { described, isOutput, Problem, problem } from "../common/problems";
+import { described, Problem, problem } from "../common/problems";
 import { gatewayNodeNames, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
-import { checkedConnection, requiredConnection, validateOnce } from "./validate";
+import { checkedConnection, InputsOf, requiredConnection, validateOnce } from "./validate";
+import { NodeArgs, NODE_PROPS } from "./nodes";
 import { checkNextHop, ExternalReturnRoute, ReturnRouteTarget, trustedReturnRouteArgs, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
 
-export interface RoutedSubnetNode {
-    /** The Kubernetes node name, as gatewayNode names it; unique. Also a part of child resource names. */
-    name: string;
-    /**
-     * The node's IP address on the segment the peers share, e.g. "192.168.2.10":
-     * the default next hop of return routes (see RoutedSubnet). Validated as an
-     * IP address.
-     */
-    address: string;
-    /**
-     * How to reach the node over SSH to apply its prerequisites (shaped like
-     * @pulumi/command's remote.ConnectionArgs, plus sudo; host key pinned).
-     * Kept secret in the state.
-     */
-    connection: pulumi.Input<ConnectionInput>;
-}
+/**
+ * A RoutedSubnet node: the shared NodeArgs. RoutedSubnet uses name,
+ * address and connection; interface, priority, overlayAddress and pods are
+ * accepted and not used.
+ */
+export type RoutedSubnetNode = NodeArgs;
 
-export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name"> {
-    /** metadata.name of the Subnet (DNS-1123 subdomain). Default: the component's name. */
+/** The Subnet fields that may be Inputs: they do not decide the resource graph. */
+type SubnetInputKey = "gateway" | "excludeIps" | "namespaces" | "enableEcmp" | "private" | "allowSubnets" | "vpc" | "labels" | "annotations";
+
+/**
+ * The Subnet's fields as in SubnetSpecArgs. Plain: cidrBlock (the number and
+ * family of CIDRs decide the FORWARD accepts and sysctls each node gets),
+ * protocol, gatewayType and gatewayNode (which node is the default next hop),
+ * natOutgoing. The others may be Inputs.
+ */
+export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name" | SubnetInputKey>, InputsOf<Pick<SubnetSpecArgs, SubnetInputKey>> {
+    /** metadata.name of the Subnet (DNS-1123 subdomain). Default: the component's name. Plain: it names the Kubernetes object. */
     subnetName?: string;
     /**
      * The nodes that forward the subnet's traffic: every node for a
@@ -38,8 +38,10 @@ export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name"> {
      * makes the kernel ignore router advertisements on that host), restored to
      * the previous value on destroy; and per CIDR a FORWARD accept and a
      * conntrack-INVALID accept, inserted first in FORWARD.
+     * The list and the names are plain (they name the child resources); the
+     * addresses and connections may be Outputs.
      */
-    nodes: RoutedSubnetNode[];
+    nodes: NodeArgs[];
     /**
      * Where return routes point: an IP address of the same family as the
      * CIDR(s), typically a GatewayVip's `address`. Default: for a centralized
@@ -61,10 +63,8 @@ export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name"> {
     firewallBackend?: "auto" | "iptables" | "nft";
 }
 
-const NODE_PROPS = ["name", "address", "connection"] as const;
-
 /** The node return routes point at when nextHop is not given (see RoutedSubnet). */
-function defaultNextHopNode(spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[]): RoutedSubnetNode | undefined {
+function defaultNextHopNode(spec: { gatewayType?: string; gatewayNode?: string | string[] }, nodes: NodeArgs[]): NodeArgs | undefined {
     return spec.gatewayType === "centralized" ? nodes.find((n) => n.name === gatewayNodeNames(spec.gatewayNode)[0]) : nodes[0];
 }
 
@@ -89,7 +89,7 @@ function checkNodes(arg: string, nodes: unknown, errs: Problem[]): Set<string> {
 
 export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): Problem[] {
     const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = a;
-    const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name }, arg).map((p) =>
+    const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name } as SubnetSpecArgs, arg).map((p) =>
         // Without subnetName the Subnet is named after the component: say so, rather than blame an argument never given.
         subnetName === undefined && p.path === `${arg}.name` ? { ...p, path: "name", reason: `${p.reason}; it is the Subnet's name unless args.subnetName is given` } : p);
     if (errs.some((p) => p.path === arg)) return errs;
@@ -97,13 +97,13 @@ export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "a
     for (const g of gatewayNodeNames(spec.gatewayNode)) {
         if (!names.has(g)) errs.push(problem(`${arg}.gatewayNode`, "not among nodes (the gateway node needs the prerequisites)", g));
     }
-    if (nextHop !== undefined && !isOutput(nextHop)) net.ipAddress(`${arg}.nextHop`, nextHop, errs);
+    if (nextHop !== undefined) net.ipAddress(`${arg}.nextHop`, nextHop, errs);
     net.oneOf(`${arg}.firewallBackend`, firewallBackend, ["auto", "iptables", "nft"], errs);
     if (returnRoutes !== undefined && !(Array.isArray(returnRoutes) && returnRoutes.length === 0)) validateReturnTargets(`${arg}.returnRoutes`, returnRoutes, errs);
     // Every CIDR of the subnet is routed via the one next hop (the default node's address unless given).
     const cidrs = typeof spec.cidrBlock === "string" ? spec.cidrBlock.split(",").map((c) => net.parseCidr(c)) : [];
     const dests = cidrs.flatMap((cidr) => (typeof cidr === "object" ? [{ arg: "cidrBlock", cidr }] : []));
-    const dflt = Array.isArray(nodes) ? defaultNextHopNode(spec, nodes.filter((n) => net.isObject(n))) : undefined;
+    const dflt = Array.isArray(nodes) ? defaultNextHopNode(spec, nodes.filter((n) => net.isObject(n)) as NodeArgs[]) : undefined;
     const why = nextHop === undefined && dflt ? ` (the default, the address of node ${dflt.name})` : "";
     if (nextHop !== undefined || returnRoutes?.length) checkNextHop(`${arg}.nextHop`, nextHop ?? dflt?.address, dests, errs, why);
     return errs;
@@ -128,47 +128,65 @@ export class RoutedSubnet extends pulumi.ComponentResource {
     public readonly nextHop: pulumi.Output<string>;
     /** cidrBlock as given (one CIDR, or two comma-joined for dual stack); a plain string, not an Output. */
     public readonly cidrBlock: string;
+    /**
+     * The node prerequisites, per node in `nodes` order: the ip_forward Sysctl
+     * (and the IPv6 forwarding one for an IPv6 CIDR), then per CIDR the
+     * ForwardAccept and the ConntrackInvalidAccept.
+     */
+    public readonly prerequisites: (Sysctl | ForwardAccept | ConntrackInvalidAccept)[] = [];
+    /** The ExternalReturnRoute child ("<name>-return") when returnRoutes are given. */
+    public readonly returnRoute?: ExternalReturnRoute;
 
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:RoutedSubnet", name, {}, opts);
-        const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = validateOnce<RoutedSubnetArgs>(
+        const { args: a, known } = validateOnce<RoutedSubnetArgs>(
             this, "RoutedSubnet", name, args, (a) => validateRoutedSubnet(name, a as unknown as RoutedSubnetArgs), (a) => claimSubnet(name, a));
-        this.cidrBlock = spec.cidrBlock;
-        const manifest = renderSubnet({ ...spec, name: subnetName ?? name });
-        this.subnet = new k8s.apiextensions.CustomResource(name, manifest as any, { parent: this });
+        const { subnetName, nodes, nextHop, returnRoutes, firewallBackend } = a;
+        this.cidrBlock = a.cidrBlock;
+        const manifest = known.apply(({ subnetName: _s, nodes: _n, nextHop: _h, returnRoutes: _r, firewallBackend: _f, ...spec }) =>
+            renderSubnet({ ...spec, name: subnetName ?? name }));
+        this.subnet = new k8s.apiextensions.CustomResource(name, {
+            apiVersion: "kubeovn.io/v1",
+            kind: "Subnet",
+            metadata: manifest.apply((m) => m.metadata as k8s.types.input.meta.v1.ObjectMeta),
+            spec: manifest.apply((m) => m.spec),
+        }, { parent: this });
 
-        const cidrs = spec.cidrBlock.split(",").map((c) => c.trim());
+        const cidrs = a.cidrBlock.split(",").map((c) => c.trim());
         const what = described("RoutedSubnet", name);
         nodes.forEach((n, i) => {
             const conn = { connection: checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name) };
-            new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this });
+            this.prerequisites.push(new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this }));
             if (cidrs.some((c) => c.includes(":"))) {
-                new Sysctl(`${name}-${n.name}-ipv6-forwarding`, { ...conn, key: "net.ipv6.conf.all.forwarding", value: "1" }, { parent: this });
+                this.prerequisites.push(new Sysctl(`${name}-${n.name}-ipv6-forwarding`, { ...conn, key: "net.ipv6.conf.all.forwarding", value: "1" }, { parent: this }));
             }
             cidrs.forEach((cidr, i) => {
                 const suffix = cidrs.length > 1 ? `-${i}` : "";
-                new ForwardAccept(`${name}-${n.name}-forward${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this });
-                new ConntrackInvalidAccept(`${name}-${n.name}-invalid${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this });
+                this.prerequisites.push(new ForwardAccept(`${name}-${n.name}-forward${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this }));
+                this.prerequisites.push(new ConntrackInvalidAccept(`${name}-${n.name}-invalid${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this }));
             });
         });
 
-        this.nextHop = pulumi.output(nextHop ?? this.defaultNextHop(name, spec, nodes, !!returnRoutes?.length));
-        if (returnRoutes?.length) {
-            const targets = returnRoutes.map((t, i) => ({ ...t, connection: checkedConnection(this, what, `args.returnRoutes[${i}].connection`, t.connection) }));
+        // Through `known`, so a deferred problem (an Output address that is not one) fails what uses the next hop.
+        const used = !!returnRoutes?.length;
+        this.nextHop = nextHop !== undefined ? known.apply((k) => k.nextHop!) : this.defaultNextHop(name, a, known, used);
+        if (used) {
+            const targets = returnRoutes!.map((t, i) => ({ ...t, connection: checkedConnection(this, what, `args.returnRoutes[${i}].connection`, t.connection) }));
             const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets });
-            new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
+            this.returnRoute = new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
         }
         this.registerOutputs({ subnet: this.subnet, nextHop: this.nextHop });
     }
 
-    private defaultNextHop(name: string, spec: Omit<SubnetSpecArgs, "name">, nodes: RoutedSubnetNode[], used: boolean): string {
-        const node = defaultNextHopNode(spec, nodes)!;
+    private defaultNextHop(name: string, a: RoutedSubnetArgs, known: pulumi.Output<pulumi.Unwrap<RoutedSubnetArgs>>, used: boolean): pulumi.Output<string> {
+        const node = defaultNextHopNode(a, a.nodes)!;
         // Only worth a warning when this component installs routes through it.
         if (used) pulumi.log.warn(
-            `RoutedSubnet ${name}: return routes point at the single node ${node.name} (${node.address}); ` +
+            `RoutedSubnet ${name}: return routes point at the single node ${node.name}; ` +
                 "it is a single point of failure. Give nextHop a GatewayVip's address to fail over.",
             this,
         );
-        return node.address;
+        const i = a.nodes.indexOf(node);
+        return known.apply((k) => k.nodes[i].address);
     }
 }

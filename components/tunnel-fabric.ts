@@ -1,24 +1,38 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ConnectionInput, FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
-import { FABRIC_DEFAULTS, FabricNode, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
-import { checkNamespace, routeConfigurationsOf } from "./render/routeconfiguration";
+import { FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
+import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { checkNamespace, LIQO_API_VERSION, routeConfigurationNames, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
 import { described, Problem } from "../common/problems";
-import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
+import { checkedConnection, checkNodeConnections, InputsOf, validateOnce, withoutConnections } from "./validate";
+import { NodeArgs, NODE_PROPS } from "./nodes";
 
-export interface TunnelFabricNode extends FabricNode {
+/**
+ * A TunnelFabric node: the shared NodeArgs. TunnelFabric uses name, address
+ * (the VXLAN `local`, IPv4), interface (the link's underlay `dev`),
+ * overlayAddress (required), pods and connection; priority is accepted and
+ * not used.
+ */
+export type TunnelFabricNode = NodeArgs;
+
+/** The fabric's fields that may be Inputs: they shape no resource name. */
+type FabricInputKey = "port" | "mtu";
+
+/**
+ * The fabric's fields as in TunnelFabricSpec. Plain, besides port and mtu:
+ * the Rule resources are named by their selectors, so that moving the
+ * gateway adds and removes rules instead of rewriting all of them, and the
+ * selectors come from remoteCidrs, localCidrs, gatewayInIf and
+ * activeGateway; vni names the RouteConfigurations.
+ */
+export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes" | FabricInputKey>, InputsOf<Pick<TunnelFabricSpec, FabricInputKey>> {
     /**
-     * How to reach the node over SSH to manage its link, FDB entries, rules and
-     * routes (shaped like @pulumi/command's remote.ConnectionArgs, plus sudo).
-     * Kept secret in the state.
+     * The fabric's nodes, at least 2; each gets a VxlanLink, an FdbSet, a
+     * RouteSet and its Rules. The list, the names and the number of pods per
+     * node are plain (they name the resources); addresses may be Outputs.
      */
-    connection: pulumi.Input<ConnectionInput>;
-}
-
-export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
-    /** The fabric's nodes, at least 2 (see FabricNode); each gets a VxlanLink, an FdbSet, a RouteSet and its Rules. */
-    nodes: TunnelFabricNode[];
+    nodes: NodeArgs[];
     /**
      * Also emit the same intent as Liqo RouteConfiguration objects
      * (networking.liqo.io/v1beta1) in this namespace, through the
@@ -28,15 +42,15 @@ export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes"> {
      * Default: absent (no Kubernetes objects).
      */
     routeConfigurationNamespace?: string;
-    /** Annotations added to every RouteConfiguration (e.g. pulumi.com/deletionPropagationPolicy). Default: none. */
-    routeConfigurationAnnotations?: Record<string, string>;
+    /** Annotations added to every RouteConfiguration. Default: none. */
+    routeConfigurationAnnotations?: pulumi.Input<Record<string, string>>;
 }
 
 /** Problems with the args: the fabric's (validateTunnelFabric), its nodes' connections and its RouteConfigurations'. */
 export function validateTunnelFabricArgs(a: TunnelFabricArgs, arg = "args"): Problem[] {
     const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = a;
     // The nodes go to the fabric's check with their connections, which it knows as one more property and leaves alone.
-    const errs = validateTunnelFabric({ ...rest, nodes } as TunnelFabricSpec, arg, { nodeProps: ["connection"] });
+    const errs = validateTunnelFabric({ ...rest, nodes } as TunnelFabricSpec, arg, { nodeProps: NODE_PROPS });
     if (errs.some((p) => p.path === arg)) return errs;
     if (routeConfigurationNamespace !== undefined) checkNamespace(`${arg}.routeConfigurationNamespace`, routeConfigurationNamespace, errs);
     stringMap(`${arg}.routeConfigurationAnnotations`, routeConfigurationAnnotations, false, errs);
@@ -60,36 +74,62 @@ export class TunnelFabric extends pulumi.ComponentResource {
     public readonly activeGateway: string;
     /** The VxlanLink resources, one per node in natural node-name order (node2 before node10). */
     public readonly links: VxlanLink[] = [];
+    /** The FdbSet resources (the static all-zero-MAC entries to the other VTEPs), in the order of `links`. */
+    public readonly fdbs: FdbSet[] = [];
+    /** The RouteSet resources of the fabric table, in the order of `links`. */
+    public readonly routes: RouteSet[] = [];
+    /** The policy Rule resources, per node in the order of `links`, each node's sorted by priority and selector. */
+    public readonly rules: Rule[] = [];
+    /** The RouteConfiguration custom resources, when routeConfigurationNamespace is given. */
+    public readonly routeConfigurations: k8s.apiextensions.CustomResource[] = [];
 
     constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:TunnelFabric", name, {}, opts);
-        const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations, ...rest } = validateOnce<TunnelFabricArgs>(
+        const { args: a, known } = validateOnce<TunnelFabricArgs>(
             this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
-        const spec: TunnelFabricSpec = { ...rest, nodes: withoutConnections(nodes) };
-        this.activeGateway = spec.activeGateway;
+        const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations: _a, ...structure } = a;
+        this.activeGateway = a.activeGateway;
         const what = described("TunnelFabric", name);
         const conns = new Map(nodes.map((n, i) => [n.name, checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name)]));
+        const spec = known.apply(({ nodes: resolved, routeConfigurationNamespace: _n, routeConfigurationAnnotations: _a, ...rest }) =>
+            ({ ...rest, nodes: withoutConnections(resolved) }) as TunnelFabricSpec);
+        const plans = spec.apply((s) => new Map(planTunnelFabric(s).map((p) => [p.node, p])));
+        const table = a.table ?? FABRIC_DEFAULTS.table;
+        const linkName = a.linkName ?? FABRIC_DEFAULTS.linkName;
 
-        for (const plan of planTunnelFabric(spec)) {
-            const connection = conns.get(plan.node)!;
-            const base = `${name}-${plan.node}`;
-            const link = new VxlanLink(`${base}-link`, { connection, ...plan.link }, { parent: this });
+        for (const node of nodes.map((n) => n.name).sort(naturalCompare)) {
+            const connection = conns.get(node)!;
+            const plan = plans.apply((p) => p.get(node)!);
+            const base = `${name}-${node}`;
+            const l = plan.apply((p) => p.link);
+            const link = new VxlanLink(`${base}-link`, {
+                connection, name: linkName, vni: l.vni, dstport: l.dstport, local: l.local, dev: l.dev, mtu: l.mtu,
+                learning: l.learning, addresses: l.addresses, up: l.up,
+            }, { parent: this });
             this.links.push(link);
             const after = { parent: this, dependsOn: [link] };
-            new FdbSet(`${base}-fdb`, { connection, dev: plan.link.name, entries: plan.fdb.map(({ dev: _d, ...e }) => e) }, after);
-            const table = rest.table ?? FABRIC_DEFAULTS.table;
-            new RouteSet(`${base}-routes`, { connection, table, routes: plan.routes.map(({ table: _t, ...r }) => r) }, after);
+            this.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: plan.apply((p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
+            this.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: plan.apply((p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
             // Named by selector, so moving the gateway adds and removes rules instead of rewriting all of them.
-            for (const r of plan.rules) {
+            for (const r of planRules(structure, node)) {
                 const sel = [r.from && `from-${slug(r.from)}`, r.to && `to-${slug(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
-                new Rule(`${base}-rule-${sel}`, { connection, ...r }, after);
+                this.rules.push(new Rule(`${base}-rule-${sel}`, { connection, ...r }, after));
             }
         }
         if (routeConfigurationNamespace) {
-            for (const rc of routeConfigurationsOf(spec, routeConfigurationNamespace)) {
+            const rcs = pulumi.all([spec, known]).apply(([s, k]) => new Map(routeConfigurationsOf(s, routeConfigurationNamespace).map((rc) => {
                 const meta = rc.metadata as { name: string; annotations?: Record<string, string> };
-                if (routeConfigurationAnnotations) meta.annotations = { ...meta.annotations, ...routeConfigurationAnnotations };
-                new k8s.apiextensions.CustomResource(`${name}-${meta.name}`, rc as any, { parent: this });
+                if (k.routeConfigurationAnnotations) meta.annotations = { ...meta.annotations, ...k.routeConfigurationAnnotations };
+                return [meta.name, rc];
+            })));
+            for (const rcName of routeConfigurationNames(a)) {
+                const rc = rcs.apply((m) => m.get(rcName)!);
+                this.routeConfigurations.push(new k8s.apiextensions.CustomResource(`${name}-${rcName}`, {
+                    apiVersion: LIQO_API_VERSION,
+                    kind: "RouteConfiguration",
+                    metadata: rc.apply((x) => x.metadata as k8s.types.input.meta.v1.ObjectMeta),
+                    spec: rc.apply((x) => x.spec),
+                }, { parent: this }));
             }
         }
         this.registerOutputs({ activeGateway: this.activeGateway });

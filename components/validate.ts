@@ -5,7 +5,80 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateConnection } from "../common/connection";
 import { isObject } from "../common/net";
-import { assertNoProblems, described, isOutput, objectArgs, Problem, problem } from "../common/problems";
+import { assertNoProblems, described, isOutput, objectArgs, PendingInput, Problem, problem } from "../common/problems";
+
+/** Each property of T as an Input: for the arguments that do not decide the resource graph. */
+export type InputsOf<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** Properties a component checks and hands on by itself: connections (checked once per node) and authPass (secret). */
+const KEPT = new Set(["connection", "authPass"]);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    if (v === null || typeof v !== "object") return false;
+    const proto = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null;
+}
+
+function isPending(v: unknown): boolean {
+    return isOutput(v) || (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function");
+}
+
+interface Split {
+    /** The args with every Input not known yet replaced by a PendingInput: what the checks at construction see. */
+    view: unknown;
+    /** The args without the KEPT properties: what is resolved into `known`. */
+    bundle: unknown;
+}
+
+function split(v: unknown, path: string, pending: string[]): Split {
+    if (isPending(v)) {
+        pending.push(path);
+        return { view: new PendingInput(), bundle: v };
+    }
+    if (Array.isArray(v)) {
+        const parts = v.map((x, i) => split(x, `${path}[${i}]`, pending));
+        return { view: parts.map((p) => p.view), bundle: parts.map((p) => p.bundle) };
+    }
+    if (!isPlainObject(v)) return { view: v, bundle: v };
+    const view: Record<string, unknown> = {}, bundle: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+        if (KEPT.has(k)) {
+            view[k] = x;
+            continue;
+        }
+        const p = split(x, `${path}.${k}`, pending);
+        view[k] = p.view;
+        bundle[k] = p.bundle;
+    }
+    return { view, bundle };
+}
+
+/** Puts the KEPT properties of `from` back into a resolved copy, for the check once everything is known. */
+function withKept(resolved: unknown, from: unknown): unknown {
+    if (Array.isArray(resolved) && Array.isArray(from)) return resolved.map((x, i) => withKept(x, from[i]));
+    if (!isPlainObject(resolved) || !isPlainObject(from)) return resolved;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(from)) out[k] = KEPT.has(k) ? x : withKept(resolved[k], x);
+    return out;
+}
+
+const under = (path: string, of: string) => path === of || path.startsWith(`${of}.`) || path.startsWith(`${of}[`);
+
+/** The arguments of a component after validateOnce. */
+export interface Checked<A> {
+    /**
+     * The arguments as given, Inputs in place. Everything that decides the
+     * resource graph (names, list lengths, CIDR counts) is plain and checked.
+     */
+    args: A;
+    /**
+     * The arguments with every Input resolved and the whole checked again
+     * once known (a problem fails the apply with the same message), without
+     * `connection` and `authPass` properties, which the component hands on by
+     * itself. This is what renderers take.
+     */
+    known: pulumi.Output<pulumi.Unwrap<A>>;
+}
 
 /**
  * Validates a component's arguments once, at the top of its constructor:
@@ -13,6 +86,12 @@ import { assertNoProblems, described, isOutput, objectArgs, Problem, problem } f
  * nothing) `claim`, the cross-object checks that record a claim on success.
  * Throws one InvalidArgumentsError against the component, so preview fails
  * before anything is registered and prints no stack trace.
+ *
+ * Values may be Inputs. At construction the checks see a PendingInput in
+ * place of each Output or Promise, and problems about those are left to the
+ * second pass, which runs on the resolved arguments as soon as they are
+ * known (at preview for a StackReference's outputs; at up for the outputs
+ * of resources not created yet) and reports with the same messages.
  */
 export function validateOnce<A>(
     self: pulumi.Resource,
@@ -21,12 +100,20 @@ export function validateOnce<A>(
     args: unknown,
     validate: (a: Record<string, unknown>) => Problem[],
     claim?: (a: A) => Problem[],
-): A {
+): Checked<A> {
     const what = described(type, name);
     const a = objectArgs(type, name, args, self) as Record<string, unknown>;
-    assertNoProblems(what, validate(a), self);
-    if (claim) assertNoProblems(what, claim(a as A), self);
-    return a as A;
+    const pending: string[] = [];
+    const { view, bundle } = split(a, "args", pending);
+    const now = validate(view as Record<string, unknown>)
+        .filter((p) => !(p.value instanceof PendingInput) && !pending.some((at) => under(p.path, at)));
+    assertNoProblems(what, now, self);
+    if (claim) assertNoProblems(what, claim(view as A), self);
+    const known = pulumi.output(bundle as Record<string, unknown>).apply((resolved) => {
+        if (pending.length) assertNoProblems(what, validate(withKept(resolved, a) as Record<string, unknown>), self);
+        return resolved;
+    });
+    return { args: a as A, known: known as pulumi.Output<pulumi.Unwrap<A>> };
 }
 
 /**

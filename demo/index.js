@@ -12,7 +12,7 @@
 // `npm run demo` brings the lab up and runs `pulumi up` on this program.
 const pulumi = require("@pulumi/pulumi");
 const { GatewayVip, RoutedSubnet, TunnelFabric } = require("routed-overlay");
-const { lab, connection, nodes, kubernetes, labAnnotations } = require("../examples/lib/lab");
+const { lab, connection, nodes, kubernetes } = require("../examples/lib/lab");
 
 const cfg = new pulumi.Config();
 const k8s = { providers: [kubernetes()] };
@@ -30,7 +30,6 @@ const subnet = new RoutedSubnet("routed", {
     gateway: "10.166.0.1",
     excludeIps: ["10.166.0.1"],
     gatewayType: "distributed",
-    annotations: labAnnotations,
     nodes: nodes(),
     nextHop: vip.address,
     returnRoutes: [
@@ -42,9 +41,9 @@ const subnet = new RoutedSubnet("routed", {
 const fabric = new TunnelFabric("fabric", {
     nodes: nodes().map(({ address, ...n }, i) => ({
         ...n,
-        underlayIp: address,
-        underlayDev: "eth0",
-        overlayIp: `172.29.0.${i + 1}`,
+        address: address,
+        interface: "eth0",
+        overlayAddress: `172.29.0.${i + 1}`,
         pods: lab.hosts[n.name].node.pods.map((p) => p.addresses[0]),
     })),
     gatewayNodes: ["node1", "node2"],
@@ -52,7 +51,6 @@ const fabric = new TunnelFabric("fabric", {
     remoteCidrs: ["10.200.0.0/16"],
     overlayCidr: "172.29.0.0/24",
     routeConfigurationNamespace: "liqo",
-    routeConfigurationAnnotations: labAnnotations,
 }, k8s);
 
 exports.vip = vip.address;

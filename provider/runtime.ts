@@ -64,7 +64,7 @@ export interface KindImpl {
 /** Which host a connection reaches: a change here means another object, not an update. */
 export function connectionIdentity(c: Partial<Connection> | undefined): string {
     if (!c) return "";
-    return c.netns ? `netns:${c.netns}` : `${c.host}:${c.port ?? 22}`;
+    return `${c.host}:${c.port ?? 22}`;
 }
 
 function own(props: Inputs, computed: readonly string[] = []): Inputs {

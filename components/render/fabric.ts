@@ -30,23 +30,23 @@ export interface FabricNode {
      * host) and the FDB `dst` on every other node. Unique; not inside
      * overlayCidr or a remote CIDR, where the tunnel would route into itself.
      */
-    underlayIp: string;
+    address: string;
     /**
      * The node's IPv4 address on the VXLAN link, inside overlayCidr, neither its
      * network nor its broadcast address, unique. Assigned with overlayCidr's
      * prefix length so the whole overlay is on-link: it is the next hop other
      * nodes use for this node (e.g. 172.29.0.1 in the lab example).
      */
-    overlayIp: string;
+    overlayAddress: string;
     /**
      * The underlay interface the VXLAN link is bound to (its `dev`), e.g. "eth0".
      * Default: absent (not bound; the kernel routes the encapsulated packets).
      * Changing it re-creates the link.
      */
-    underlayDev?: string;
+    interface?: string;
     /**
      * IPv4 addresses of the pods on this node. Every other gateway candidate
-     * (gatewayNodes) gets one /32 route per address, via this node's overlayIp,
+     * (gatewayNodes) gets one /32 route per address, via this node's overlayAddress,
      * in the fabric table, so traffic coming back from other clusters reaches
      * the pod's node through the overlay (seed 003's Symmetric Routing
      * Operator). Unique across nodes; inside localCidrs when
@@ -66,7 +66,7 @@ export interface TunnelFabricSpec {
     gatewayNodes: string[];
     /**
      * The gateway in use: one of gatewayNodes. The other nodes route remote
-     * CIDRs to its overlayIp; it gets the return-traffic rules. Changing it
+     * CIDRs to its overlayAddress; it gets the return-traffic rules. Changing it
      * moves rules and routes in one `up`; links and FDB entries stay.
      */
     activeGateway: string;
@@ -77,7 +77,7 @@ export interface TunnelFabricSpec {
      */
     remoteCidrs: string[];
     /**
-     * The IPv4 CIDR the nodes' overlayIp addresses come from, /30 or shorter,
+     * The IPv4 CIDR the nodes' overlayAddress addresses come from, /30 or shorter,
      * e.g. "172.29.0.0/24". Pick a range no other network on the hosts uses.
      */
     overlayCidr: string;
@@ -200,7 +200,7 @@ const SPEC_PROPS = [
     "nodes", "gatewayNodes", "activeGateway", "remoteCidrs", "overlayCidr", "linkName", "vni", "port", "mtu",
     "table", "rulePriority", "localCidrs", "gatewayInIf",
 ] as const;
-const NODE_PROPS = ["name", "underlayIp", "overlayIp", "underlayDev", "pods"] as const;
+const NODE_PROPS = ["name", "address", "overlayAddress", "interface", "pods"] as const;
 
 interface Nets {
     overlay?: Cidr4;
@@ -245,25 +245,25 @@ function checkUniqueIp(arg: string, ip: Ip4, seen: Map<string, SeenIp>, errs: Pr
 function checkNode(arg: string, n: unknown, nets: Nets, seen: Map<string, SeenIp>, podsSeen: Map<string, SeenIp>, errs: Problem[], known: readonly string[]): string | undefined {
     if (!net.object(arg, n, known, errs)) return undefined;
     const name = checkNodeName(`${arg}.name`, n.name, errs);
-    const under = net.ipv4(`${arg}.underlayIp`, n.underlayIp, errs);
+    const under = net.ipv4(`${arg}.address`, n.address, errs);
     const notUnicast = under && net.notUnicast(under);
-    if (notUnicast) errs.push(problem(`${arg}.underlayIp`, `${notUnicast}, not a host's address; the VXLAN local address and the other nodes' FDB dst must be this node's own`, n.underlayIp));
+    if (notUnicast) errs.push(problem(`${arg}.address`, `${notUnicast}, not a host's address; the VXLAN local address and the other nodes' FDB dst must be this node's own`, n.address));
     else if (under) {
-        checkUniqueIp(`${arg}.underlayIp`, under, seen, errs);
+        checkUniqueIp(`${arg}.address`, under, seen, errs);
         // The overlay's connected route (and the remote CIDRs' rules) would
         // capture the encapsulated packets themselves: VXLAN inside VXLAN.
-        if (inside(nets.overlay, under)) errs.push(problem(`${arg}.underlayIp`, `inside overlayCidr ${nets.overlay!.text}, the tunnel would route into itself`, n.underlayIp));
-        for (const r of nets.remote) if (inside(r.c, under)) errs.push(problem(`${arg}.underlayIp`, `inside ${r.arg} ${r.c.text}, the tunnel would route into itself`, n.underlayIp));
+        if (inside(nets.overlay, under)) errs.push(problem(`${arg}.address`, `inside overlayCidr ${nets.overlay!.text}, the tunnel would route into itself`, n.address));
+        for (const r of nets.remote) if (inside(r.c, under)) errs.push(problem(`${arg}.address`, `inside ${r.arg} ${r.c.text}, the tunnel would route into itself`, n.address));
     }
-    const over = net.ipv4(`${arg}.overlayIp`, n.overlayIp, errs);
+    const over = net.ipv4(`${arg}.overlayAddress`, n.overlayAddress, errs);
     if (over) {
-        checkUniqueIp(`${arg}.overlayIp`, over, seen, errs);
-        if (nets.overlay && !inside(nets.overlay, over)) errs.push(problem(`${arg}.overlayIp`, `not inside overlayCidr ${nets.overlay.text}`, n.overlayIp));
+        checkUniqueIp(`${arg}.overlayAddress`, over, seen, errs);
+        if (nets.overlay && !inside(nets.overlay, over)) errs.push(problem(`${arg}.overlayAddress`, `not inside overlayCidr ${nets.overlay.text}`, n.overlayAddress));
         else if (nets.overlay && net.isNetworkOrBroadcast(nets.overlay, over)) {
-            errs.push(problem(`${arg}.overlayIp`, `the network or broadcast address of overlayCidr ${nets.overlay.text}`, n.overlayIp));
+            errs.push(problem(`${arg}.overlayAddress`, `the network or broadcast address of overlayCidr ${nets.overlay.text}`, n.overlayAddress));
         }
     }
-    if (n.underlayDev !== undefined) net.ifname(`${arg}.underlayDev`, n.underlayDev, errs);
+    if (n.interface !== undefined) net.ifname(`${arg}.interface`, n.interface, errs);
     if (n.pods !== undefined) {
         net.list(`${arg}.pods`, n.pods, errs).forEach((p, i) => checkPod(`${arg}.pods[${i}]`, p, nets, podsSeen, errs));
     }
@@ -321,7 +321,7 @@ export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args", opts: { 
     const podsSeen = new Map<string, SeenIp>();
     const names = new Map<string, number>();
     net.list(`${arg}.nodes`, s.nodes, errs, 2).forEach((n, i) => {
-        const name = checkNode(`${arg}.nodes[${i}]`, n, nets, seen, podsSeen, errs, [...NODE_PROPS, ...(opts.nodeProps ?? [])]);
+        const name = checkNode(`${arg}.nodes[${i}]`, n, nets, seen, podsSeen, errs, [...new Set([...(opts.nodeProps ?? []), ...NODE_PROPS])]);
         if (name !== undefined && names.has(name)) errs.push(problem(`${arg}.nodes[${i}].name`, `duplicate node name (also ${arg}.nodes[${names.get(name)}])`, name));
         else if (name !== undefined) names.set(name, i);
     });
@@ -426,8 +426,8 @@ function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
         // Pinning the source address makes the VXLAN packets leave from the
         // address the other nodes' FDB entries name, whatever the host's
         // source selection would pick on a multi-homed underlay.
-        local: n.underlayIp,
-        ...(n.underlayDev !== undefined && { dev: n.underlayDev }),
+        local: n.address,
+        ...(n.interface !== undefined && { dev: n.interface }),
         mtu: r.mtu,
         // Learning off: the peers are static, and learning would let any
         // sender on the underlay redirect a MAC to itself.
@@ -435,7 +435,7 @@ function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
         // The overlay prefix length (not /32) gives main a connected route
         // for the whole overlay on this link, which is what makes the other
         // nodes' overlay addresses valid on-link next hops below.
-        addresses: [`${n.overlayIp}/${prefix}`],
+        addresses: [`${n.overlayAddress}/${prefix}`],
         up: true,
     };
 }
@@ -443,11 +443,11 @@ function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
 function fdb(r: ResolvedTunnelFabric, n: FabricNode): FdbSpec[] {
     return r.nodes
         .filter((o) => o.name !== n.name)
-        .sort((a, b) => cmpAddr(a.underlayIp, b.underlayIp))
+        .sort((a, b) => cmpAddr(a.address, b.address))
         // Unicast VXLAN without multicast: the kernel replicates broadcast and
         // unknown unicast (ARP for overlay addresses included) to every
         // all-zero-MAC entry, one per remote VTEP. Permanent so it never ages.
-        .map((o) => ({ mac: ZERO_MAC, dev: r.linkName, dst: o.underlayIp, permanent: true }));
+        .map((o) => ({ mac: ZERO_MAC, dev: r.linkName, dst: o.address, permanent: true }));
 }
 
 /**
@@ -461,7 +461,7 @@ function fdb(r: ResolvedTunnelFabric, n: FabricNode): FdbSpec[] {
 function podRoutes(r: ResolvedTunnelFabric, n: FabricNode): RouteSpec[] {
     return r.nodes
         .filter((o) => o.name !== n.name)
-        .flatMap((o) => (o.pods ?? []).map((p) => ({ dst: `${p}/32`, gateway: o.overlayIp, dev: r.linkName, table: r.table })));
+        .flatMap((o) => (o.pods ?? []).map((p) => ({ dst: `${p}/32`, gateway: o.overlayAddress, dev: r.linkName, table: r.table })));
 }
 
 /**
@@ -472,18 +472,28 @@ function podRoutes(r: ResolvedTunnelFabric, n: FabricNode): RouteSpec[] {
  * The link, with its address, is created before the routes.
  */
 function remoteRoutes(r: ResolvedTunnelFabric, gw: FabricNode): RouteSpec[] {
-    return r.remoteCidrs.map((dst) => ({ dst, gateway: gw.overlayIp, dev: r.linkName, table: r.table }));
+    return r.remoteCidrs.map((dst) => ({ dst, gateway: gw.overlayAddress, dev: r.linkName, table: r.table }));
+}
+
+/**
+ * A node's policy rules. They depend on the CIDRs, the table, the priority,
+ * gatewayInIf and which node is active, never on a node's addresses: the
+ * TunnelFabric component names its Rule resources from them before the
+ * addresses (which may be Outputs) are known.
+ */
+export function planRules(s: Pick<TunnelFabricSpec, "activeGateway" | "remoteCidrs" | "localCidrs" | "gatewayInIf" | "table" | "rulePriority">, node: string): RuleSpec[] {
+    const r = withFabricDefaults({ ...s, nodes: [] } as unknown as TunnelFabricSpec);
+    // The active gateway gets no outbound rules: its own path to the remote
+    // clusters (tunnel or underlay) lives in main, and a route via its own
+    // overlay address would be refused by the kernel (a local gateway).
+    return sortRules((node === r.activeGateway ? inboundSelectors(r) : outboundSelectors(r)).map((sel) => rule(r, sel)));
 }
 
 function planNode(r: ResolvedTunnelFabric, n: FabricNode): NodePlan {
     const gw = r.nodes.find((o) => o.name === r.activeGateway)!;
     const active = n.name === r.activeGateway;
-    // The active gateway gets no outbound rules: its own path to the remote
-    // clusters (tunnel or underlay) lives in main, and a route via its own
-    // overlay address would be refused by the kernel (a local gateway).
-    const rules = (active ? inboundSelectors(r) : outboundSelectors(r)).map((sel) => rule(r, sel));
     const routes = [...(active ? [] : remoteRoutes(r, gw)), ...(r.gatewayNodes.includes(n.name) ? podRoutes(r, n) : [])];
-    return { node: n.name, link: link(r, n), fdb: fdb(r, n), rules: sortRules(rules), routes: sortRoutes(routes) };
+    return { node: n.name, link: link(r, n), fdb: fdb(r, n), rules: planRules(r, n.name), routes: sortRoutes(routes) };
 }
 
 /** One plan per node, sorted by node name, of a spec that validateTunnelFabric accepted. */

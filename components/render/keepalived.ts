@@ -390,7 +390,7 @@ export function validateGatewayVip(s: GatewayVipSpec, arg = "args", opts: { node
     const vip = checkVip(`${arg}.vip`, raw.vip, segment, errs);
     checkInt(`${arg}.virtualRouterId`, raw.virtualRouterId, 1, 255, errs);
     const n = errs.length;
-    const nodes = checkNodes(`${arg}.nodes`, raw.nodes, segment, vip, errs, [...NODE_PROPS, ...(opts.nodeProps ?? [])]);
+    const nodes = checkNodes(`${arg}.nodes`, raw.nodes, segment, vip, errs, [...new Set([...(opts.nodeProps ?? []), ...NODE_PROPS])]);
     checkPriorities(`${arg}.nodes`, nodes, errs);
     // Weight checks compare priorities, which only mean something once the nodes are sound.
     const prios = errs.length === n && nodes.length >= 2 ? priorities(nodes) : undefined;

@@ -21,6 +21,7 @@ import { isObject } from "../../common/net";
 import { label, stringMap, subdomain } from "../../common/names";
 import { assertNoProblems } from "../../common/problems";
 import {
+    FABRIC_DEFAULTS,
     inboundSelectors,
     naturalCompare,
     outboundSelectors,
@@ -284,6 +285,22 @@ export function fabricRouteConfigurations(spec: TunnelFabricSpec, namespace: str
     return routeConfigurationsOf(spec, namespace);
 }
 
+/** The nodes that get a gateway-side RouteConfiguration of their own: not active, with pods; by natural name order. */
+function podNodes<N extends { name: string; pods?: unknown[] }>(nodes: N[], activeGateway: string): N[] {
+    return [...nodes].sort((a, b) => naturalCompare(a.name, b.name)).filter((n) => n.name !== activeGateway && (n.pods ?? []).length > 0);
+}
+
+/**
+ * The names of routeConfigurationsOf's objects, in its order. They depend on
+ * vni, activeGateway, the node names and whether a node has pods, never on
+ * an address: the TunnelFabric component names its resources from them
+ * before the addresses (which may be Outputs) are known.
+ */
+export function routeConfigurationNames(s: { vni?: number; activeGateway: string; nodes: { name: string; pods?: unknown[] }[] }): string[] {
+    const prefix = `tunnel-fabric-${s.vni ?? FABRIC_DEFAULTS.vni}`;
+    return [`${prefix}-node-gw`, ...podNodes(s.nodes, s.activeGateway).map((n) => `${prefix}-${n.name}-gw-node`)];
+}
+
 /** fabricRouteConfigurations of a spec and namespace already validated (the TunnelFabric component's). */
 export function routeConfigurationsOf(spec: TunnelFabricSpec, namespace: string): Record<string, unknown>[] {
     const r = withFabricDefaults(spec);
@@ -300,17 +317,15 @@ export function routeConfigurationsOf(spec: TunnelFabricSpec, namespace: string)
             dst: s.to,
             ...(s.from !== undefined && { src: s.from }),
             priority: r.rulePriority,
-            routes: [{ dev: r.linkName, dst: s.to!, gw: gw.overlayIp }],
+            routes: [{ dev: r.linkName, dst: s.to!, gw: gw.overlayAddress }],
         })),
     };
 
-    const gwNodes: RouteConfigurationInput[] = [...r.nodes]
-        .sort((a, b) => naturalCompare(a.name, b.name))
-        .filter((n) => n.name !== r.activeGateway && (n.pods ?? []).length > 0)
+    const gwNodes: RouteConfigurationInput[] = podNodes(r.nodes, r.activeGateway)
         .map((n) => {
             const routes = [...(n.pods ?? [])]
                 .sort(naturalCompare)
-                .map((p) => ({ dev: r.linkName, dst: `${p}/32`, gw: n.overlayIp }));
+                .map((p) => ({ dev: r.linkName, dst: `${p}/32`, gw: n.overlayAddress }));
             return {
                 name: `${prefix}-${n.name}-gw-node`,
                 namespace,

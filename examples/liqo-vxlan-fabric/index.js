@@ -14,9 +14,9 @@ const cfg = new pulumi.Config();
 const fabric = new TunnelFabric("fabric", {
     nodes: nodes().map(({ address, ...n }, i) => ({
         ...n,
-        underlayIp: address,
-        underlayDev: "eth0",
-        overlayIp: `172.29.0.${i + 1}`,
+        address: address,
+        interface: "eth0",
+        overlayAddress: `172.29.0.${i + 1}`,
         pods: lab.hosts[n.name].node.pods.map((p) => p.addresses[0]),
     })),
     gatewayNodes: ["node1", "node2"],

@@ -68,19 +68,6 @@ export class CommandTimeout extends HostError {
     }
 }
 
-class NetnsTransport implements Transport {
-    readonly name: string;
-    calls = 0;
-    constructor(private readonly netns: string, private readonly sudo: boolean) {
-        this.name = `netns ${netns}`;
-    }
-    run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
-        this.calls++;
-        const full = ["ip", "netns", "exec", this.netns, ...argv];
-        return counted(this.name, argv[0], execArgv(this.sudo ? ["sudo", "-n", "--", ...full] : full, { ...opts, context: this.name }));
-    }
-}
-
 /** Records one round trip in the opt-in stats (provider/stats.ts). */
 async function counted<T>(host: string, cmd: string, p: Promise<T>): Promise<T> {
     const t0 = Date.now();
@@ -232,7 +219,6 @@ function poolKey(c: Connection): string {
 
 /** The transport for a connection; SSH sessions are shared by every resource of the same host. */
 export function transportFor(c: Connection): Transport {
-    if (c.netns) return new NetnsTransport(c.netns, !!c.sudo);
     const k = poolKey(c);
     let t = pool.get(k);
     if (!t) {

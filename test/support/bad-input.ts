@@ -78,9 +78,9 @@ export const BASELINE: Record<Target, Record<string, unknown>> = {
     TunnelFabric: {
         nodes: [1, 2, 3].map((i) => ({
             name: `node${i}`,
-            underlayIp: `192.168.2.${9 + i}`,
-            overlayIp: `172.29.0.${i}`,
-            underlayDev: "eth0",
+            address: `192.168.2.${9 + i}`,
+            overlayAddress: `172.29.0.${i}`,
+            interface: "eth0",
             pods: [`10.166.${i}.10`],
             connection: conn(),
         })),
@@ -227,7 +227,7 @@ const ISSUE_13: BadInputCase[] = [
 
     // ---- misspelt properties that hold a connection: refused, and never echoed
     subnet("subnet-node-conection", { nodes: patchNode("RoutedSubnet", 0, { connection: undefined, conection: conn() }) },
-        /args\.nodes\[0\]\.conection: unknown property \(known: name, address, connection\): \(not shown: a secret, an object\)/),
+        /args\.nodes\[0\]\.conection: unknown property \(known: name, address, interface, connection, priority, overlayAddress, pods\): \(not shown: a secret, an object\)/),
     ret("return-target-connexion", { targets: [{ name: "peer", connexion: conn(), dev: "eth0" }] }, /args\.targets\[0\]\.connexion: unknown property .*: \(not shown: a secret, an object\)/),
     vip("vip-node-conn", { nodes: [1, 2].map((i) => ({ name: `node${i}`, address: `192.168.2.${9 + i}`, interface: "eth0", conn: conn() })) },
         /args\.nodes\[0\]\.conn: unknown property .*: \(not shown: a secret, an object\)/),
@@ -268,7 +268,7 @@ const ISSUE_13: BadInputCase[] = [
     ret("return-destination-octal-prefix", { destinations: ["10.166.0.0/016"] }, /args\.destinations\[0\]: a prefix length with a leading zero, which iproute2 reads as octal .*: "10\.166\.0\.0\/016"/),
     vip("vip-octal", { vip: "192.168.2.0250" }, /args\.vip: (an IPv4 octet with a leading zero|not an IPv4 address).*: "192\.168\.2\.0250"/),
     vip("vip-node-address-octal", { nodes: patchNode("GatewayVip", 0, { address: "192.168.02.10" }) }, /args\.nodes\[0\]\.address: an IPv4 octet with a leading zero.*: "192\.168\.02\.10"/),
-    fabric("fabric-underlay-octal", { nodes: patchNode("TunnelFabric", 2, { underlayIp: "192.168.2.012" }) }, /args\.nodes\[2\]\.underlayIp: an IPv4 octet with a leading zero.*: "192\.168\.2\.012"/),
+    fabric("fabric-underlay-octal", { nodes: patchNode("TunnelFabric", 2, { address: "192.168.2.012" }) }, /args\.nodes\[2\]\.address: an IPv4 octet with a leading zero.*: "192\.168\.2\.012"/),
     fabric("fabric-remote-octal", { remoteCidrs: ["010.200.0.0/16"] }, /args\.remoteCidrs\[0\]: an IPv4 octet with a leading zero.*: "010\.200\.0\.0\/16"/),
     route("route-dst-octal", { dst: "010.1.0.0/16" }, /dst: an IPv4 octet with a leading zero.*: "010\.1\.0\.0\/16"/),
     route("route-gateway-octal", { gateway: "192.168.2.01" }, /gateway: an IPv4 octet with a leading zero.*: "192\.168\.2\.01"/),
@@ -286,8 +286,8 @@ const ISSUE_13: BadInputCase[] = [
     fdb("fdb-dst-multicast", { dst: "224.0.0.251" }, /dst: a multicast address, not a host's address; dst is the remote VTEP's underlay address: "224\.0\.0\.251"/),
     fdbSet("fdb-set-dst-unspecified", { entries: [{ dst: "192.168.2.11" }, { dst: "0.0.0.0" }] }, /entries\[.*\]\.dst: an unspecified \("this network"\) address.*: "0\.0\.0\.0"/),
     fdbSet("fdb-set-dst-ipv6-multicast", { entries: [{ dst: "ff02::1" }] }, /entries\[.*\]\.dst: a multicast address, not a host's address.*: "ff02::1"/),
-    fabric("fabric-underlay-multicast", { nodes: patchNode("TunnelFabric", 0, { underlayIp: "239.0.0.10" }) }, /args\.nodes\[0\]\.underlayIp: a multicast address, not a host's address.*: "239\.0\.0\.10"/),
-    fabric("fabric-underlay-unspecified", { nodes: patchNode("TunnelFabric", 1, { underlayIp: "0.0.0.0" }) }, /args\.nodes\[1\]\.underlayIp: an unspecified .*: "0\.0\.0\.0"/),
+    fabric("fabric-underlay-multicast", { nodes: patchNode("TunnelFabric", 0, { address: "239.0.0.10" }) }, /args\.nodes\[0\]\.address: a multicast address, not a host's address.*: "239\.0\.0\.10"/),
+    fabric("fabric-underlay-unspecified", { nodes: patchNode("TunnelFabric", 1, { address: "0.0.0.0" }) }, /args\.nodes\[1\]\.address: an unspecified .*: "0\.0\.0\.0"/),
     subnet("subnet-node-address-broadcast", { nodes: patchNode("RoutedSubnet", 0, { address: "255.255.255.255" }) }, /args\.nodes\[0\]\.address: the broadcast address, not a host's address.*: "255\.255\.255\.255"/),
 
     // ---- a next hop inside what it routes
@@ -304,7 +304,7 @@ const ISSUE_13: BadInputCase[] = [
     // ---- names that come from elsewhere
     subnet("subnet-component-name-as-subnet-name", {}, /^ {2}name: not a valid Subnet name .*; it is the Subnet's name unless args\.subnetName is given: "Routed_Subnet"$/m, { name: "Routed_Subnet" }),
     vip("vip-node-iface", { nodes: (BASELINE.GatewayVip.nodes as Record<string, unknown>[]).map(({ interface: i, ...n }) => ({ ...n, iface: i })) },
-        /args\.nodes\[0\]\.iface: unknown property \(known: name, address, interface, priority, connection\): "eth0"/),
+        /args\.nodes\[0\]\.iface: unknown property \(known: name, address, interface, connection, priority, overlayAddress, pods\): "eth0"/),
 
     // ---- twins
     subnet("subnet-two-nodes-one-address", { nodes: [node(1), { ...node(2), address: "192.168.2.10" }] }, /args\.nodes\[1\]\.address: the address of args\.nodes\[0\] too: "192\.168\.2\.10"/),
@@ -436,8 +436,8 @@ export const CORPUS: BadInputCase[] = [
     fabric("fabric-rule-priority-0", { rulePriority: 0 }, /args\.rulePriority: must be an integer from 1 to 32765: 0/),
     fabric("fabric-rule-priority-main", { rulePriority: 32766 }, /args\.rulePriority: must be an integer from 1 to 32765: 32766/),
     fabric("fabric-link-name-too-long", { linkName: "liqo.vxlan.fabric" }, /args\.linkName: not a Linux interface name .*: "liqo\.vxlan\.fabric"/),
-    fabric("fabric-underlay-dev-subshell", { nodes: patchNode("TunnelFabric", 0, { underlayDev: "$(id)" }) }, /args\.nodes\[0\]\.underlayDev: not a Linux interface name .*: "\$\(id\)"/),
-    fabric("fabric-overlay-ip-ipv6", { nodes: patchNode("TunnelFabric", 1, { overlayIp: "fd00::2" }) }, /args\.nodes\[1\]\.overlayIp: IPv6 is not supported here, need an IPv4 address: "fd00::2"/),
+    fabric("fabric-underlay-dev-subshell", { nodes: patchNode("TunnelFabric", 0, { interface: "$(id)" }) }, /args\.nodes\[0\]\.interface: not a Linux interface name .*: "\$\(id\)"/),
+    fabric("fabric-overlay-ip-ipv6", { nodes: patchNode("TunnelFabric", 1, { overlayAddress: "fd00::2" }) }, /args\.nodes\[1\]\.overlayAddress: IPv6 is not supported here, need an IPv4 address: "fd00::2"/),
     fabric("fabric-pod-in-remote", { nodes: patchNode("TunnelFabric", 1, { pods: ["10.200.0.5"] }) }, /args\.nodes\[1\]\.pods\[0\]: a local pod inside .*: "10\.200\.0\.5"/),
     fabric("fabric-active-not-candidate", { activeGateway: "node3" }, /args\.activeGateway: must be one of args\.gatewayNodes .*: "node3"/),
     fabric("fabric-unknown-property", { activeGatway: "node2" }, /args\.activeGatway: unknown property .*: "node2"/),

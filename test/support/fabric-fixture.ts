@@ -10,9 +10,9 @@ export function threeNodes(activeGateway = "node1"): TunnelFabricSpec {
     return {
         nodes: [1, 2, 3].map((i) => ({
             name: `node${i}`,
-            underlayIp: `192.168.2.${9 + i}`,
-            overlayIp: `172.29.0.${i}`,
-            underlayDev: "eth0",
+            address: `192.168.2.${9 + i}`,
+            overlayAddress: `172.29.0.${i}`,
+            interface: "eth0",
             pods: [`10.166.${i}.10`, `10.166.${i}.11`],
         })),
         gatewayNodes: ["node1", "node2"],

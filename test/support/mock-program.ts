@@ -78,3 +78,12 @@ export async function check(target: ResourceTarget, name: string, args: unknown)
 export function construct(target: ComponentTarget, name: string, args: unknown): void {
     new COMPONENT_CLASSES[target](name, args);
 }
+
+/** The inputs the mock engine was given for a resource, by name (secret envelopes unwrapped). */
+export function registeredInputs(name: string): Record<string, any> | undefined {
+    const reg = registered.get(name);
+    return reg && (unwrapSecrets(reg.inputs) as Record<string, any>);
+}
+
+/** Waits until the engine has seen every resource constructed so far (a settled urn each). */
+export const registeredAll = (rs: pulumi.Resource[]) => Promise.all(rs.map((r) => settled(r.urn)));

@@ -145,7 +145,7 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
     });
 
     describe("the generic lifecycle", () => {
-        const conn = { netns: "ro-node1" };
+        const conn = { host: "192.0.2.11", password: "pw", hostKey: "SHA256:KLR9DN/vOaa7+L8+65a7hReJd6C0uWaRC9D2JkaQrBw" };
         it("check returns canonical inputs and names failures by argument", async () => {
             const c = await kinds.Route.check({}, { connection: conn, dst: "10.1.0.0/16", dev: "eth0" });
             assert.strictEqual(c.failures, undefined);
@@ -174,7 +174,7 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.deepStrictEqual((await kinds.Route.diff("i", { ...base, present: true }, { ...base, gateway: "10.0.0.1" })).replaces, []);
             assert.deepStrictEqual((await kinds.Route.diff("i", { ...base, present: true }, { ...base, metric: 5 })).replaces, ["metric"]);
             assert.strictEqual((await kinds.Route.diff("i", { ...base, present: false }, base)).changes, true);
-            assert.deepStrictEqual((await kinds.Route.diff("i", base, { ...base, connection: { netns: "ro-node2" } })).replaces, ["connection"]);
+            assert.deepStrictEqual((await kinds.Route.diff("i", base, { ...base, connection: { ...conn, host: "192.0.2.12" } })).replaces, ["connection"]);
             const ssh = { host: "198.18.0.11", privateKey: "k", hostKey: "SHA256:KLR9DN/vOaa7+L8+65a7hReJd6C0uWaRC9D2JkaQrBw" };
             const repinned = await kinds.Route.diff("i", { ...base, connection: ssh, present: true }, { ...base, connection: { ...ssh, hostKey: "ssh-ed25519 AAAA" } });
             assert.deepStrictEqual([repinned.changes, repinned.replaces], [true, []], "a new hostKey must reach the saved outputs by an in-place update");

@@ -16,9 +16,9 @@ const variant = cfg.get("variant") || "package";
 const args = {
     nodes: nodes().map(({ address, ...n }, i) => ({
         ...n,
-        underlayIp: address,
-        underlayDev: "eth0",
-        overlayIp: `172.29.0.${i + 1}`,
+        address: address,
+        interface: "eth0",
+        overlayAddress: `172.29.0.${i + 1}`,
         pods: Array.from({ length: podsPerNode }, (_, j) => `10.166.${i + 1}.${10 + j}`),
     })),
     gatewayNodes: ["node1", "node2"],
