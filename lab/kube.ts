@@ -1,6 +1,7 @@
 /**
  * A local Kubernetes API for the lab: Debian's etcd and the toolchain's
- * kube-apiserver on loopback, token auth, the upstream CRDs installed.
+ * kube-apiserver and kube-controller-manager on loopback, token auth, the
+ * upstream CRDs installed.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -20,12 +21,16 @@ export interface KubeInfo {
 const ETCD_CLIENT = "127.0.0.1:23790";
 const ETCD_PEER = "127.0.0.1:23800";
 const API_PORT = 16443;
+// Not upstream's 10257, which a cluster on this machine may already use.
+const KCM_PORT = 16457;
 const CRD_DIR = path.resolve(__dirname, "..", "..", "lab", "crds");
 
 type Log = (msg: string) => void;
 
 /** What each daemon's command line contains, so that a pid reused by another process is not signalled. */
-const DAEMONS: Record<string, string> = { etcd: "etcd", apiserver: "kube-apiserver", datapath: "datapath-controller.js" };
+const DAEMONS: Record<string, string> = {
+    etcd: "etcd", apiserver: "kube-apiserver", "controller-manager": "kube-controller-manager", datapath: "datapath-controller.js",
+};
 const CONTROLLER = path.join(__dirname, "datapath-controller.js");
 
 /** The recorded pid if it is still our daemon. */
@@ -148,8 +153,10 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
     await kc("apply", "--server-side", ...crds.flatMap((f) => ["-f", path.join(CRD_DIR, f)]));
     await kc("wait", "--for", "condition=Established", "--timeout", "60s", "crd/subnets.kubeovn.io",
         "crd/routeconfigurations.networking.liqo.io", "crd/firewallconfigurations.networking.liqo.io");
-    // Liqo's namespaces, as on a cluster where Liqo is installed and peered with Milan (seed 004). Programs must not create namespaces
-    // here: without kube-controller-manager a deleted namespace never finishes terminating.
+    // After the CRDs: the garbage collector discovers them at start instead of at its next discovery resync (30 s).
+    await startControllerManager(dir, kubeconfig, caFile, log);
+    // Liqo's namespaces, as on a cluster where Liqo is installed and peered with Milan (seed 004): programs
+    // and tests expect them to exist, as they would expect of a real cluster, rather than create them.
     for (const ns of ["liqo", "liqo-tenant-milan"]) {
         await execArgv([kubectl, "--kubeconfig", kubeconfig, "create", "namespace", ns], { allowFailure: true });
     }
@@ -162,9 +169,35 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
     return { server, kubeconfig, token, caFile, version };
 }
 
+/**
+ * The garbage collector (foreground deletion: it removes the foregroundDeletion finalizer once an object's
+ * dependents are gone) and the namespace controller (it empties a terminating namespace and removes its
+ * finalizer); without them such deletions wait forever, unlike on a real cluster.
+ */
+async function startControllerManager(dir: string, kubeconfig: string, caFile: string, log: Log) {
+    const pidFile = path.join(dir, "controller-manager.pid");
+    const logFile = path.join(dir, "controller-manager.log");
+    if (pidAlive(pidFile)) return;
+    log("lab: starting kube-controller-manager on loopback");
+    startDetached([toolchainBin("kube-controller-manager"),
+        "--kubeconfig", kubeconfig,
+        // The admin token for every controller: per-controller service accounts would need the token controllers too.
+        "--use-service-account-credentials=false",
+        "--controllers", "garbagecollector,namespace",
+        "--leader-elect=false",
+        // Served only for the readiness probe (/healthz needs no authentication), with the API server's
+        // certificate (the lab CA's, for 127.0.0.1) so that the probe verifies it. No delegated authentication:
+        // it would look up a request-header CA that the lab's API server does not have, and log that endlessly.
+        "--bind-address", "127.0.0.1", "--secure-port", String(KCM_PORT),
+        "--tls-cert-file", path.join(dir, "apiserver.crt"), "--tls-private-key-file", path.join(dir, "apiserver.key"),
+        "--v", "1"],
+        logFile, pidFile);
+    await waitFor("kube-controller-manager", logFile, () => httpOk(`https://127.0.0.1:${KCM_PORT}/healthz`, undefined, caFile), 60);
+}
+
 export async function stopKube(stateDir: string, log: Log): Promise<void> {
     const dir = path.join(stateDir, "kube");
-    for (const name of ["datapath", "apiserver", "etcd"]) {
+    for (const name of ["datapath", "controller-manager", "apiserver", "etcd"]) {
         const pidFile = path.join(dir, `${name}.pid`);
         const pid = pidAlive(pidFile);
         if (pid) {
