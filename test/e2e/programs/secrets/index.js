@@ -25,7 +25,6 @@ const vip = new GatewayVip("gw", {
 new RoutedSubnet("routed", {
     cidrBlock: "10.166.0.0/16",
     excludeIps: cfg.getObject("excludeIps") || [],
-    annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
     nodes,
     nextHop: vip.address,
     returnRoutes: [{ name: "peer", connection: connection("peer"), dev: "eth0" }],

@@ -11,9 +11,6 @@ const subnet = new k8s.apiextensions.CustomResource("routed", {
     kind: "Subnet",
     metadata: {
         name: cfg.get("name") || "routed",
-        // pulumi-kubernetes deletes with foreground propagation, which waits for the garbage
-        // collector of kube-controller-manager to drop its finalizer; the lab runs no controller manager.
-        annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
     },
     spec: {
         protocol: "IPv4",
