@@ -12,17 +12,19 @@
 // `npm run demo` brings the lab up and runs `pulumi up` on this program.
 const pulumi = require("@pulumi/pulumi");
 const { GatewayVip, RoutedSubnet, TunnelFabric } = require("routed-overlay");
-const { lab, connection, nodes, kubernetes } = require("../examples/lib/lab");
+const { connection, nodes, kubernetes } = require("../examples/lib/config");
 
 const cfg = new pulumi.Config();
 const k8s = { providers: [kubernetes()] };
+// One node list for all three components; each uses the fields it needs.
+const cluster = nodes().map((n, i) => ({ ...n, overlayAddress: `172.29.0.${i + 1}` }));
 
 const vip = new GatewayVip("gw", {
     vip: "192.168.2.250/24",
     segment: "192.168.2.0/24",
     virtualRouterId: 51,
     authPass: cfg.getSecret("vrrpPass") || pulumi.secret("demovrrp"),
-    nodes: nodes().map((n) => ({ ...n, interface: "eth0" })),
+    nodes: cluster,
 });
 
 const subnet = new RoutedSubnet("routed", {
@@ -30,7 +32,7 @@ const subnet = new RoutedSubnet("routed", {
     gateway: "10.166.0.1",
     excludeIps: ["10.166.0.1"],
     gatewayType: "distributed",
-    nodes: nodes(),
+    nodes: cluster,
     nextHop: vip.address,
     returnRoutes: [
         { name: "peer", connection: connection("peer"), dev: "eth0" },
@@ -39,13 +41,7 @@ const subnet = new RoutedSubnet("routed", {
 }, k8s);
 
 const fabric = new TunnelFabric("fabric", {
-    nodes: nodes().map(({ address, ...n }, i) => ({
-        ...n,
-        address: address,
-        interface: "eth0",
-        overlayAddress: `172.29.0.${i + 1}`,
-        pods: lab.hosts[n.name].node.pods.map((p) => p.addresses[0]),
-    })),
+    nodes: cluster,
     gatewayNodes: ["node1", "node2"],
     activeGateway: cfg.get("activeGateway") || "node1",
     remoteCidrs: ["10.200.0.0/16"],

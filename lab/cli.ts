@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-/** `lab up [--nodes N] [--pods N] [--no-kube]`, `lab down`, `lab status`. */
+/** `lab up [--nodes N] [--pods N] [--no-kube]`, `lab down`, `lab status`, `lab config --stack S [--cwd DIR]`. */
 import { labDown, labIsUp, labUp, readLabInfo } from "./lab";
+import { labStackConfig, setAllArgs } from "./stack-config";
+import { execArgv } from "../provider/transport/exec";
 
 function usage(): never {
-    console.error("usage: lab up [--nodes N] [--pods N] [--no-kube] | lab down | lab status");
+    console.error("usage: lab up [--nodes N] [--pods N] [--no-kube] | lab down | lab status | lab config --stack S [--cwd DIR]");
     process.exit(2);
 }
 
@@ -40,6 +42,15 @@ async function main(argv: string[]) {
                 if (info.kubernetes) console.log(`  kubernetes ${info.kubernetes.version} ${info.kubernetes.server} (kubeconfig ${info.kubernetes.kubeconfig})`);
             }
             process.exit(up ? 0 : 3);
+        }
+        case "config": {
+            // Writes the lab's hosts into a stack's configuration, as a user sets their own (see examples/lib/config.js).
+            const flag = (f: string) => (rest.includes(f) ? rest[rest.indexOf(f) + 1] : undefined);
+            const stack = flag("--stack");
+            if (!stack) usage();
+            const argv = ["pulumi", "config", "set-all", "--stack", stack, ...(flag("--cwd") ? ["--cwd", flag("--cwd")!] : []), ...setAllArgs(labStackConfig(readLabInfo()))];
+            await execArgv(argv, { context: "pulumi config set-all" });
+            return;
         }
         default:
             usage();

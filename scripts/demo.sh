@@ -29,6 +29,8 @@ up)
     pulumi_env
     step "3/4 pulumi up, stack $stack (state: $PULUMI_BACKEND_URL)"
     pulumi stack select --create "$stack" --non-interactive
+    # The lab's hosts, keys and kubeconfig go into the stack's config, as a user's own would (examples/lib/config.js).
+    node dist/lab/cli.js config --stack "$stack"
     pulumi up --yes --non-interactive --stack "$stack"
     step "4/4 the proof, from the lab's hosts"
     node dist/demo/proof.js

@@ -14,7 +14,7 @@
 //   providers, pulumi/pulumi#16175; adopt stands in for it.)
 const pulumi = require("@pulumi/pulumi");
 const { RoutedSubnet } = require("routed-overlay");
-const { connection, nodes, kubernetes, labAnnotations } = require("../lib/lab");
+const { connection, nodes, kubernetes } = require("../lib/config");
 
 const cfg = new pulumi.Config();
 const adopt = cfg.getBoolean("adopt") ?? true;
@@ -23,7 +23,7 @@ const subnet = new RoutedSubnet("legacy", {
     cidrBlock: "10.166.0.0/16",
     gateway: "10.166.0.1",
     excludeIps: ["10.166.0.1"],
-    annotations: { ...labAnnotations, "pulumi.com/patchForce": "true" },
+    annotations: { "pulumi.com/patchForce": "true" },
     nodes: nodes(),
     nextHop: "192.168.2.10",
     returnRoutes: [{ name: "peer", connection: connection("peer"), dev: "eth0", adopt }],

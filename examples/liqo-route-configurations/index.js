@@ -4,14 +4,13 @@
 // agents turn each into a kernel table; the table each will get is exported.
 const k8s = require("@pulumi/kubernetes");
 const { renderRouteConfiguration, liqoTableId } = require("routed-overlay");
-const { kubernetes, labAnnotations } = require("../lib/lab");
+const { kubernetes } = require("../lib/config");
 const { romeTables } = require("./rome");
 
 const opts = { provider: kubernetes() };
 exports.kernelTables = {};
 for (const input of romeTables()) {
     const rc = renderRouteConfiguration(input);
-    rc.metadata.annotations = labAnnotations;
     new k8s.apiextensions.CustomResource(`${input.namespace}-${input.name}`, rc, opts);
     exports.kernelTables[input.tableName] = liqoTableId(input.tableName);
 }

@@ -4,27 +4,20 @@
 // the active gateway's overlay address; gateways hold per-pod routes for the
 // way back. `pulumi config set activeGateway node2 && pulumi up` moves it.
 // The same intent is published as Liqo RouteConfiguration objects in Liqo's
-// namespace "liqo" (which exists where Liqo is installed; the lab creates it).
+// namespace "liqo" (which exists where Liqo is installed).
 const pulumi = require("@pulumi/pulumi");
 const { TunnelFabric } = require("routed-overlay");
-const { lab, nodes, kubernetes, labAnnotations } = require("../lib/lab");
+const { nodes, kubernetes } = require("../lib/config");
 
 const cfg = new pulumi.Config();
 
 const fabric = new TunnelFabric("fabric", {
-    nodes: nodes().map(({ address, ...n }, i) => ({
-        ...n,
-        address: address,
-        interface: "eth0",
-        overlayAddress: `172.29.0.${i + 1}`,
-        pods: lab.hosts[n.name].node.pods.map((p) => p.addresses[0]),
-    })),
+    nodes: nodes().map((n, i) => ({ ...n, overlayAddress: `172.29.0.${i + 1}` })),
     gatewayNodes: ["node1", "node2"],
     activeGateway: cfg.get("activeGateway") || "node1",
     remoteCidrs: ["10.200.0.0/16"],
     overlayCidr: "172.29.0.0/24",
     routeConfigurationNamespace: "liqo",
-    routeConfigurationAnnotations: labAnnotations,
 }, { providers: [kubernetes()] });
 
 exports.activeGateway = fabric.activeGateway;

@@ -4,7 +4,7 @@
 // (and warns that one node is a single point of failure; see
 // examples/vip-return-route for the VIP instead).
 const { RoutedSubnet } = require("routed-overlay");
-const { connection, nodes, kubernetes, labAnnotations } = require("../lib/lab");
+const { connection, nodes, kubernetes } = require("../lib/config");
 
 const subnet = new RoutedSubnet("central", {
     cidrBlock: "10.166.0.0/16",
@@ -12,7 +12,6 @@ const subnet = new RoutedSubnet("central", {
     excludeIps: ["10.166.0.1"],
     gatewayType: "centralized",
     gatewayNode: "node1",
-    annotations: labAnnotations,
     nodes: nodes(),
     returnRoutes: [{ name: "peer", connection: connection("peer"), dev: "eth0" }],
 }, { providers: [kubernetes()] });

@@ -3,12 +3,11 @@
 // external host sits behind a router, not on the nodes' L2, so the return
 // route goes on the router (FRR, through vtysh) with node1 as next hop.
 const { RoutedSubnet } = require("routed-overlay");
-const { connection, nodes, kubernetes, labAnnotations } = require("../lib/lab");
+const { connection, nodes, kubernetes } = require("../lib/config");
 
 const subnet = new RoutedSubnet("exposed", {
     cidrBlock: "100.64.0.0/16",
     namespaces: ["ns1", "ns2"],
-    annotations: labAnnotations,
     nodes: nodes(),
     nextHop: "192.168.2.10",
     returnRoutes: [{ name: "router", kind: "frr", connection: connection("router") }],

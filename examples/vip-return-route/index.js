@@ -3,20 +3,19 @@
 // not depend on one node. VRRP over unicast between the three nodes.
 const pulumi = require("@pulumi/pulumi");
 const { GatewayVip, RoutedSubnet } = require("routed-overlay");
-const { connection, nodes, kubernetes, labAnnotations } = require("../lib/lab");
+const { connection, nodes, kubernetes } = require("../lib/config");
 
 const cfg = new pulumi.Config();
 const vip = new GatewayVip("gw", {
     vip: "192.168.2.250/24",
     segment: "192.168.2.0/24",
     virtualRouterId: 51,
-    authPass: cfg.getSecret("vrrpPass") || pulumi.secret("lab-vrrp"),
-    nodes: nodes().map((n) => ({ ...n, interface: "eth0" })),
+    authPass: cfg.getSecret("vrrpPass"),
+    nodes: nodes(),
 });
 
 const subnet = new RoutedSubnet("routed", {
     cidrBlock: "10.166.0.0/16",
-    annotations: labAnnotations,
     nodes: nodes(),
     nextHop: vip.address,
     returnRoutes: [{ name: "peer", connection: connection("peer"), dev: "eth0" }],

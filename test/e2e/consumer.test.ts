@@ -3,7 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ensureLab, requireRoot } from "../support/lab";
-import { changes, programStack, TestStack } from "../support/pulumi";
+import { changes, exportAsUser, programStack, TestStack, toolchainEnv } from "../support/pulumi";
+import { programFiles } from "../support/stacks";
+import { labStackConfig } from "../../lab/stack-config";
 import { labSnapshot } from "../support/snapshot";
 import { sourceSeenBy, whoAmIServer } from "../../lab/packets";
 import { LabInfo, REPO_ROOT } from "../../lab/lab";
@@ -16,15 +18,20 @@ const SOURCE = path.join(REPO_ROOT, "test/e2e/consumer");
  * TypeScript Pulumi program outside this checkout (so nothing resolves back
  * to it), type-checked against the shipped .d.ts, and run on the lab.
  */
-describe("e2e: a consumer program installs the npm tarball (TypeScript, own Provider, @pulumi/command-shaped connections)", function () {
+describe("e2e: a team's own program installs the package from git (TypeScript, StackReference, own Provider, @pulumi/command-shaped connections)", function () {
     this.timeout(900_000);
     let lab: LabInfo;
     let work: string;
     let t: TestStack;
+    let infra: TestStack;
     let before0: Record<string, string>;
     let stopServer: () => void = () => undefined;
-    const npm = (dir: string, ...args: string[]) => execArgv(["npm", "--prefix", dir, ...args], { env: { ...process.env, npm_config_loglevel: "error" }, context: `npm ${args[0]} in ${dir}` });
+    const npm = (dir: string, ...args: string[]) =>
+        execArgv(["npm", "--prefix", dir, ...args], { env: { ...process.env, ...toolchainEnv(), npm_config_loglevel: "error" }, context: `npm ${args[0]} in ${dir}` });
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+    const dev = pkg.devDependencies as Record<string, string>;
+    /** The lowest version a peer range admits ("^3.248.0" → "3.248.0"). */
+    const lowerBound = (name: string) => (pkg.peerDependencies[name] as string).replace(/^[\^~>=]+/, "");
 
     before(async function () {
         requireRoot(this);
@@ -36,6 +43,10 @@ describe("e2e: a consumer program installs the npm tarball (TypeScript, own Prov
         if (t) {
             await t.stack.destroy().catch(() => undefined);
             await t.cleanup();
+        }
+        if (infra) {
+            await infra.stack.destroy().catch(() => undefined);
+            await infra.cleanup();
         }
         fs.rmSync(work, { recursive: true, force: true });
     });
@@ -55,17 +66,20 @@ describe("e2e: a consumer program installs the npm tarball (TypeScript, own Prov
         for (const f of exported) assert.ok(files.includes(f), `exports target ${f} is in the tarball`);
     });
 
-    it("installs into a TypeScript program outside the checkout and type-checks against the shipped .d.ts", async () => {
+    it("installs from a clean clone by git URL (prepare builds dist/) into a TypeScript program and type-checks with --strict", async () => {
+        const clone = path.join(work, "clone");
+        await execArgv(["git", "clone", "--quiet", REPO_ROOT, clone]);
+        assert.ok(!fs.existsSync(path.join(clone, "dist")), "a clone has no prebuilt dist/");
         const app = path.join(work, "app");
         fs.mkdirSync(app);
-        const dev = pkg.devDependencies as Record<string, string>;
         fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({
             name: "team-network",
             private: true,
             dependencies: {
-                "routed-overlay": `file:${tarball}`,
-                "@pulumi/pulumi": dev["@pulumi/pulumi"],
-                "@pulumi/kubernetes": dev["@pulumi/kubernetes"],
+                "routed-overlay": `git+file://${clone}`,
+                // The peer ranges' lower bounds: what the package claims to work with.
+                "@pulumi/pulumi": lowerBound("@pulumi/pulumi"),
+                "@pulumi/kubernetes": lowerBound("@pulumi/kubernetes"),
                 "@pulumi/command": dev["@pulumi/command"],
             },
             devDependencies: { typescript: dev.typescript, "@types/node": dev["@types/node"] },
@@ -76,10 +90,14 @@ describe("e2e: a consumer program installs the npm tarball (TypeScript, own Prov
         }));
         fs.copyFileSync(path.join(SOURCE, "index.ts"), path.join(app, "index.ts"));
         fs.writeFileSync(path.join(app, "Pulumi.yaml"), "name: team-network\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: bin/index.js\n");
-        // Install scripts off: @pulumi/kubernetes and @pulumi/command would download their plugins.
-        await npm(app, "install", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund");
+        // Install scripts on, as a user runs it: prepare builds the package. The toolchain's PATH and PULUMI_HOME
+        // let @pulumi/kubernetes's plugin script find its plugin registered; @pulumi/command's fails harmlessly.
+        await npm(app, "install", "--prefer-offline", "--no-audit", "--no-fund");
         assert.ok(fs.existsSync(path.join(app, "node_modules/routed-overlay/dist/index.d.ts")));
+        assert.ok(!fs.existsSync(path.join(app, "node_modules/routed-overlay/dist/test")), "tests are not shipped");
         assert.ok(!fs.existsSync(path.join(app, "node_modules/routed-overlay/node_modules/@pulumi/pulumi")), "one @pulumi/pulumi for program and package (a peer dependency)");
+        const installed = JSON.parse(fs.readFileSync(path.join(app, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
+        assert.strictEqual(installed, lowerBound("@pulumi/pulumi"));
         await execArgv([path.join(app, "node_modules/.bin/tsc"), "-p", app], { context: "tsc of the consumer program" });
         assert.ok(fs.existsSync(path.join(app, "bin/index.js")));
     });
@@ -95,17 +113,28 @@ describe("e2e: a consumer program installs the npm tarball (TypeScript, own Prov
         assert.match(r.stdout, new RegExp(`bad\\.ts\\(${line},\\d+\\): error TS2322: Type 'number' is not assignable to type 'string'`));
     });
 
-    it("pulumi up runs it on the lab: the peer reaches a pod; preview is then empty; destroy restores the lab", async () => {
+    it("an infra stack's outputs reach it through a StackReference; up, and the peer reaches a pod at once through the VIP", async () => {
         before0 = await labSnapshot(lab);
         stopServer = await whoAmIServer("ro-node2-p0");
         assert.strictEqual(await sourceSeenBy(lab, "peer", "10.166.2.10"), undefined);
-        t = await programStack("team-network", {}, { RO_LAB_JSON: path.join(lab.stateDir, "lab.json") }, { workDir: path.join(work, "app") });
+        infra = await programStack("infra", programFiles("infra"));
+        await infra.stack.setAllConfig(labStackConfig(lab));
+        await infra.stack.up();
+        t = await programStack("team-network", {}, { PULUMI_BACKEND_URL: infra.env.PULUMI_BACKEND_URL }, { workDir: path.join(work, "app") });
+        await t.stack.setConfig("infraStack", { value: "organization/infra/e2e" });
         const up = await t.stack.up();
         assert.strictEqual(up.outputs.subnetName.value, "team-routed");
-        assert.ok((changes(up.summary.resourceChanges).create ?? 0) >= 14, JSON.stringify(up.summary.resourceChanges));
+        assert.strictEqual(up.outputs.nextHop.value, "192.168.2.250");
+        // Once: no retry. The routes were made after the VIP was held (GatewayVip.address waits for it).
         assert.strictEqual(await sourceSeenBy(lab, "peer", "10.166.2.10"), "192.168.2.100");
+        const state = await exportAsUser(t);
+        assert.ok(!state.includes("BEGIN OPENSSH PRIVATE KEY"), "the private key from the StackReference stays secret in the state");
+    });
+
+    it("a second preview is empty, and destroy leaves the lab as it was", async () => {
         assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
         await t.stack.destroy();
         assert.deepStrictEqual(await labSnapshot(lab), before0);
+        assert.strictEqual(await sourceSeenBy(lab, "peer", "10.166.2.10"), undefined);
     });
 });

@@ -24,7 +24,7 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
     });
 
     describe("failover", () => {
-        const stack = useStack("vip-return-route", () => lab, { example: true });
+        const stack = useStack("vip-return-route", () => lab, { example: true, config: { vrrpPass: { value: "lab-vrrp", secret: true } } });
         let t: TestStack;
         let before0: Record<string, string>;
         let stop: () => void;

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { LabInfo } from "../../lab/lab";
+import { ConfigValue, labStackConfig } from "../../lab/stack-config";
 import { programStack, TestStack } from "./pulumi";
 
 const PROGRAMS = path.resolve(__dirname, "..", "..", "..", "test", "e2e", "programs");
@@ -12,13 +13,15 @@ export function programFiles(name: string): Record<string, string> {
 }
 
 /** A stack of test/e2e/programs/NAME (or examples/NAME, run in place) for the enclosing describe, destroyed and removed after it. */
-export function useStack(name: string, lab: () => LabInfo, opts: { example?: boolean } = {}): () => TestStack {
+export function useStack(name: string, lab: () => LabInfo, opts: { example?: boolean; config?: Record<string, ConfigValue> } = {}): () => TestStack {
     let t: TestStack;
     before(async () => {
         const env = { RO_LAB_JSON: path.join(lab().stateDir, "lab.json") };
-        t = opts.example
-            ? await programStack(name, {}, env, { workDir: path.join(EXAMPLES, name) })
-            : await programStack(name, programFiles(name), env);
+        if (opts.example) {
+            // Examples read their hosts from stack config only, as they would a user's.
+            t = await programStack(name, {}, {}, { workDir: path.join(EXAMPLES, name) });
+            await t.stack.setAllConfig({ ...labStackConfig(lab()), ...opts.config });
+        } else t = await programStack(name, programFiles(name), env);
     });
     after(async () => {
         await t?.stack.destroy().catch(() => undefined);
