@@ -101,10 +101,7 @@ export interface SubnetSpecArgs {
     natOutgoing?: boolean;
     /** metadata.labels of the Subnet (Kubernetes label keys and values). */
     labels?: Record<string, string>;
-    /**
-     * metadata.annotations of the Subnet, e.g. pulumi.com/deletionPropagationPolicy
-     * "background" where no garbage collector runs (the lab).
-     */
+    /** metadata.annotations of the Subnet, e.g. pulumi.com/patchForce "true" to take over a Subnet made with kubectl. */
     annotations?: Record<string, string>;
 }
 
