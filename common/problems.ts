@@ -9,6 +9,7 @@
  * the shape of the value and the names along its path, never by each caller.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 /** One thing wrong with one argument. */
 export interface Problem {
@@ -29,6 +30,14 @@ export function problem(path: string, reason: string, ...value: [unknown?]): Pro
 /** A Pulumi Output: its value is not known while the program runs, so checks of it wait for the provider. */
 export function isOutput(v: unknown): boolean {
     return pulumi.Output.isInstance(v);
+}
+
+/** Whether a value is, or holds, the engine's stand-in (in a provider's check at preview) for a value not known yet. */
+export function holdsUnknown(v: unknown): boolean {
+    if (v === unknownValue) return true;
+    if (Array.isArray(v)) return v.some(holdsUnknown);
+    if (v && typeof v === "object") return Object.values(v).some(holdsUnknown);
+    return false;
 }
 
 /**

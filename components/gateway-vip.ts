@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Keepalived } from "../provider/resources";
+import { createHash } from "crypto";
+import { Keepalived, VrrpElection } from "../provider/resources";
 import { checkAuthPass, GatewayVipSpec, planGatewayVip, validateGatewayVip } from "./render/keepalived";
 import { checkedConnection, checkNodeConnections, InputsOf, validateOnce, withoutConnections } from "./validate";
 import { NodeArgs, NODE_PROPS } from "./nodes";
@@ -73,12 +74,17 @@ export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem
 export class GatewayVip extends pulumi.ComponentResource {
     /**
      * The virtual address, without prefix: give it to RoutedSubnet or ExternalReturnRoute as
-     * nextHop. It resolves once keepalived runs on every node and the election has settled,
-     * and carries the Keepalived resources as dependencies, so routes through it wait for them.
+     * nextHop. It resolves once keepalived runs on every node and exactly one node holds the VIP
+     * (read back on every node), and carries the election and the Keepalived resources as
+     * dependencies, so routes through it wait for them.
      */
     public readonly address: pulumi.Output<string>;
     /** The Keepalived resources, one per node in `nodes` order (config file and daemon; `running` turns false after a refresh finds the daemon gone). */
     public readonly instances: Keepalived[] = [];
+    /** The read-back of the election: which node holds the VIP (see VrrpElection). */
+    public readonly election: VrrpElection;
+    /** The node that held the VIP when last read (after up: the elected master; after a refresh: the holder then). */
+    public readonly holder: pulumi.Output<string>;
 
     constructor(name: string, args: GatewayVipArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:GatewayVip", name, {}, opts);
@@ -96,16 +102,27 @@ export class GatewayVip extends pulumi.ComponentResource {
             const spec = { ...rest, nodes: withoutConnections(resolved), ...(pass !== undefined ? { authPass: pass } : {}) } as GatewayVipSpec;
             return Object.fromEntries(planGatewayVip(spec).map((p) => [p.node, p.config]));
         });
+        const conns = nodes.map((n, i) => checkedConnection(this, described("GatewayVip", name), `args.nodes[${i}].connection`, n.connection, n.name));
         nodes.forEach((n, i) => {
             this.instances.push(new Keepalived(`${name}-${n.name}`, {
-                connection: checkedConnection(this, described("GatewayVip", name), `args.nodes[${i}].connection`, n.connection, n.name),
+                connection: conns[i],
                 config: configs.apply((c) => c[n.name]),
                 ...(configPath !== undefined ? { configPath } : {}),
             }, { parent: this }));
         });
-        // Known once every node's keepalived has started and settled (the create waits for the election),
-        // and carrying them as dependencies: routes through the VIP are made after it is held.
-        this.address = pulumi.all([known, pulumi.all(this.instances.map((k) => k.id))]).apply(([k]) => k.vip.split("/")[0]);
-        this.registerOutputs({ address: this.address });
+        // Read back on every node once all daemons run: exactly one holds the VIP, or up fails naming the
+        // holders. A new config (another password, priority, node) makes the next up wait for it again.
+        this.election = new VrrpElection(`${name}-election`, {
+            address: known.apply((k) => k.vip.split("/")[0]),
+            nodes: nodes.map((n, i) => ({ name: n.name, connection: conns[i] })),
+            // A backup takes over 3 x advertInt (plus skew) after a silence; margin for a preemption after that.
+            seconds: known.apply((k) => Math.min(300, 3 * (k.advertInt ?? 1) + 10)),
+            revision: pulumi.secret(configs.apply((c) => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16))),
+        }, { parent: this, dependsOn: this.instances });
+        this.holder = this.election.holder;
+        // Known only after the election settled, and carrying it (and through it every Keepalived) as a
+        // dependency: routes through the VIP are made after it is held, and removed before keepalived stops.
+        this.address = pulumi.all([known, this.election.holder]).apply(([k]) => k.vip.split("/")[0]);
+        this.registerOutputs({ address: this.address, holder: this.holder });
     }
 }

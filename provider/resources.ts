@@ -238,3 +238,35 @@ export class Keepalived extends HostObject {
         super("Keepalived", name, { ...args }, ["configPath", "pidFile", "running"], opts, ["config"]);
     }
 }
+
+export interface VrrpElectionArgs {
+    /** The virtual address, without prefix. */
+    address: pulumi.Input<string>;
+    /** Every node of the VRRP group: its name and how to reach it. Kept secret in the state. */
+    nodes: pulumi.Input<{ name: pulumi.Input<string>; connection: pulumi.Input<ConnectionInput> }[]>;
+    /** How long create and update wait for exactly one holder, in whole seconds (1..300). */
+    seconds: pulumi.Input<number>;
+    /** Opaque; any change makes up wait for the election again (e.g. a digest of the keepalived configs). */
+    revision?: pulumi.Input<string>;
+}
+
+/**
+ * Which node holds a VRRP virtual address, read on every node (`ip -j addr
+ * show to`). Owns nothing on the hosts: create and update wait until exactly
+ * one node holds the address and fail naming the holders otherwise (none:
+ * keepalived down or VRRP blocked; several: split brain); refresh records the
+ * holder of the moment, and an unsettled one makes the next up wait again.
+ */
+export class VrrpElection extends pulumi.dynamic.Resource {
+    /** The node that held the address when last read. */
+    declare public readonly holder: pulumi.Output<string>;
+    /** Every node that held it when last read (one, when settled). */
+    declare public readonly holders: pulumi.Output<string[]>;
+    declare public readonly address: pulumi.Output<string>;
+
+    constructor(name: string, args: VrrpElectionArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("VrrpElection", name, args);
+        const props = { ...args, nodes: pulumi.secret(args.nodes), holder: undefined, holders: undefined };
+        super(providerFor("VrrpElection"), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["nodes", "revision"] }), "routed-overlay", "VrrpElection");
+    }
+}

@@ -9,10 +9,9 @@
  * shows in `pulumi refresh` and the next `up` repairs it.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { Connection, transportFor, validateConnection } from "./transport";
 import { canonicalJson, Kind as KindSpec } from "./kinds/kind";
-import { checkFailures, problem } from "../common/problems";
+import { checkFailures, holdsUnknown, problem } from "../common/problems";
 import { timedOp } from "./stats";
 export { canonicalJson };
 import { sysctlKind } from "./kinds/sysctl";
@@ -24,6 +23,7 @@ import { firewallKind } from "./kinds/firewall";
 import { fdbSetKind, routeSetKind } from "./kinds/sets";
 import { frrRouteKind } from "./kinds/frr";
 import { keepalivedKind } from "./kinds/keepalived";
+import { vrrpElection } from "./election";
 
 type Inputs = Record<string, any>;
 
@@ -39,15 +39,10 @@ export const KINDS = {
     FrrStaticRoute: frrRouteKind,
     Keepalived: keepalivedKind,
 } as const;
-export type Kind = keyof typeof KINDS;
+/** Checks: read-only resources that own no host object and wait for a state to hold (provider/election.ts). */
+export const CHECKS = { VrrpElection: vrrpElection } as const;
+export type Kind = keyof typeof KINDS | keyof typeof CHECKS;
 
-/** Whether a value is, or holds, the engine's stand-in for a value not known at preview. */
-function holdsUnknown(v: unknown): boolean {
-    if (v === unknownValue) return true;
-    if (Array.isArray(v)) return v.some(holdsUnknown);
-    if (v && typeof v === "object") return Object.values(v).some(holdsUnknown);
-    return false;
-}
 
 /** Properties every kind has that are not the kernel object's own. */
 const FRAME = ["connection", "adopt", "present", "__provider"];
@@ -160,6 +155,7 @@ function timed(name: string, impl: KindImpl): KindImpl {
     return out as unknown as KindImpl;
 }
 
-export const kinds = Object.fromEntries(
-    Object.entries(KINDS).map(([name, k]) => [name, timed(name, lifecycle(k as KindSpec<object>))]),
-) as Record<Kind, KindImpl>;
+export const kinds = Object.fromEntries([
+    ...Object.entries(KINDS).map(([name, k]) => [name, timed(name, lifecycle(k as KindSpec<object>))]),
+    ...Object.entries(CHECKS).map(([name, impl]) => [name, timed(name, impl)]),
+]) as Record<Kind, KindImpl>;

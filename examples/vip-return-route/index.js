@@ -22,3 +22,5 @@ const subnet = new RoutedSubnet("routed", {
 }, { providers: [kubernetes()] });
 
 exports.nextHop = subnet.nextHop;
+// The node that held the VIP when up read it back (VrrpElection).
+exports.holder = vip.holder;

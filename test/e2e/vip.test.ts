@@ -37,6 +37,10 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
             }
             return out;
         };
+        const pollUntilAll = async (ok: () => Promise<boolean>) => {
+            for (let i = 0; i < 100 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 100));
+            assert.ok(await ok(), "every node holds the VIP");
+        };
         const waitForHolder = async (node: string) => {
             for (let i = 0; i < 100; i++) {
                 const h = await holders();
@@ -58,7 +62,8 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
             return { outage: (gap - 1) * 0.1, lastSeq: last, received: seqs.length };
         };
         const restore = async () => {
-            assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), { update: 1 }, "refresh shows keepalived not running");
+            // keepalived not running on node1, and the election's read-back: node2 holds the VIP now.
+            assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), { update: 2 }, "refresh shows keepalived not running and the new holder");
             assert.deepStrictEqual(changes((await t.stack.up()).summary.resourceChanges), { update: 1 });
             await waitForHolder("node1");
         };
@@ -72,9 +77,11 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
 
         it("up puts the VIP on the highest-priority node and the peer reaches pods through it", async () => {
             const up = await t.stack.up();
-            // Stack, k8s provider, 2 components + GatewayVip, 3 keepalived, Subnet, 9 node prerequisites, the peer's route set, return component.
-            assert.deepStrictEqual(changes(up.summary.resourceChanges), { create: 19 });
-            await waitForHolder("node1");
+            // Stack, k8s provider, 2 components + GatewayVip, 3 keepalived, the election, Subnet, 9 node prerequisites, the peer's route set, return component.
+            assert.deepStrictEqual(changes(up.summary.resourceChanges), { create: 20 });
+            // Read back by the election before up returned: no wait here.
+            assert.deepStrictEqual(await holders(), ["node1"]);
+            assert.strictEqual(up.outputs.holder.value, "node1");
             const route = JSON.parse((await hostExec(lab, "peer", ["ip", "-j", "route", "show", "10.166.0.0/16"])).stdout);
             assert.strictEqual(route[0].gateway, VIP);
             assert.strictEqual(await sourceSeenBy(lab, "peer", POD.address), "192.168.2.100");
@@ -126,6 +133,24 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
             assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), { update: 1 });
             assert.deepStrictEqual(changes((await t.stack.up()).summary.resourceChanges), { update: 1 });
             assert.match((await hostExec(lab, "node3", ["cat", "/etc/keepalived/keepalived.conf"])).stdout, /priority 130/);
+        });
+
+        it("split brain (VRRP blocked between the nodes): refresh records every holder, up fails naming them; unblocked, up converges", async () => {
+            const block = (op: "-I" | "-D") => Promise.all(NODES.map((n) => hostExec(lab, n, ["iptables", op, "INPUT", "-p", "vrrp", "-j", "DROP"])));
+            await block("-I");
+            try {
+                await pollUntilAll(async () => (await holders()).length === NODES.length);
+                assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), { update: 1 }, "the election's read-back changed");
+                await assert.rejects(t.stack.up(), (e: Error) => {
+                    assert.match(e.message, /the VIP 192\.168\.2\.250 is held by node1 and node2 and node3 at once after \d+ s \(split brain\)/);
+                    return true;
+                });
+            } finally {
+                await block("-D");
+            }
+            await waitForHolder("node1");
+            assert.deepStrictEqual(changes((await t.stack.up()).summary.resourceChanges), { update: 1 });
+            assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
         });
 
         it("destroy stops keepalived, removes the VIP and leaves the lab as it was", async () => {

@@ -38,7 +38,9 @@ export function useMocks(): void {
         {
             newResource(a) {
                 registered.set(a.name, a);
-                return { id: `${a.name}-id`, state: a.inputs };
+                // A VRRP election's provider reads the holder back from the hosts; here the first node is it.
+                const computed = a.type.endsWith(":VrrpElection") ? { holder: "node1", holders: ["node1"] } : {};
+                return { id: `${a.name}-id`, state: { ...a.inputs, ...computed } };
             },
             call: (a) => a.inputs,
         },

@@ -6,7 +6,6 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { GatewayVip, NodeArgs, RoutedSubnet, TunnelFabric } from "../../components";
 import { resetRegistry } from "../../components/registry";
-import { InvalidArgumentsError } from "../../common/problems";
 import { CONNECTION } from "../support/bad-input";
 import { registeredInputs, useMocks } from "../support/mock-program";
 
@@ -85,10 +84,12 @@ describe("one node list, values as Inputs", () => {
         })();
         resetRegistry();
         const deferred = new GatewayVip("deferred", { vip: "192.168.2.250", virtualRouterId: 52, nodes: nodes((i) => out(i === 2 ? "192.168.2.999" : `192.168.2.${9 + i}`)) });
+        const same = (text: string) => text.replace(/"(plain|deferred)"/, "");
         await assert.rejects(valueOf(deferred.address), (e: unknown) => {
-            assert.ok(e instanceof InvalidArgumentsError);
+            assert.ok(e instanceof Error);
             assert.match(e.message, /args\.nodes\[1\]\.address: /);
-            assert.strictEqual(e.message.replace(/"(plain|deferred)"/, ""), message.replace(/"(plain|deferred)"/, ""));
+            // Through a child resource's input the SDK prefixes 'error serializing property "…": '.
+            assert.ok(same(e.message).endsWith(same(message)), `${e.message}\nends with\n${message}`);
             return true;
         });
     });

@@ -1,0 +1,113 @@
+/**
+ * VrrpElection: which node holds a VRRP virtual address, read back on every
+ * node. It owns nothing on the hosts. Create and update wait, bounded, until
+ * exactly one node holds the address, so that what is built from its
+ * `holder` (GatewayVip.address, and the routes through it) waits for an
+ * election that has settled; a refresh records who holds it now, and when
+ * none or several do, the next `up` waits again and fails naming them.
+ */
+import { Connection, describe as describeConnection, transportFor, validateConnection } from "./transport";
+import { checkFailures, holdsUnknown, Problem, problem } from "../common/problems";
+import * as net from "../common/net";
+import { subdomain } from "../common/names";
+import type { KindImpl } from "./runtime";
+
+interface ElectionNode {
+    name: string;
+    connection: Connection;
+}
+
+export interface VrrpElectionSpec {
+    /** The virtual address, bare (no prefix). */
+    address: string;
+    /** Every node of the VRRP group. */
+    nodes: ElectionNode[];
+    /** How long create and update wait for exactly one holder, in whole seconds. */
+    seconds: number;
+    /** Opaque: any change makes up wait for the election again (GatewayVip passes a digest of its keepalived configs). */
+    revision?: string;
+}
+
+export const ELECTION_PROPS = ["address", "nodes", "seconds", "revision"] as const;
+const POLL_MS = 200;
+
+function normalize(raw: Record<string, unknown>, errs: Problem[]): VrrpElectionSpec | undefined {
+    const ip = net.ipAddress("address", raw.address, errs);
+    const nodes: ElectionNode[] = [];
+    net.list("nodes", raw.nodes, errs, 1, "nodes").forEach((n, i) => {
+        if (!net.object(`nodes[${i}]`, n, ["name", "connection"], errs)) return;
+        const name = subdomain(`nodes[${i}].name`, n.name, "node name", errs);
+        errs.push(...validateConnection(n.connection, `nodes[${i}].connection`));
+        if (name !== undefined) nodes.push({ name, connection: n.connection as Connection });
+    });
+    if (raw.revision !== undefined && typeof raw.revision !== "string") errs.push(problem("revision", "must be a string", raw.revision));
+    const seconds = raw.seconds;
+    if (!(Number.isInteger(seconds) && (seconds as number) >= 1 && (seconds as number) <= 300)) errs.push(problem("seconds", "whole seconds from 1 to 300", seconds));
+    return ip && errs.length === 0 ? { address: ip, nodes, seconds: seconds as number } : undefined;
+}
+
+/** The nodes whose interfaces carry the address now, in `nodes` order (`ip -j addr show to ADDR`). */
+export async function holders(e: VrrpElectionSpec): Promise<string[]> {
+    const found = await Promise.all(e.nodes.map(async (n) => {
+        const r = await transportFor(n.connection).run(["ip", "-j", "addr", "show", "to", e.address]);
+        const links = JSON.parse(r.stdout.trim() || "[]") as { addr_info?: unknown[] }[];
+        return links.some((l) => (l.addr_info ?? []).length > 0) ? n.name : undefined;
+    }));
+    return found.filter((n): n is string => n !== undefined);
+}
+
+/** The typed failure of an election that did not settle: who held the address last. */
+export class ElectionUnsettled extends Error {
+    constructor(public readonly address: string, public readonly holders: string[], nodes: ElectionNode[], seconds: number) {
+        super(holders.length === 0
+            ? `no node holds the VIP ${address} after ${seconds} s (nodes ${nodes.map((n) => `${n.name} at ${describeConnection(n.connection)}`).join(", ")}); is keepalived running, and do the nodes reach each other over VRRP (protocol 112)?`
+            : `the VIP ${address} is held by ${holders.join(" and ")} at once after ${seconds} s (split brain): their VRRP advertisements do not reach each other; check unicast_peer addresses, firewalls (protocol 112) and authPass`);
+        this.name = "ElectionUnsettled";
+    }
+}
+
+/** Polls every node until exactly one holds the address, or fails after `seconds`. */
+export async function elect(e: VrrpElectionSpec): Promise<string> {
+    const deadline = Date.now() + e.seconds * 1000;
+    for (;;) {
+        const h = await holders(e);
+        if (h.length === 1) return h[0];
+        if (Date.now() >= deadline) throw new ElectionUnsettled(e.address, h, e.nodes, e.seconds);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+}
+
+type Inputs = Record<string, any>;
+const identity = (v: Inputs) => JSON.stringify([v.address, (v.nodes ?? []).map((n: ElectionNode) => [n.name, n.connection?.host, n.connection?.port ?? 22])]);
+
+export const vrrpElection: KindImpl = {
+    async check(_olds, news) {
+        const errs: Problem[] = [];
+        const v = normalize(news, errs);
+        const shown = errs.filter((p) => !holdsUnknown(p.value));
+        if (shown.length || !v) return { inputs: news, failures: checkFailures(shown, news, [...ELECTION_PROPS]) };
+        return { inputs: { ...news, address: v.address } };
+    },
+    async diff(_id, olds, news) {
+        // A holder that a refresh did not find single is a change: up waits for the election again.
+        const unsettled = typeof olds.holder !== "string";
+        const changed = identity(olds) !== identity(news) || olds.seconds !== news.seconds || olds.revision !== news.revision
+            || JSON.stringify(olds.nodes) !== JSON.stringify(news.nodes);
+        return { changes: unsettled || changed, replaces: [], deleteBeforeReplace: false };
+    },
+    async create(inputs) {
+        const holder = await elect(inputs as VrrpElectionSpec);
+        return { id: `vrrp/${inputs.address}`, outs: { ...inputs, holder, holders: [holder] } };
+    },
+    async read(id, props) {
+        const h = await holders(props as VrrpElectionSpec);
+        return { id, props: { ...props, holder: h.length === 1 ? h[0] : null, holders: h } };
+    },
+    async update(_id, _olds, news) {
+        const holder = await elect(news as VrrpElectionSpec);
+        return { outs: { ...news, holder, holders: [holder] } };
+    },
+    async delete() {
+        // Owns nothing on the hosts.
+    },
+};
