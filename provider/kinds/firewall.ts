@@ -10,7 +10,7 @@
  * accept in a base chain of our own would not help: a drop in any other base
  * chain of the hook still drops, so the rule must go into the chain that drops.
  * Rules are inserted first in the chain and carry a comment with the
- * resource's marker, which is the ownership mark.
+ * resource's marker and the CIDR, which is the ownership mark.
  */
 import type { Transport } from "../transport";
 import { Kind } from "./kind";
@@ -30,7 +30,7 @@ export interface FirewallAcceptSpec {
     backend?: "auto" | Backend;
     /** nftables only: "FAMILY TABLE CHAIN" of the chain that filters forwarded traffic; default "inet filter forward". */
     nftChain?: string;
-    /** Ownership mark written into the rules' comments; the components pass the resource name. */
+    /** Ownership mark written into the rules' comments; the resource classes pass a hash of the stack and the resource name. */
     marker: string;
 }
 
@@ -65,7 +65,13 @@ export function normalizeFirewall(raw: Record<string, any>, errs: Problem[]): Fi
     return errs.length > before ? undefined : f;
 }
 
-const comment = (f: FirewallAccept, d: Direction) => `routed-overlay:${f.marker}:${f.invalidOnly ? "invalid" : "accept"}:${d}`;
+/**
+ * The ownership mark: the marker (the resource classes pass a hash of the
+ * organization, project, stack and resource name, so that another stack's
+ * rule for the same CIDR is not ours) and the CIDR, so that a rule is
+ * recognised by its comment alone (nft shows no match in a comparable form).
+ */
+const comment = (f: FirewallAccept, d: Direction) => `routed-overlay:${f.marker}:${f.cidr}:${f.invalidOnly ? "invalid" : "accept"}:${d}`;
 const v6 = (f: FirewallAccept) => f.cidr.includes(":");
 
 // ---- iptables ----

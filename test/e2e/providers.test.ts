@@ -31,7 +31,7 @@ describe("e2e: kernel object providers (real CLI, lab over SSH)", function () {
         link: (await hostExec(lab, "node1", ["ip", "link", "show", "rovx0"], { allowFailure: true })).code === 0,
         fdbOnForeignLink: (await onJson("node1", "bridge", "-j", "fdb", "show", "dev", "vxf")).filter((e: any) => e.dst === "192.168.2.11").length,
         tableRoutes: (await onJson("node1", "ip", "-j", "route", "show", "table", "18952", "proto", "214")).length,
-        forwardRules: (await on("node1", "iptables", "-S", "FORWARD")).split("\n").filter((l) => l.includes("routed-overlay:pods-")).length,
+        forwardRules: (await on("node1", "iptables", "-S", "FORWARD")).split("\n").filter((l) => /routed-overlay:[0-9a-f]{16}:10\.166\.0\.0\/16:/.test(l)).length,
         ipForward: (await on("node1", "sysctl", "-n", "net.ipv4.ip_forward")).trim(),
     });
     const foreign = async () => ({
@@ -88,9 +88,10 @@ describe("e2e: kernel object providers (real CLI, lab over SSH)", function () {
         await on("node1", "bridge", "fdb", "del", "00:00:00:00:00:00", "dev", "vxf", "dst", "192.168.2.11");
         await on("node1", "bridge", "fdb", "del", "00:00:00:00:00:00", "dev", "rovx0", "dst", "192.168.2.12");
         await on("node1", "ip", "route", "del", "10.201.0.0/16", "table", "18952");
-        await on("node1", "iptables", "-D", "FORWARD", "-s", "10.166.0.0/16", "-m", "comment", "--comment", "routed-overlay:pods-forward:accept:src", "-j", "ACCEPT");
-        await on("node1", "iptables", "-D", "FORWARD", "-d", "10.166.0.0/16", "-m", "conntrack", "--ctstate", "INVALID",
-            "-m", "comment", "--comment", "routed-overlay:pods-invalid:invalid:dst", "-j", "ACCEPT");
+        // Our rules as iptables -S prints them ("-A FORWARD ... --comment routed-overlay:<hash>:<cidr>:<kind>:<dir> ..."), deleted as listed.
+        const ruleOf = async (tail: string) => (await on("node1", "iptables", "-S", "FORWARD")).split("\n").find((l) => l.includes(tail))!.replace(/"/g, "").split(" ").slice(2);
+        await on("node1", "iptables", "-D", "FORWARD", ...(await ruleOf(":10.166.0.0/16:accept:src")));
+        await on("node1", "iptables", "-D", "FORWARD", ...(await ruleOf(":10.166.0.0/16:invalid:dst")));
         await on("node1", "sysctl", "-q", "-w", "net.ipv4.ip_forward=0");
         assert.strictEqual(await pingPod(), false);
 

@@ -45,8 +45,8 @@ describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () 
             const k = kinds.FirewallAccept;
             const r = await lifecycle(k, { cidr: "10.166.0.0/16", marker: "nft-test", backend: "nft", nftChain: "inet rofilter forward" });
             const listing = () => on("nft", "-a", "list", "chain", "inet", "rofilter", "forward");
-            assert.match(await listing(), /ip saddr 10\.166\.0\.0\/16 accept comment "routed-overlay:nft-test:accept:src"/);
-            assert.match(await listing(), /ip daddr 10\.166\.0\.0\/16 accept comment "routed-overlay:nft-test:accept:dst"/);
+            assert.match(await listing(), /ip saddr 10\.166\.0\.0\/16 accept comment "routed-overlay:nft-test:10\.166\.0\.0\/16:accept:src"/);
+            assert.match(await listing(), /ip daddr 10\.166\.0\.0\/16 accept comment "routed-overlay:nft-test:10\.166\.0\.0\/16:accept:dst"/);
             assert.strictEqual((await r.diff()).changes, false);
 
             const handle = /accept:src" # handle (\d+)/.exec(await listing())![1];

@@ -39,7 +39,8 @@ export function toolchainEnv(): Record<string, string> {
  * `require("routed-overlay")` and @pulumi/* resolve to this checkout) and
  * creates a stack for it on a fresh file backend.
  */
-export async function programStack(program: string, files: Record<string, string>, env: Record<string, string> = {}, opts: { workDir?: string } = {}): Promise<TestStack> {
+export async function programStack(program: string, files: Record<string, string>, env: Record<string, string> = {}, opts: { workDir?: string; stackName?: string } = {}): Promise<TestStack> {
+    const stackName = opts.stackName ?? "e2e";
     const root = path.join(REPO_ROOT, ".e2e-work");
     fs.mkdirSync(root, { recursive: true });
     // An example runs where it lives, as a user runs it; test programs are copied to scratch folders.
@@ -53,7 +54,7 @@ export async function programStack(program: string, files: Record<string, string
     const tcEnv: Record<string, string> = { ...toolchainEnv(), PULUMI_BACKEND_URL: `file://${backend}`, ...env };
     const pulumiCommand = await PulumiCommand.get({ root: toolchainDir(), skipVersionCheck: true });
     const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName: "e2e", workDir: dir },
+        { stackName, workDir: dir },
         { envVars: tcEnv, pulumiHome: tcEnv.PULUMI_HOME, pulumiCommand },
     );
     return {
@@ -62,8 +63,8 @@ export async function programStack(program: string, files: Record<string, string
         backend,
         env: tcEnv,
         async cleanup() {
-            await stack.workspace.removeStack("e2e", { force: true }).catch(() => undefined);
-            if (opts.workDir) fs.rmSync(path.join(dir, "Pulumi.e2e.yaml"), { force: true });
+            await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
+            if (opts.workDir) fs.rmSync(path.join(dir, `Pulumi.${stackName}.yaml`), { force: true });
             else fs.rmSync(dir, { recursive: true, force: true });
             fs.rmSync(backend, { recursive: true, force: true });
         },

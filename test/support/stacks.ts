@@ -13,15 +13,15 @@ export function programFiles(name: string): Record<string, string> {
 }
 
 /** A stack of test/e2e/programs/NAME (or examples/NAME, run in place) for the enclosing describe, destroyed and removed after it. */
-export function useStack(name: string, lab: () => LabInfo, opts: { example?: boolean; config?: Record<string, ConfigValue> } = {}): () => TestStack {
+export function useStack(name: string, lab: () => LabInfo, opts: { example?: boolean; config?: Record<string, ConfigValue>; stackName?: string } = {}): () => TestStack {
     let t: TestStack;
     before(async () => {
         const env = { RO_LAB_JSON: path.join(lab().stateDir, "lab.json") };
         if (opts.example) {
             // Examples read their hosts from stack config only, as they would a user's.
-            t = await programStack(name, {}, {}, { workDir: path.join(EXAMPLES, name) });
+            t = await programStack(name, {}, {}, { workDir: path.join(EXAMPLES, name), stackName: opts.stackName });
             await t.stack.setAllConfig({ ...labStackConfig(lab()), ...opts.config });
-        } else t = await programStack(name, programFiles(name), env);
+        } else t = await programStack(name, programFiles(name), env, { stackName: opts.stackName });
     });
     after(async () => {
         await t?.stack.destroy().catch(() => undefined);
