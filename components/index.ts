@@ -3,7 +3,6 @@ export { RoutedSubnet, RoutedSubnetArgs, RoutedSubnetNode, validateRoutedSubnet 
 export { ExternalReturnRoute, ExternalReturnRouteArgs, ReturnRouteTarget, validateExternalReturnRoute } from "./external-return-route";
 export { GatewayVip, GatewayVipArgs, GatewayVipNode, validateGatewayVipArgs } from "./gateway-vip";
 export { TunnelFabric, TunnelFabricArgs, TunnelFabricNode, validateTunnelFabricArgs } from "./tunnel-fabric";
-export { resetRegistry } from "./registry";
 export {
     fabricRouteConfigurations,
     liqoTableId,

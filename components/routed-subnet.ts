@@ -139,12 +139,14 @@ export class RoutedSubnet extends pulumi.ComponentResource {
 
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:RoutedSubnet", name, {}, opts);
-        const { args: a, known } = validateOnce<RoutedSubnetArgs>(
+        const { args: a, known, part } = validateOnce<RoutedSubnetArgs>(
             this, "RoutedSubnet", name, args, (a) => validateRoutedSubnet(name, a as unknown as RoutedSubnetArgs), (a) => claimSubnet(name, a));
         const { subnetName, nodes, nextHop, returnRoutes, firewallBackend } = a;
         this.cidrBlock = a.cidrBlock;
-        const manifest = known.apply(({ subnetName: _s, nodes: _n, nextHop: _h, returnRoutes: _r, firewallBackend: _f, ...spec }) =>
-            renderSubnet({ ...spec, name: subnetName ?? name }));
+        // The Subnet depends on its own fields only: a next hop that is not known yet (a GatewayVip being
+        // updated) must not make the Subnet unknown at preview, which the kubernetes provider shows as a replace.
+        const subnetKeys = Object.keys(a).filter((k) => !["subnetName", "nodes", "nextHop", "returnRoutes", "firewallBackend"].includes(k)) as (keyof RoutedSubnetArgs & string)[];
+        const manifest = part(subnetKeys).apply((spec) => renderSubnet({ ...(spec as unknown as Omit<SubnetSpecArgs, "name">), name: subnetName ?? name }));
         this.subnet = new k8s.apiextensions.CustomResource(name, {
             apiVersion: "kubeovn.io/v1",
             kind: "Subnet",

@@ -78,6 +78,8 @@ export interface Checked<A> {
      * itself. This is what renderers take.
      */
     known: pulumi.Output<pulumi.Unwrap<A>>;
+    /** Like `known`, for some top-level properties only: what depends on them waits for nothing else. */
+    part<K extends keyof A & string>(keys: readonly K[]): pulumi.Output<pulumi.Unwrap<Pick<A, K>>>;
 }
 
 /**
@@ -109,12 +111,28 @@ export function validateOnce<A>(
         .filter((p) => !(p.value instanceof PendingInput) && !pending.some((at) => under(p.path, at)));
     assertNoProblems(what, now, self);
     if (claim) assertNoProblems(what, claim(view as A), self);
-    const known = pulumi.output(bundle as Record<string, unknown>).apply((resolved) => {
-        if (pending.length) assertNoProblems(what, validate(withKept(resolved, a) as Record<string, unknown>), self);
+    const b = bundle as Record<string, unknown>;
+    /**
+     * The top-level properties `keys` resolved, checked once they are known: the
+     * check runs on the view with them in place, and leaves problems about the
+     * properties still pending (outside `keys`) to their own resolution. So a
+     * Subnet does not wait for (or show as unknown at preview because of) a next
+     * hop that belongs to its return routes.
+     */
+    const part = (keys: readonly string[]) => pulumi.output(Object.fromEntries(keys.filter((k) => k in b).map((k) => [k, b[k]]))).apply((resolved) => {
+        const mine = pending.filter((at) => keys.some((k) => under(at, `args.${k}`)));
+        if (mine.length) {
+            const rest = pending.filter((at) => !mine.includes(at));
+            const merged = { ...(view as Record<string, unknown>), ...(withKept(resolved, pick(a, keys)) as Record<string, unknown>) };
+            assertNoProblems(what, validate(merged).filter((p) => !(p.value instanceof PendingInput) && !rest.some((at) => under(p.path, at))), self);
+        }
         return resolved;
     });
-    return { args: a as A, known: known as pulumi.Output<pulumi.Unwrap<A>> };
+    const known = part(Object.keys(b));
+    return { args: a as A, known: known as pulumi.Output<pulumi.Unwrap<A>>, part: part as Checked<A>["part"] };
 }
+
+const pick = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
 
 /**
  * A plain connection is checked here, once per node: the providers would

@@ -89,11 +89,13 @@ export const vrrpElection: KindImpl = {
         return { inputs: { ...news, address: v.address } };
     },
     async diff(_id, olds, news) {
-        // A holder that a refresh did not find single is a change: up waits for the election again.
-        const unsettled = typeof olds.holder !== "string";
         const changed = identity(olds) !== identity(news) || olds.seconds !== news.seconds || olds.revision !== news.revision
             || JSON.stringify(olds.nodes) !== JSON.stringify(news.nodes);
-        return { changes: unsettled || changed, replaces: [], deleteBeforeReplace: false };
+        // A holder that read did not find single: refresh shows it (the engine diffs what read found
+        // against the inputs), and up waits for the election again. A VIP that moved to another single
+        // holder (a failover) is VRRP at work, not drift: read records it and nothing changes.
+        const unsettled = typeof olds.holder !== "string";
+        return { changes: changed || unsettled, replaces: [], deleteBeforeReplace: false };
     },
     async create(inputs) {
         const holder = await elect(inputs as VrrpElectionSpec);

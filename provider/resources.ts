@@ -4,6 +4,7 @@
  * process (provider/runtime.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { providerFor } from "./dynamic";
 import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
@@ -21,6 +22,24 @@ import type { KeepalivedSpec } from "./kinds/keepalived";
 export type ConnectionInput = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/**
+ * A short name of one resource of one stack, for the records and marks that
+ * hosts keep (the sysctl owners, firewall comments): separate stacks cannot
+ * see each other's state, so the host has to tell their objects apart.
+ */
+export function ownerId(type: string, name: string): string {
+    return createHash("sha256").update(`${organization()}/${pulumi.getProject()}/${pulumi.getStack()}/${type}/${name}`).digest("hex").slice(0, 16);
+}
+
+/** The stack's organization; unit tests under setMocks may not name one (the SDK throws then). */
+function organization(): string {
+    try {
+        return pulumi.getOrganization();
+    } catch {
+        return "";
+    }
+}
 
 /** What every host-object resource takes besides its own properties. */
 export interface HostObjectArgs {
@@ -55,16 +74,24 @@ export interface SysctlArgs extends HostObjectArgs {
     value: pulumi.Input<string | number>;
 }
 
-/** One sysctl on one host. `refresh` reads the live value; delete restores the value found at create. */
+/**
+ * One sysctl on one host, which other Sysctl resources (of this stack or
+ * another) may share: the host records its owners under
+ * /run/routed-overlay/sysctl/<key>/, the value stays while one remains, and
+ * the last owner's delete restores the value found before the first. Owners
+ * must agree on the value. `refresh` reads the live value.
+ */
 export class Sysctl extends HostObject {
     declare public readonly key: pulumi.Output<string>;
     declare public readonly value: pulumi.Output<string>;
-    /** The value the host had before this resource set it. */
+    /** The value the host had before its first owner set it. */
     declare public readonly previous: pulumi.Output<string>;
+    /** This resource's name in the host's record of owners (a hash of organization, project, stack and resource name). */
+    declare public readonly owner: pulumi.Output<string>;
 
     constructor(name: string, args: SysctlArgs, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs("Sysctl", name, args);
-        super("Sysctl", name, { ...args }, ["previous"], opts);
+        super("Sysctl", name, { ...args, owner: ownerId("Sysctl", name) }, ["previous"], opts);
     }
 }
 
@@ -146,7 +173,7 @@ abstract class FirewallAcceptBase extends HostObject {
 
     protected constructor(name: string, args: ForwardAcceptArgs, invalidOnly: boolean, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs(invalidOnly ? "ConntrackInvalidAccept" : "ForwardAccept", name, args);
-        super("FirewallAccept", name, { ...args, invalidOnly, marker: name }, ["resolvedBackend", "directions"], opts);
+        super("FirewallAccept", name, { ...args, invalidOnly, marker: ownerId("FirewallAccept", name) }, ["resolvedBackend", "directions"], opts);
     }
 }
 

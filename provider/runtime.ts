@@ -95,8 +95,11 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             return { inputs: { ...v, connection: news.connection, adopt: news.adopt ?? false } };
         },
         async diff(_id, olds, news) {
-            const replaces = kind.identity.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k])) as string[];
-            if (connectionIdentity(olds.connection) !== connectionIdentity(news.connection)) replaces.push("connection");
+            // At preview, inputs built from outputs not known yet reach diff unchecked (check left them raw, defaults
+            // unfilled): a replace is reported only for an identity property known to differ, as up will find it.
+            const known = (k: string) => !holdsUnknown(news) || (news[k] !== undefined && !holdsUnknown(news[k]));
+            const replaces = kind.identity.filter((k) => known(k) && canonicalJson(olds[k]) !== canonicalJson(news[k])) as string[];
+            if (!holdsUnknown(news.connection) && connectionIdentity(olds.connection) !== connectionIdentity(news.connection)) replaces.push("connection");
             const o = stored(olds);
             const n = own(news, computed);
             const keys = new Set([...Object.keys(o), ...Object.keys(n)]);

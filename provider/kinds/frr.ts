@@ -21,7 +21,7 @@ export interface FrrStaticRouteSpec {
     distance?: number;
 }
 
-export interface FrrStaticRoute {
+export interface FrrRouteState {
     dst: string;
     nexthop: string;
     tag: number;
@@ -30,7 +30,7 @@ export interface FrrStaticRoute {
 
 export const FRR_PROPS = ["dst", "nexthop", "distance"] as const;
 
-export function normalizeFrrRoute(raw: Record<string, any>, errs: Problem[]): FrrStaticRoute | undefined {
+export function normalizeFrrRoute(raw: Record<string, any>, errs: Problem[]): FrrRouteState | undefined {
     const before = errs.length;
     net.noUnknown(raw, FRR_PROPS, errs);
     const dst = net.cidr("dst", raw.dst, errs);
@@ -40,13 +40,13 @@ export function normalizeFrrRoute(raw: Record<string, any>, errs: Problem[]): Fr
         const why = net.badNextHop(dst, net.readIp(nh)!);
         if (why) errs.push(problem("nexthop", why, raw.nexthop));
     }
-    const r: FrrStaticRoute = { dst: dst?.text ?? "", nexthop: nh ?? "", tag: OWN_TAG };
+    const r: FrrRouteState = { dst: dst?.text ?? "", nexthop: nh ?? "", tag: OWN_TAG };
     if (raw.distance !== undefined) r.distance = net.integer("distance", raw.distance, 1, 255, errs);
     return errs.length > before ? undefined : r;
 }
 
 /** The configuration line, words all validated, as FRR prints it back. */
-export function frrLine(r: FrrStaticRoute): string {
+export function frrLine(r: FrrRouteState): string {
     const words = [r.dst.includes(":") ? "ipv6" : "ip", "route", r.dst, r.nexthop, "tag", String(r.tag)];
     if (r.distance !== undefined) words.push(String(r.distance));
     return words.join(" ");
@@ -55,13 +55,13 @@ export function frrLine(r: FrrStaticRoute): string {
 export const configureArgv = (lines: string[]) => ["vtysh", "-c", "configure terminal", ...lines.flatMap((l) => ["-c", l])];
 
 /** Static routes in `show running-config` text, keyed by "dst nexthop". */
-export function parseRunningConfig(text: string): Map<string, FrrStaticRoute> {
-    const out = new Map<string, FrrStaticRoute>();
+export function parseRunningConfig(text: string): Map<string, FrrRouteState> {
+    const out = new Map<string, FrrRouteState>();
     for (const line of text.split("\n")) {
         const m = /^(?:ip|ipv6) route (\S+) (\S+)((?: \S+)*)$/.exec(line.trim());
         if (!m) continue;
         const rest = m[3].trim().split(/\s+/).filter(Boolean);
-        const r: FrrStaticRoute = { dst: m[1], nexthop: m[2], tag: 0 };
+        const r: FrrRouteState = { dst: m[1], nexthop: m[2], tag: 0 };
         for (let i = 0; i < rest.length; i++) {
             if (rest[i] === "tag") r.tag = Number(rest[++i]);
             else if (/^\d+$/.test(rest[i])) r.distance = Number(rest[i]);
@@ -71,13 +71,13 @@ export function parseRunningConfig(text: string): Map<string, FrrStaticRoute> {
     return out;
 }
 
-async function running(t: Transport): Promise<Map<string, FrrStaticRoute>> {
+async function running(t: Transport): Promise<Map<string, FrrRouteState>> {
     return parseRunningConfig((await t.run(["vtysh", "-c", "show running-config"])).stdout);
 }
 
-const key = (r: FrrStaticRoute) => `${r.dst} ${r.nexthop}`;
+const key = (r: FrrRouteState) => `${r.dst} ${r.nexthop}`;
 
-export const frrRouteKind: Kind<FrrStaticRoute> = {
+export const frrRouteKind: Kind<FrrRouteState> = {
     properties: FRR_PROPS,
     normalize: normalizeFrrRoute,
     identity: ["dst", "nexthop"],
@@ -85,7 +85,7 @@ export const frrRouteKind: Kind<FrrStaticRoute> = {
     async read(t, r) {
         const live = (await running(t)).get(key(r));
         if (!live) return undefined;
-        const p: FrrStaticRoute = { dst: r.dst, nexthop: r.nexthop, tag: live.tag };
+        const p: FrrRouteState = { dst: r.dst, nexthop: r.nexthop, tag: live.tag };
         if (live.distance !== undefined) p.distance = live.distance;
         return p;
     },

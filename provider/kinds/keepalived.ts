@@ -20,7 +20,7 @@ export interface KeepalivedSpec {
     pidFile?: string;
 }
 
-export interface Keepalived {
+export interface KeepalivedState {
     config: string;
     configPath: string;
     pidFile: string;
@@ -29,7 +29,7 @@ export interface Keepalived {
 
 export const KEEPALIVED_PROPS = ["config", "configPath", "pidFile", "running"] as const;
 
-export function normalizeKeepalived(raw: Record<string, any>, errs: Problem[]): Keepalived | undefined {
+export function normalizeKeepalived(raw: Record<string, any>, errs: Problem[]): KeepalivedState | undefined {
     const before = errs.length;
     // The config holds the VRRP password: a misspelt "confg" is not shown either.
     net.noUnknown(raw, KEEPALIVED_PROPS, errs, "", { hideValues: true });
@@ -45,13 +45,13 @@ export function normalizeKeepalived(raw: Record<string, any>, errs: Problem[]): 
 }
 
 // install reads the config from stdin, so the secret never appears in an argv (visible in ps).
-export const writeArgv = (k: Keepalived) => ["install", "-m", "0600", "/dev/stdin", k.configPath];
-export const testArgv = (k: Keepalived) => ["keepalived", "--config-test", "-f", k.configPath];
-export const startArgv = (k: Keepalived) => ["keepalived", "-f", k.configPath, "-p", k.pidFile];
-export const reloadArgv = (k: Keepalived) => ["pkill", "-HUP", "-F", k.pidFile];
-export const stopArgv = (k: Keepalived) => ["pkill", "-TERM", "-F", k.pidFile];
+export const writeArgv = (k: KeepalivedState) => ["install", "-m", "0600", "/dev/stdin", k.configPath];
+export const testArgv = (k: KeepalivedState) => ["keepalived", "--config-test", "-f", k.configPath];
+export const startArgv = (k: KeepalivedState) => ["keepalived", "-f", k.configPath, "-p", k.pidFile];
+export const reloadArgv = (k: KeepalivedState) => ["pkill", "-HUP", "-F", k.pidFile];
+export const stopArgv = (k: KeepalivedState) => ["pkill", "-TERM", "-F", k.pidFile];
 
-async function running(t: Transport, k: Keepalived): Promise<boolean> {
+async function running(t: Transport, k: KeepalivedState): Promise<boolean> {
     return (await t.run(["pgrep", "-F", k.pidFile], { allowFailure: true })).code === 0;
 }
 
@@ -88,7 +88,7 @@ export const settleArgv = (s: { addresses: string[]; seconds: number }) =>
  * that returned at once would let the routes through the VIP, and the first
  * packets over them, arrive before any node holds it.
  */
-async function apply(t: Transport, k: Keepalived): Promise<void> {
+async function apply(t: Transport, k: KeepalivedState): Promise<void> {
     await t.run(writeArgv(k), { input: k.config });
     const test = await t.run(testArgv(k), { allowFailure: true });
     if (test.code !== 0) throw new Error(`${t.name}: keepalived rejects ${k.configPath}: ${(test.stderr || test.stdout).trim()}`);
@@ -98,7 +98,7 @@ async function apply(t: Transport, k: Keepalived): Promise<void> {
     if (s.addresses.length) await t.run(settleArgv(s), { allowFailure: true });
 }
 
-export const keepalivedKind: Kind<Keepalived> = {
+export const keepalivedKind: Kind<KeepalivedState> = {
     properties: KEEPALIVED_PROPS,
     normalize: normalizeKeepalived,
     identity: ["configPath", "pidFile"],

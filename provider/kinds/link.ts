@@ -30,7 +30,7 @@ export interface VxlanLinkSpec {
     up?: boolean;
 }
 
-export interface VxlanLink {
+export interface VxlanLinkState {
     name: string;
     vni: number;
     dstport: number;
@@ -59,10 +59,10 @@ function ifaceAddress(arg: string, v: unknown, errs: Problem[]): string | undefi
     return `${net.ipAddress(arg, ip, errs)}/${n}`;
 }
 
-export function normalizeLink(raw: Record<string, any>, errs: Problem[]): VxlanLink | undefined {
+export function normalizeLink(raw: Record<string, any>, errs: Problem[]): VxlanLinkState | undefined {
     const before = errs.length;
     net.noUnknown(raw, LINK_PROPS, errs);
-    const l: VxlanLink = {
+    const l: VxlanLinkState = {
         name: net.ifname("name", raw.name, errs) ?? "",
         vni: net.integer("vni", raw.vni, 1, 0xffffff, errs) ?? 0,
         dstport: raw.dstport === undefined ? 4789 : net.integer("dstport", raw.dstport, 1, 65535, errs) ?? 0,
@@ -85,7 +85,7 @@ export function normalizeLink(raw: Record<string, any>, errs: Problem[]): VxlanL
     return errs.length > before ? undefined : l;
 }
 
-export function createLines(l: VxlanLink): string[][] {
+export function createLines(l: VxlanLinkState): string[][] {
     const add = ["link", "add", l.name, "type", "vxlan", "id", String(l.vni), "dstport", String(l.dstport)];
     if (l.local) add.push("local", l.local);
     if (l.dev) add.push("dev", l.dev);
@@ -95,7 +95,7 @@ export function createLines(l: VxlanLink): string[][] {
     return [add, set, ...l.addresses.map((a) => ["addr", "add", a, "dev", l.name]), ["link", "set", "dev", l.name, l.up ? "up" : "down"]];
 }
 
-export function updateLines(o: VxlanLink, n: VxlanLink): string[][] {
+export function updateLines(o: VxlanLinkState, n: VxlanLinkState): string[][] {
     const lines: string[][] = [];
     if (o.alias !== OWN_ALIAS) lines.push(["link", "set", "dev", n.name, "alias", OWN_ALIAS]);
     if (n.mtu !== undefined && o.mtu !== n.mtu) lines.push(["link", "set", "dev", n.name, "mtu", String(n.mtu)]);
@@ -106,9 +106,9 @@ export function updateLines(o: VxlanLink, n: VxlanLink): string[][] {
 }
 
 /** The live link in canonical form; link-local IPv6 addresses are the kernel's, not the user's. */
-export function parseLink(e: Record<string, any>): VxlanLink {
+export function parseLink(e: Record<string, any>): VxlanLinkState {
     const d = e.linkinfo?.info_data ?? {};
-    const l: VxlanLink = {
+    const l: VxlanLinkState = {
         name: e.ifname,
         vni: Number(d.id ?? 0),
         dstport: Number(d.port ?? 0),
@@ -126,7 +126,7 @@ export function parseLink(e: Record<string, any>): VxlanLink {
     return l;
 }
 
-export async function readLink(t: Transport, name: string): Promise<(VxlanLink & { kind: string }) | undefined> {
+export async function readLink(t: Transport, name: string): Promise<(VxlanLinkState & { kind: string }) | undefined> {
     const res = await t.run(["ip", "-j", "-d", "addr", "show", "dev", name], { allowFailure: true });
     if (res.code !== 0) {
         if (isGone(res.stderr)) return undefined;
@@ -139,7 +139,7 @@ export async function readLink(t: Transport, name: string): Promise<(VxlanLink &
 const batch = (t: Transport, lines: string[][]) => runBatch(t, "ip", lines, lines.map((l) => `ip ${l.join(" ")}`));
 
 /** Only the fields the desired link states are compared; MTU is the kernel's choice unless given. */
-function project(live: VxlanLink, want: VxlanLink): VxlanLink {
+function project(live: VxlanLinkState, want: VxlanLinkState): VxlanLinkState {
     const p = { ...live };
     if (want.mtu === undefined) delete p.mtu;
     if (want.local === undefined && live.local === undefined) delete p.local;
@@ -147,9 +147,9 @@ function project(live: VxlanLink, want: VxlanLink): VxlanLink {
     return p;
 }
 
-const SAME_VXLAN: (keyof VxlanLink)[] = ["vni", "dstport", "local", "dev", "learning"];
+const SAME_VXLAN: (keyof VxlanLinkState)[] = ["vni", "dstport", "local", "dev", "learning"];
 
-export const linkKind: Kind<VxlanLink> = {
+export const linkKind: Kind<VxlanLinkState> = {
     properties: LINK_PROPS,
     normalize: normalizeLink,
     identity: ["name", "vni", "dstport", "local", "dev", "learning"],

@@ -36,7 +36,7 @@ export interface RouteSpec {
 }
 
 /** The canonical form stored in state and compared against `ip -j` reads. */
-export interface Route {
+export interface RouteState {
     dst: string;
     table: number;
     metric: number;
@@ -55,14 +55,14 @@ const SCOPES: RouteScope[] = ["global", "link", "host"];
 const TYPE_NUM: Record<string, RouteType> = { "1": "unicast", "6": "blackhole", "7": "unreachable" };
 const SCOPE_NUM: Record<string, RouteScope> = { "0": "global", "253": "link", "254": "host" };
 
-export function normalizeRoute(raw: Record<string, any>, errs: Problem[], arg = "", opts: { table?: number } = {}): Route | undefined {
+export function normalizeRoute(raw: Record<string, any>, errs: Problem[], arg = "", opts: { table?: number } = {}): RouteState | undefined {
     const before = errs.length;
     net.noUnknown(raw, ROUTE_PROPS, errs, arg);
     const dst = net.cidr(`${arg}dst`, raw.dst, errs);
     const fam = dst?.family;
     const type: RouteType = raw.type ?? "unicast";
     if (!TYPES.includes(type)) errs.push(problem(`${arg}type`, `must be one of ${TYPES.join(", ")}`, raw.type));
-    const r: Route = {
+    const r: RouteState = {
         dst: dst?.text ?? "",
         table: opts.table ?? (raw.table === undefined ? 254 : net.table(`${arg}table`, raw.table, errs) ?? 0),
         metric: raw.metric === undefined ? (fam === 6 ? 1024 : 0) : net.integer(`${arg}metric`, raw.metric, 0, 0xffffffff, errs) ?? 0,
@@ -100,7 +100,7 @@ export function normalizeRoute(raw: Record<string, any>, errs: Problem[], arg = 
 }
 
 /** The words after `ip route add|replace` (also valid as an `ip -batch` line). */
-export function routeWords(r: Route): string[] {
+export function routeWords(r: RouteState): string[] {
     const w: string[] = [];
     if (r.type !== "unicast") w.push(r.type);
     w.push(r.dst);
@@ -114,25 +114,25 @@ export function routeWords(r: Route): string[] {
 }
 
 /** Deleting with proto set makes the kernel refuse a route of another owner (ESRCH) instead of removing it. */
-export function routeDelWords(r: Pick<Route, "type" | "dst" | "table" | "metric" | "proto">): string[] {
+export function routeDelWords(r: Pick<RouteState, "type" | "dst" | "table" | "metric" | "proto">): string[] {
     const w: string[] = [];
     if (r.type !== "unicast") w.push(r.type);
     w.push(r.dst, "table", String(r.table), "metric", String(r.metric), "proto", String(r.proto));
     return w;
 }
 
-export const replaceArgv = (r: Route) => ["ip", "route", "replace", ...routeWords(r)];
-export const deleteArgv = (r: Route) => ["ip", "route", "del", ...routeDelWords(r)];
+export const replaceArgv = (r: RouteState) => ["ip", "route", "replace", ...routeWords(r)];
+export const deleteArgv = (r: RouteState) => ["ip", "route", "del", ...routeDelWords(r)];
 /** Every route of a table in one family, numerically (-N), with type and scope (-d). */
 export const showTableArgv = (table: number, family: net.Family) =>
     ["ip", "-N", "-d", "-j", ...(family === 6 ? ["-6"] : ["-4"]), "route", "show", "table", String(table)];
 
 /** A route as `ip -N -d -j route show` prints it, in canonical form (all fields). */
-export function parseRoute(e: Record<string, any>, table: number): Route {
+export function parseRoute(e: Record<string, any>, table: number): RouteState {
     const dstText = String(e.dst);
     const fam: net.Family = dstText.includes(":") || (e.gateway ?? "").includes(":") ? 6 : 4;
     const dst = dstText === "default" ? (fam === 6 ? "::/0" : "0.0.0.0/0") : dstText.includes("/") ? dstText : `${dstText}/${fam === 6 ? 128 : 32}`;
-    const r: Route = {
+    const r: RouteState = {
         dst,
         table: e.table !== undefined ? Number(e.table) || 254 : table,
         metric: e.metric ?? 0,
@@ -148,7 +148,7 @@ export function parseRoute(e: Record<string, any>, table: number): Route {
 }
 
 /** Every route of `table` in the families given, in one round trip. */
-export async function readTable(t: Transport, table: number, families: net.Family[]): Promise<Route[]> {
+export async function readTable(t: Transport, table: number, families: net.Family[]): Promise<RouteState[]> {
     if (families.length === 1) {
         return parseJsonArray(await show(t, showTableArgv(table, families[0]))).map((e) => parseRoute(e, table));
     }
@@ -170,14 +170,14 @@ async function show(t: Transport, argv: string[], input?: string): Promise<strin
     return res.stdout;
 }
 
-export const routeKey = (r: Pick<Route, "table" | "dst" | "metric">) => `${r.table}/${r.dst}/${r.metric}`;
+export const routeKey = (r: Pick<RouteState, "table" | "dst" | "metric">) => `${r.table}/${r.dst}/${r.metric}`;
 
 /**
  * The live route projected on the fields the desired one states: scope and
  * src are compared only when asked for, since the kernel fills them in itself.
  */
-export function project(live: Route, want: Route): Route {
-    const p: Route = { dst: live.dst, table: live.table, metric: live.metric, type: live.type, proto: live.proto };
+export function project(live: RouteState, want: RouteState): RouteState {
+    const p: RouteState = { dst: live.dst, table: live.table, metric: live.metric, type: live.type, proto: live.proto };
     if (live.gateway !== undefined) p.gateway = live.gateway;
     if (live.dev !== undefined && (want.dev !== undefined || live.gateway === undefined)) p.dev = live.dev;
     if (want.scope !== undefined && live.scope !== undefined) p.scope = live.scope;
@@ -186,11 +186,11 @@ export function project(live: Route, want: Route): Route {
     return p;
 }
 
-function familyOfRoute(r: Route): net.Family {
+function familyOfRoute(r: RouteState): net.Family {
     return r.dst.includes(":") ? 6 : 4;
 }
 
-async function readOne(t: Transport, r: Route): Promise<Route | undefined> {
+async function readOne(t: Transport, r: RouteState): Promise<RouteState | undefined> {
     // `exact` alone does not switch ip to IPv6: the family flag must be given.
     const argv = ["ip", "-N", "-d", "-j", familyOfRoute(r) === 6 ? "-6" : "-4", "route", "show", "table", String(r.table), "exact", r.dst];
     return parseJsonArray(await show(t, argv))
@@ -198,14 +198,15 @@ async function readOne(t: Transport, r: Route): Promise<Route | undefined> {
         .find((l) => l.metric === r.metric && l.dst === r.dst);
 }
 
-export const routeKind: Kind<Route> = {
+export const routeKind: Kind<RouteState> = {
     properties: ROUTE_PROPS,
     normalize: (raw, errs) => normalizeRoute(raw, errs),
     identity: ["dst", "table", "metric"],
     key: routeKey,
     async read(t, r) {
         const live = await readOne(t, r);
-        return live && project(live, r);
+        // Another owner's route at our destination is not ours: absent, so the next up stops at it (see create).
+        return live && live.proto === r.proto ? project(live, r) : undefined;
     },
     async create(t, r, adopt) {
         const live = await readOne(t, r);

@@ -25,7 +25,7 @@ export interface RuleSpec {
     family?: 4 | 6;
 }
 
-export interface Rule {
+export interface RuleState {
     family: net.Family;
     priority: number;
     table: number;
@@ -40,7 +40,7 @@ export interface Rule {
 
 export const RULE_PROPS = ["priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table", "family"] as const;
 
-export function normalizeRule(raw: Record<string, any>, errs: Problem[], arg = ""): Rule | undefined {
+export function normalizeRule(raw: Record<string, any>, errs: Problem[], arg = ""): RuleState | undefined {
     const before = errs.length;
     net.noUnknown(raw, RULE_PROPS, errs, arg);
     const from = raw.from === undefined ? undefined : net.cidr(`${arg}from`, raw.from, errs);
@@ -49,7 +49,7 @@ export function normalizeRule(raw: Record<string, any>, errs: Problem[], arg = "
     if (fams.length === 2 && fams[0] !== fams[1]) errs.push(problem(`${arg}to`, `not of the IP family of from ${from!.text}`, raw.to));
     if (raw.family !== undefined && raw.family !== 4 && raw.family !== 6) errs.push(problem(`${arg}family`, "must be 4 or 6", raw.family));
     if (raw.family !== undefined && fams.length && raw.family !== fams[0]) errs.push(problem(`${arg}family`, `contradicts from/to of IPv${fams[0]}`, raw.family));
-    const r: Rule = {
+    const r: RuleState = {
         family: (fams[0] ?? raw.family ?? 4) as net.Family,
         priority: net.rulePriority(`${arg}priority`, raw.priority, errs) ?? 0,
         table: net.table(`${arg}table`, raw.table, errs) ?? 0,
@@ -71,7 +71,7 @@ export function normalizeRule(raw: Record<string, any>, errs: Problem[], arg = "
 const hex = (n: number) => "0x" + n.toString(16);
 
 /** The selector words, identical for add and del. */
-export function ruleWords(r: Rule): string[] {
+export function ruleWords(r: RuleState): string[] {
     const w = ["priority", String(r.priority)];
     if (r.from) w.push("from", r.from);
     if (r.to) w.push("to", r.to);
@@ -82,17 +82,17 @@ export function ruleWords(r: Rule): string[] {
     return w;
 }
 
-const fam = (r: Rule) => (r.family === 6 ? "-6" : "-4");
-export const addArgv = (r: Rule) => ["ip", fam(r), "rule", "add", ...ruleWords(r), "protocol", String(r.proto)];
+const fam = (r: RuleState) => (r.family === 6 ? "-6" : "-4");
+export const addArgv = (r: RuleState) => ["ip", fam(r), "rule", "add", ...ruleWords(r), "protocol", String(r.proto)];
 /** With `protocol` the kernel deletes only a rule carrying our mark, never a twin of another owner. */
-export const deleteArgv = (r: Rule, proto: number | undefined = r.proto) =>
+export const deleteArgv = (r: RuleState, proto: number | undefined = r.proto) =>
     ["ip", fam(r), "rule", "del", ...ruleWords(r), ...(proto !== undefined ? ["protocol", String(proto)] : [])];
 export const showArgv = (family: net.Family) => ["ip", "-N", "-j", family === 6 ? "-6" : "-4", "rule", "show"];
 
-export function parseRule(e: Record<string, any>, family: net.Family): Rule {
+export function parseRule(e: Record<string, any>, family: net.Family): RuleState {
     const full = family === 6 ? 128 : 32;
     const prefix = (a: unknown, len: unknown) => (a === undefined || a === "all" ? undefined : `${a}/${len ?? full}`);
-    const r: Rule = { family, priority: Number(e.priority), table: Number(e.table), proto: Number(e.protocol ?? 0) };
+    const r: RuleState = { family, priority: Number(e.priority), table: Number(e.table), proto: Number(e.protocol ?? 0) };
     const from = prefix(e.src, e.srclen);
     const to = prefix(e.dst, e.dstlen);
     if (from) r.from = from;
@@ -105,19 +105,19 @@ export function parseRule(e: Record<string, any>, family: net.Family): Rule {
 }
 
 /** Same selector and table: the kernel would treat them as the same rule but for the protocol. */
-export function sameSelector(a: Rule, b: Rule): boolean {
+export function sameSelector(a: RuleState, b: RuleState): boolean {
     return ruleWords(a).join(" ") === ruleWords(b).join(" ") && a.family === b.family;
 }
 
-export async function readRules(t: Transport, family: net.Family): Promise<Rule[]> {
+export async function readRules(t: Transport, family: net.Family): Promise<RuleState[]> {
     return parseJsonArray((await t.run(showArgv(family))).stdout).map((e) => parseRule(e, family));
 }
 
-async function find(t: Transport, r: Rule): Promise<Rule[]> {
+async function find(t: Transport, r: RuleState): Promise<RuleState[]> {
     return (await readRules(t, r.family)).filter((l) => sameSelector(l, r));
 }
 
-export const ruleKind: Kind<Rule> = {
+export const ruleKind: Kind<RuleState> = {
     properties: RULE_PROPS,
     normalize: (raw, errs) => normalizeRule(raw, errs),
     identity: ["family", "priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table"],

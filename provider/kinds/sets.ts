@@ -10,7 +10,7 @@ import { alreadyExists, canonicalJson, Kind } from "./kind";
 import { OWN_PROTO, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { normalizeRoute, project, readTable, Route, routeDelWords, routeWords } from "./route";
+import { normalizeRoute, project, readTable, RouteState, routeDelWords, routeWords } from "./route";
 import { parseRouteEntry, routeEntryKey, routeEntryText } from "./route-text";
 import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, ownDevice, readDev } from "./fdb";
 
@@ -51,7 +51,7 @@ const sameJson = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(
 // ---- RouteSet ----------------------------------------------------------------
 
 /** Routes keyed by routeEntryKey, each the text of provider/kinds/route-text.ts ("via 192.168.2.10 dev eth0"). */
-export interface RouteSet {
+export interface RouteSetState {
     table: number;
     routes: Record<string, string>;
 }
@@ -59,7 +59,7 @@ export interface RouteSet {
 /** "#N" is the resource class's key for a list item that is not an object: it reaches check as it was. */
 const NOT_AN_OBJECT_KEY = /^#\d+$/;
 
-export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): RouteSet | undefined {
+export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): RouteSetState | undefined {
     const before = errs.length;
     net.noUnknown(raw, ["table", "routes"], errs);
     const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
@@ -81,15 +81,15 @@ export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): Ro
 }
 
 /** The route of a canonical entry (as normalizeRouteSet wrote it: no validation here). */
-function entryRoute(table: number, key: string, text: string): Route {
+function entryRoute(table: number, key: string, text: string): RouteState {
     const raw = parseRouteEntry("", key, text, []) ?? { dst: key };
     const dst = String(raw.dst);
     return {
-        ...(raw as Partial<Route>),
+        ...(raw as Partial<RouteState>),
         dst,
         table,
         metric: raw.metric === undefined ? (dst.includes(":") ? 1024 : 0) : Number(raw.metric),
-        type: (raw.type as Route["type"]) ?? "unicast",
+        type: (raw.type as RouteState["type"]) ?? "unicast",
         proto: raw.proto === undefined ? OWN_PROTO : Number(raw.proto),
     };
 }
@@ -99,11 +99,11 @@ const families = (keys: string[]): net.Family[] => {
     return f.size ? [...f].sort() : [4];
 };
 
-export const routeSetKind: Kind<RouteSet> = {
+export const routeSetKind: Kind<RouteSetState> = {
     properties: ["table", "routes"],
     normalize: normalizeRouteSet,
     // A state written before routes were texts (an object per route) reads as today's.
-    stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSet : normalizeRouteSet(raw, [])),
+    stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSetState : normalizeRouteSet(raw, [])),
     identity: ["table"],
     key: (s) => `routes/table${s.table}`,
     async read(t, s) {
@@ -111,8 +111,11 @@ export const routeSetKind: Kind<RouteSet> = {
         const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
         const routes: Record<string, string> = {};
         for (const [k, text] of Object.entries(s.routes)) {
+            const want = entryRoute(s.table, k, text);
             const l = byKey.get(k);
-            if (l) routes[k] = routeEntryText(project(l, entryRoute(s.table, k, text)));
+            // Another owner's route at our destination is not ours: the entry reads as gone, and the next
+            // up stops at it, naming it (unless adopt), instead of replacing it as a drifted entry.
+            if (l && l.proto === want.proto) routes[k] = routeEntryText(project(l, want));
         }
         return { table: s.table, routes };
     },
@@ -128,7 +131,7 @@ export const routeSetKind: Kind<RouteSet> = {
     },
 };
 
-async function apply(t: Transport, olds: RouteSet, news: RouteSet, adopt: boolean, rollback: boolean): Promise<void> {
+async function apply(t: Transport, olds: RouteSetState, news: RouteSetState, adopt: boolean, rollback: boolean): Promise<void> {
     // The key is the route's identity (dst and metric): a changed text is a replace in place.
     const d = delta(olds.routes, news.routes, (a, b) => a === b, () => true);
     const name = (k: string) => `routes[${JSON.stringify(k)}]`;
@@ -179,18 +182,18 @@ async function apply(t: Transport, olds: RouteSet, news: RouteSet, adopt: boolea
 
 // ---- FdbSet ------------------------------------------------------------------
 
-export type FdbEntry = Omit<Fdb, "dev">;
+export type FdbSetEntry = Omit<Fdb, "dev">;
 
-export interface FdbSet {
+export interface FdbSetState {
     dev: string;
-    entries: Record<string, FdbEntry>;
+    entries: Record<string, FdbSetEntry>;
 }
 
-export function normalizeFdbSet(raw: Record<string, any>, errs: Problem[]): FdbSet | undefined {
+export function normalizeFdbSet(raw: Record<string, any>, errs: Problem[]): FdbSetState | undefined {
     const before = errs.length;
     net.noUnknown(raw, ["dev", "entries"], errs);
     const dev = net.ifname("dev", raw.dev, errs) ?? "";
-    const entries: Record<string, FdbEntry> = {};
+    const entries: Record<string, FdbSetEntry> = {};
     for (const [label, spec] of entriesOf(raw, "entries", "FDB entries", errs)) {
         if (spec === null || typeof spec !== "object") { errs.push(problem(`entries${label}`, "not an FDB entry", spec)); continue; }
         const f = normalizeFdb(spec, errs, `entries${label}.`, { dev: dev || "x" });
@@ -203,7 +206,7 @@ export function normalizeFdbSet(raw: Record<string, any>, errs: Problem[]): FdbS
     return errs.length > before ? undefined : { dev, entries };
 }
 
-export const fdbSetKind: Kind<FdbSet> = {
+export const fdbSetKind: Kind<FdbSetState> = {
     properties: ["dev", "entries"],
     normalize: normalizeFdbSet,
     identity: ["dev"],
@@ -212,7 +215,7 @@ export const fdbSetKind: Kind<FdbSet> = {
         const live = await readDev(t, s.dev);
         if (!live) return undefined;
         const byKey = new Map(live.map((f) => [fdbKey(f), f]));
-        const entries: Record<string, FdbEntry> = {};
+        const entries: Record<string, FdbSetEntry> = {};
         for (const k of Object.keys(s.entries)) {
             const l = byKey.get(k);
             if (l) { const { dev: _d, ...e } = l; entries[k] = e; }
@@ -231,7 +234,7 @@ export const fdbSetKind: Kind<FdbSet> = {
     },
 };
 
-async function applyFdb(t: Transport, olds: FdbSet, news: FdbSet, adopt: boolean, rollback: boolean): Promise<void> {
+async function applyFdb(t: Transport, olds: FdbSetState, news: FdbSetState, adopt: boolean, rollback: boolean): Promise<void> {
     const d = delta(olds.entries, news.entries, sameJson, (a, b) => fdbKey(a) === fdbKey(b));
     const live = d.add.length || d.change.length ? await readDev(t, news.dev) : [];
     if (!live) throw new Error(`${t.name}: device ${news.dev} does not exist`);
@@ -245,7 +248,7 @@ async function applyFdb(t: Transport, olds: FdbSet, news: FdbSet, adopt: boolean
     }
     const lines: string[][] = [];
     const names: string[] = [];
-    const dev = (e: FdbEntry): Fdb => ({ ...e, dev: news.dev });
+    const dev = (e: FdbSetEntry): Fdb => ({ ...e, dev: news.dev });
     for (const [k, o] of d.remove) { lines.push(delWords({ ...o, dev: olds.dev })); names.push(`entries[${JSON.stringify(k)}]`); }
     // permanent/static is the only in-place change; FDB entries have no replace for one remote.
     for (const [k, , n] of d.change) {

@@ -59,8 +59,8 @@ describe("e2e: no secret in preview --diff, up or the export (test/e2e/programs/
         const pv = await t.stack.preview({ diff: true });
         process.stderr.write(`      measured: preview --diff printed ${pv.stdout.length} characters; changes ${JSON.stringify(changes(pv.changeSummary))}\n`);
         assert.deepStrictEqual(leaks(pv.stdout + pv.stderr), [], "a secret appears in `pulumi preview --diff`");
-        // The three keepalived configs (the password is in them) and the Subnet.
-        assert.deepStrictEqual(changes(pv.changeSummary), { update: 4 });
+        // The three keepalived configs (the password is in them), the election's wait (a new config digest) and the Subnet.
+        assert.deepStrictEqual(changes(pv.changeSummary), { update: 5 });
         assert.strictEqual(pv.stdout.match(/~ pulumi-nodejs:dynamic\/routed-overlay:Keepalived: \(update\)/g)?.length, 3);
         assert.match(pv.stdout, /excludeIps[\s\S]*"10\.166\.0\.254"/);
         assert.match(pv.stdout, /config\s*: \[secret\]/);
@@ -68,7 +68,7 @@ describe("e2e: no secret in preview --diff, up or the export (test/e2e/programs/
 
     it("up applies them with nothing secret in its output or in `pulumi stack export`", async () => {
         const up = await t.stack.up({ diff: true });
-        assert.deepStrictEqual(changes(up.summary.resourceChanges), { update: 4 });
+        assert.deepStrictEqual(changes(up.summary.resourceChanges), { update: 5 });
         assert.deepStrictEqual(leaks(up.stdout + up.stderr), [], "a secret appears in `pulumi up --diff`");
         assert.match((await hostExec(lab, "node1", ["cat", "/etc/keepalived/keepalived.conf"])).stdout, new RegExp(`auth_pass ${NEW}`));
         const exported = await exportAsUser(t);

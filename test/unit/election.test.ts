@@ -24,6 +24,8 @@ describe("VrrpElection (the read-back of a GatewayVip)", () => {
         assert.strictEqual((await vrrpElection.diff("i", { ...settled, revision: "a" }, { ...base, revision: "b" })).changes, true);
         assert.strictEqual((await vrrpElection.diff("i", settled, { ...base, nodes: base.nodes.slice(0, 1) })).changes, true);
         assert.deepStrictEqual((await vrrpElection.diff("i", settled, { ...base, address: "192.168.2.251" })).replaces, []);
+        // Refresh diffs what read found against the inputs: a move to another single holder is no change.
+        assert.strictEqual((await vrrpElection.diff("i", { ...settled, holder: "node2", holders: ["node2"] }, base)).changes, false);
     });
 
     it("says what an unsettled election means: none holds it, or several at once", () => {

@@ -2,10 +2,9 @@ import { threeNodes } from "../support/fabric-fixture";
 import { formatProblem, Problem } from "../../common/problems";
 import * as assert from "assert";
 import { ZERO_MAC } from "../../common/net";
+import { diffPlans, isEmptyDiff } from "../support/plan-diff";
 import {
-    diffPlans,
     FABRIC_DEFAULTS,
-    isEmptyDiff,
     NodePlan,
     planTunnelFabric,
     TunnelFabricSpec,
