@@ -120,9 +120,11 @@ export class GatewayVip extends pulumi.ComponentResource {
             revision: pulumi.secret(configs.apply((c) => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16))),
         }, { parent: this, dependsOn: this.instances });
         this.holder = this.election.holder;
-        // Known only after the election settled, and carrying it (and through it every Keepalived) as a
-        // dependency: routes through the VIP are made after it is held, and removed before keepalived stops.
-        this.address = pulumi.all([known, this.election.holder]).apply(([k]) => k.vip.split("/")[0]);
+        // The election's own address output: resolved only after its create or update waited for the election,
+        // and carrying it (and through it every Keepalived) as a dependency, so routes through the VIP are made
+        // after it is held and removed before keepalived stops. An input echoed as an output, it stays known at
+        // a preview that updates the election, so routes through the VIP do not show as changing then.
+        this.address = this.election.address;
         this.registerOutputs({ address: this.address, holder: this.holder });
     }
 }

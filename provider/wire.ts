@@ -7,14 +7,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RouteSpec } from "./kinds/route";
 import type { FdbSpec } from "./kinds/fdb";
-import { compactRoute, routeSpecKey } from "./kinds/route-text";
+import { compactRoute, routeEntryKey } from "./kinds/route-text";
 import { ZERO_MAC } from "../common/net";
 
 // The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
 // An entry whose identifying fields are not plain values is keyed by position, for check to name.
 const plain = (v: unknown) => v === undefined || typeof v === "string" || typeof v === "number";
 const fdbKeyOf = (f: Omit<FdbSpec, "dev">) => (plain(f.mac) && plain(f.dst) ? `${f.mac ?? ZERO_MAC}@${f.dst}` : undefined);
-const routeKeyOf = (r: { dst?: unknown; metric?: unknown }) => (plain(r.dst) && plain(r.metric) ? routeSpecKey(r) : undefined);
+const routeKeyOf = (r: { dst?: unknown; metric?: unknown }) =>
+    (typeof r.dst === "string" && (r.metric === undefined || typeof r.metric === "number") ? routeEntryKey({ dst: r.dst, metric: r.metric }) : undefined);
 
 /**
  * The routes as RouteSet sends them: the texts of provider/kinds/route-text.ts.

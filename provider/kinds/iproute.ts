@@ -53,6 +53,31 @@ export function batchText(lines: readonly (readonly string[])[]): string {
     return lines.map((l) => l.join(" ")).join("\n") + "\n";
 }
 
+/** The kernel refused to add what is already there (EEXIST, which iproute2 prints as "File exists"). */
+export function isExists(stderr: string): boolean {
+    return /File exists/.test(stderr);
+}
+
+/**
+ * A batch that stopped at a line: the lines before it were applied, the rest
+ * were not. Callers decide on `applied` and `exists`, never on the message.
+ */
+export class BatchFailed extends Error {
+    constructor(
+        host: string,
+        /** How many lines, from the first, the host applied. */
+        public readonly applied: number,
+        /** The failing line's entry name, when the caller named its lines. */
+        public readonly entry: string | undefined,
+        /** The kernel refused the failing line because the object already exists. */
+        public readonly exists: boolean,
+        detail: string,
+    ) {
+        super(`${host}: ${entry ? `${entry}: ` : ""}${detail}`);
+        this.name = "BatchFailed";
+    }
+}
+
 /** Kernel says the object is already gone: deletes treat that as success. */
 export function isGone(stderr: string): boolean {
     return /No such process|No such file or directory|Cannot find device|does not exist/.test(stderr);
@@ -75,7 +100,5 @@ export async function runBatch(t: Transport, tool: "ip" | "bridge", lines: strin
         throw new Error(`${t.name}: ${tool} batch: ${real.join("; ")}`);
     }
     const n = failedBatchLine(res.stderr);
-    const err = new Error(`${t.name}: ${n ? `${names[n - 1]}: ` : ""}${res.stderr.replace(/Command failed -:\d+/, "").trim()}`);
-    (err as any).applied = n ? n - 1 : 0;
-    throw err;
+    throw new BatchFailed(t.name, n ? n - 1 : 0, n ? names[n - 1] : undefined, isExists(res.stderr), res.stderr.replace(/Command failed -:\d+/, "").trim());
 }

@@ -6,7 +6,7 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
-import { isGone, parseJsonArray, runBatch } from "./iproute";
+import { BatchFailed, isGone, parseJsonArray, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
 
@@ -166,8 +166,8 @@ export const linkKind: Kind<VxlanLinkState> = {
         // link is read only when the name is taken.
         try {
             return void (await batch(t, createLines(l)));
-        } catch (e: any) {
-            if (e.applied !== 0 || !/File exists/.test(e.message)) throw e;
+        } catch (e) {
+            if (!(e instanceof BatchFailed && e.applied === 0 && e.exists)) throw e;
         }
         const live = await readLink(t, l.name);
         if (live && live.alias !== OWN_ALIAS && !adopt) {

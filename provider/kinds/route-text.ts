@@ -34,7 +34,11 @@ const VALUED = ["via", "dev", "proto", "scope", "src"] as const;
 const FIELD: Record<(typeof VALUED)[number], keyof RouteFields> = { via: "gateway", dev: "dev", proto: "proto", scope: "scope", src: "src" };
 const TYPE_WORDS = ["unicast", "blackhole", "unreachable"];
 
-/** The map key of a route: its destination, plus the metric when it is not the family default. */
+/**
+ * The one key of a route within its table: its destination, plus the metric
+ * when it is not the family default. RouteSet's map, the resource class's
+ * wire map and Route's ID (with the table) all use it.
+ */
 export function routeEntryKey(r: { dst: string; metric?: number }): string {
     const def = r.dst.includes(":") ? 1024 : 0;
     return r.metric === undefined || r.metric === def ? r.dst : `${r.dst} metric ${r.metric}`;
@@ -51,11 +55,6 @@ export function routeEntryText(r: Omit<RouteFields, "dst" | "metric">): string {
     if (r.src !== undefined) w.push("src", r.src);
     if (r.onlink) w.push("onlink");
     return w.join(" ");
-}
-
-/** The key of a route as the user wrote it (the metric as given): the resource class keys its map so. */
-export function routeSpecKey(spec: { dst?: unknown; metric?: unknown }): string {
-    return spec.metric !== undefined ? `${spec.dst} metric ${spec.metric}` : String(spec.dst);
 }
 
 const WORD = /^\S+$/;
@@ -76,7 +75,7 @@ export function compactRoute(spec: Record<string, unknown>): { key: string; text
         else return undefined;
     }
     if (typeof spec.dst !== "string") return undefined;
-    return { key: routeSpecKey(spec), text: routeEntryText(spec as unknown as RouteFields) };
+    return { key: routeEntryKey({ dst: spec.dst as string, metric: spec.metric as number | undefined }), text: routeEntryText(spec as unknown as RouteFields) };
 }
 
 /**

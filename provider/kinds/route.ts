@@ -8,6 +8,7 @@ import { alreadyExists, Kind } from "./kind";
 import { isGone, OWN_PROTO, parseJsonArray, parseJsonStream } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
+import { routeEntryKey } from "./route-text";
 
 export type RouteType = "unicast" | "blackhole" | "unreachable";
 export type RouteScope = "global" | "link" | "host";
@@ -170,7 +171,7 @@ async function show(t: Transport, argv: string[], input?: string): Promise<strin
     return res.stdout;
 }
 
-export const routeKey = (r: Pick<RouteState, "table" | "dst" | "metric">) => `${r.table}/${r.dst}/${r.metric}`;
+export const routeKey = (r: Pick<RouteState, "table" | "dst" | "metric">) => `table${r.table}/${routeEntryKey(r)}`;
 
 /**
  * The live route projected on the fields the desired one states: scope and

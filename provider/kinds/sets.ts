@@ -7,7 +7,7 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, canonicalJson, Kind } from "./kind";
-import { OWN_PROTO, runBatch } from "./iproute";
+import { BatchFailed, OWN_PROTO, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
 import { normalizeRoute, project, readTable, RouteState, routeDelWords, routeWords } from "./route";
@@ -148,9 +148,9 @@ async function apply(t: Transport, olds: RouteSetState, news: RouteSetState, ado
         // destination and metric, whoever owns it: one round trip, and the table is read only on a clash.
         try {
             return await runBatch(t, "ip", d.add.map(addLine("add")), d.add.map(([k]) => name(k)));
-        } catch (e: any) {
-            done = e.applied ?? 0;
-            if (!/File exists/.test(e.message)) { await undo(done); throw e; }
+        } catch (e) {
+            done = e instanceof BatchFailed ? e.applied : 0;
+            if (!(e instanceof BatchFailed && e.exists)) { await undo(done); throw e; }
         }
     }
     const pending = d.add.slice(done);
@@ -173,9 +173,9 @@ async function apply(t: Transport, olds: RouteSetState, news: RouteSetState, ado
     for (const a of pending) { lines.push(addLine("replace")(a)); names.push(name(a[0])); }
     try {
         await runBatch(t, "ip", lines, names);
-    } catch (e: any) {
+    } catch (e) {
         // In a create the lines are the pending adds alone, in order.
-        await undo(done + (e.applied ?? 0));
+        await undo(done + (e instanceof BatchFailed ? e.applied : 0));
         throw e;
     }
 }
@@ -261,8 +261,8 @@ async function applyFdb(t: Transport, olds: FdbSetState, news: FdbSetState, adop
     }
     try {
         await runBatch(t, "bridge", lines, names);
-    } catch (e: any) {
-        if (rollback && e.applied) {
+    } catch (e) {
+        if (rollback && e instanceof BatchFailed && e.applied) {
             const undo = lines.slice(0, e.applied).filter((l) => l[1] === "append").map((l) => ["fdb", "del", ...l.slice(2, -2), "self"]);
             await runBatch(t, "bridge", undo, [], true).catch(() => undefined);
         }
