@@ -98,8 +98,13 @@ function redact(v: unknown, depth: number): unknown {
     return out;
 }
 
-function isPromiseLike(v: object): boolean {
-    return typeof (v as { then?: unknown }).then === "function";
+function isPromiseLike(v: unknown): boolean {
+    return v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
+}
+
+/** A value the program does not hold yet: an Output or a Promise (a Pulumi Input of either kind). */
+export function isPending(v: unknown): boolean {
+    return isOutput(v) || isPromiseLike(v);
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateConnection } from "../common/connection";
 import { isObject } from "../common/net";
-import { assertNoProblems, described, isOutput, objectArgs, PendingInput, Problem, problem } from "../common/problems";
+import { assertNoProblems, described, isOutput, isPending, objectArgs, PendingInput, Problem, problem } from "../common/problems";
 
 /** Each property of T as an Input: for the arguments that do not decide the resource graph. */
 export type InputsOf<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -17,10 +17,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
     if (v === null || typeof v !== "object") return false;
     const proto = Object.getPrototypeOf(v);
     return proto === Object.prototype || proto === null;
-}
-
-function isPending(v: unknown): boolean {
-    return isOutput(v) || (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function");
 }
 
 interface Split {

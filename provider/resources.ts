@@ -97,7 +97,12 @@ export class Sysctl extends HostObject {
 
 export type RouteArgs = HostObjectArgs & Inputs<RouteSpec>;
 
-/** One route (`ip route`), stamped with routed-overlay's protocol number unless `proto` says otherwise. */
+/**
+ * One route (`ip route`), stamped with routed-overlay's protocol number
+ * unless `proto` says otherwise. The host records which resource of which
+ * stack holds it (/run/routed-overlay/claims/<owner>): a create that finds
+ * a route with our protocol that another stack holds stops, naming it.
+ */
 export class Route extends HostObject {
     declare public readonly dst: pulumi.Output<string>;
     declare public readonly gateway: pulumi.Output<string | undefined>;
@@ -110,13 +115,13 @@ export class Route extends HostObject {
 
     constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs("Route", name, args);
-        super("Route", name, { ...args }, ["table", "metric", "type", "proto"], opts);
+        super("Route", name, { ...args, owner: ownerId("Route", name) }, ["table", "metric", "type", "proto"], opts);
     }
 }
 
 export type RuleArgs = HostObjectArgs & Inputs<RuleSpec>;
 
-/** One policy routing rule (`ip rule`), stamped with routed-overlay's protocol number. */
+/** One policy routing rule (`ip rule`), stamped with routed-overlay's protocol number and claimed on the host as Route is. */
 export class Rule extends HostObject {
     declare public readonly priority: pulumi.Output<number>;
     declare public readonly table: pulumi.Output<number>;
@@ -124,7 +129,7 @@ export class Rule extends HostObject {
 
     constructor(name: string, args: RuleArgs, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs("Rule", name, args);
-        super("Rule", name, { ...args }, ["family", "table"], opts);
+        super("Rule", name, { ...args, owner: ownerId("Rule", name) }, ["family", "table"], opts);
     }
 }
 
@@ -204,6 +209,7 @@ export interface RouteSetArgs extends HostObjectArgs {
  * by destination and keeps it as its `ip route` words, so `pulumi preview
  * --diff` names each route that changes, in iproute2's terms:
  * `~ "10.203.0.0/16": "via 192.168.2.10 dev eth0" => "via 192.168.2.11 dev eth0"`.
+ * Its routes are claimed on the host as Route's are.
  */
 export class RouteSet extends HostObject {
     declare public readonly table: pulumi.Output<number>;
@@ -212,7 +218,7 @@ export class RouteSet extends HostObject {
 
     constructor(name: string, args: RouteSetArgs, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs("RouteSet", name, args);
-        super("RouteSet", name, { ...args, routes: keyedRoutes(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>) }, ["table"], opts);
+        super("RouteSet", name, { ...args, owner: ownerId("RouteSet", name), routes: keyedRoutes(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>) }, ["table"], opts);
     }
 }
 

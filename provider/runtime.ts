@@ -15,12 +15,12 @@ import { checkFailures, holdsUnknown, problem } from "../common/problems";
 import { timedOp } from "./stats";
 export { canonicalJson };
 import { sysctlKind } from "./kinds/sysctl";
-import { routeKind } from "./kinds/route";
+import { routeKind, routeSetKind } from "./kinds/route";
 import { ruleKind } from "./kinds/rule";
 import { fdbKind } from "./kinds/fdb";
 import { linkKind } from "./kinds/link";
 import { firewallKind } from "./kinds/firewall";
-import { fdbSetKind, routeSetKind } from "./kinds/sets";
+import { fdbSetKind } from "./kinds/sets";
 import { frrRouteKind } from "./kinds/frr";
 import { keepalivedKind } from "./kinds/keepalived";
 import { vrrpElection } from "./election";
@@ -137,7 +137,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             else {
                 // Only the connection changed: nothing to do on the host, the outputs take the new one.
                 const o = stored(olds);
-                if (canonicalJson(o) !== canonicalJson(n)) await kind.update(t, o as T, n);
+                if (canonicalJson(o) !== canonicalJson(n)) await kind.update(t, o as T, n, news.adopt === true);
             }
             return { outs: withFrame(news, n, { ...extra, ...kept }) };
         },

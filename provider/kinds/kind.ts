@@ -32,8 +32,11 @@ export interface Kind<T extends object> {
     read(t: Transport, v: T): Promise<T | undefined>;
     /** Creates it; an existing identical object is an error unless `adopt`. Returns computed outputs. */
     create(t: Transport, v: T, adopt: boolean): Promise<Record<string, unknown> | void>;
-    /** Brings the live object from `olds` (as last read) to `news` in place. */
-    update(t: Transport, olds: T, news: T): Promise<void>;
+    /**
+     * Brings the live object from `olds` (as last read) to `news` in place;
+     * `adopt` as in create, for the objects an update adds (a set's entries).
+     */
+    update(t: Transport, olds: T, news: T, adopt: boolean): Promise<void>;
     /** Removes exactly what the package owns; an object already gone is not an error. */
     remove(t: Transport, v: T): Promise<void>;
 }

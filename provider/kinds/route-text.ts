@@ -1,7 +1,9 @@
 /**
- * How a RouteSet keeps each route in the state: the key is the destination
- * (plus ` metric N` off the family default) and the value is the rest of the
- * route in `ip route` words, defaults left out:
+ * The one text codec of a route: the words `ip route` takes, in one order,
+ * for the kernel's argv and batch lines and for the state a RouteSet keeps.
+ *
+ * In the state the key is the destination (plus ` metric N` off the family
+ * default) and the value is the rest of the route, defaults left out:
  *
  *     "10.128.0.0/24": "via 192.168.2.10 dev eth0"
  *     "10.9.0.0/16 metric 20": "blackhole proto 4"
@@ -12,12 +14,13 @@
  * about three times the memory and five times the CPU of this one (bench/).
  * It also reads as iproute2 in `pulumi preview --diff`.
  *
- * Pure functions, no transport: the resource class uses them in the program.
+ * Pure functions, no transport: the resource classes use them in the program.
  */
 import { OWN_PROTO } from "./iproute";
 import { Problem, problem } from "../../common/problems";
+import type { RouteState } from "./route";
 
-/** The fields of a route a RouteSet entry carries (the table is the set's). */
+/** The fields of a route as given (before defaults); the table is the resource's. */
 export interface RouteFields {
     dst: string;
     metric?: number;
@@ -34,28 +37,47 @@ const VALUED = ["via", "dev", "proto", "scope", "src"] as const;
 const FIELD: Record<(typeof VALUED)[number], keyof RouteFields> = { via: "gateway", dev: "dev", proto: "proto", scope: "scope", src: "src" };
 const TYPE_WORDS = ["unicast", "blackhole", "unreachable"];
 
+/** The family default metric the kernel gives a route that states none. */
+export const defaultMetric = (dst: string) => (dst.includes(":") ? 1024 : 0);
+
 /**
  * The one key of a route within its table: its destination, plus the metric
  * when it is not the family default. RouteSet's map, the resource class's
- * wire map and Route's ID (with the table) all use it.
+ * wire map, Route's ID (with the table) and the host's claims all use it.
  */
 export function routeEntryKey(r: { dst: string; metric?: number }): string {
-    const def = r.dst.includes(":") ? 1024 : 0;
-    return r.metric === undefined || r.metric === def ? r.dst : `${r.dst} metric ${r.metric}`;
+    return r.metric === undefined || r.metric === defaultMetric(r.dst) ? r.dst : `${r.dst} metric ${r.metric}`;
 }
 
-/** The words of a route after its destination, in a fixed order; type unicast and proto 214 are left out. */
-export function routeEntryText(r: Omit<RouteFields, "dst" | "metric">): string {
+/**
+ * The words of a route in their one order. With `at` (the kernel's argv) the
+ * destination, table, metric and protocol are all stated; without it (the
+ * state's text) the key and the defaults are left out.
+ */
+function words(r: Omit<RouteFields, "dst" | "metric">, at?: { dst: string; table: number; metric: number }): string[] {
     const w: string[] = [];
+    // iproute2 reads the type before the prefix.
     if (r.type !== undefined && r.type !== "unicast") w.push(r.type);
+    if (at) w.push(at.dst);
     if (r.gateway !== undefined) w.push("via", r.gateway);
     if (r.dev !== undefined) w.push("dev", r.dev);
-    if (r.proto !== undefined && r.proto !== OWN_PROTO) w.push("proto", String(r.proto));
+    if (at) w.push("table", String(at.table), "metric", String(at.metric), "proto", String(r.proto ?? OWN_PROTO));
+    else if (r.proto !== undefined && r.proto !== OWN_PROTO) w.push("proto", String(r.proto));
     if (r.scope !== undefined) w.push("scope", r.scope);
     if (r.src !== undefined) w.push("src", r.src);
     if (r.onlink) w.push("onlink");
-    return w.join(" ");
+    return w;
 }
+
+/** The state's text of a route: its words after the key, defaults (unicast, proto 214) left out. */
+export const routeEntryText = (r: Omit<RouteFields, "dst" | "metric">): string => words(r).join(" ");
+
+/** The words after `ip route add|replace` (also an `ip -batch` line after "route VERB"). */
+export const routeWords = (r: RouteState): string[] => words(r, r);
+
+/** The words after `ip route del`: with proto, the kernel refuses (ESRCH) to delete another owner's route at the same key. */
+export const routeDelWords = (r: Pick<RouteState, "type" | "dst" | "table" | "metric" | "proto">): string[] =>
+    words({ type: r.type, proto: r.proto }, r);
 
 const WORD = /^\S+$/;
 
@@ -88,18 +110,32 @@ export function parseRouteEntry(label: string, key: string, text: string, errs: 
     if (!km) { errs.push(problem(label, 'the key is not "DST" or "DST metric N"', key)); return undefined; }
     const raw: Record<string, unknown> = { dst: km[1] };
     if (km[2] !== undefined) raw.metric = /^-?\d+$/.test(km[2]) ? Number(km[2]) : km[2];
-    const words = text.split(" ").filter((w) => w !== "");
-    for (let i = 0; i < words.length; i++) {
-        const w = words[i];
+    const ws = text.split(" ").filter((w) => w !== "");
+    for (let i = 0; i < ws.length; i++) {
+        const w = ws[i];
         const valued = (VALUED as readonly string[]).includes(w) ? FIELD[w as (typeof VALUED)[number]] : undefined;
         const field = valued ?? (TYPE_WORDS.includes(w) ? "type" : w === "onlink" ? "onlink" : undefined);
         if (!field) { errs.push(problem(label, `unknown word ${JSON.stringify(w)}`, text)); continue; }
         if (field in raw) { errs.push(problem(label, `${JSON.stringify(w)} given twice`, text)); continue; }
         if (valued) {
-            const v = words[++i];
+            const v = ws[++i];
             if (v === undefined) { errs.push(problem(label, `${JSON.stringify(w)} needs a value`, text)); continue; }
             raw[field] = field === "proto" && /^-?\d+$/.test(v) ? Number(v) : v;
         } else raw[field] = field === "type" ? w : true;
     }
     return errs.length > before ? undefined : raw;
+}
+
+/** The route of a canonical entry of `table` (as normalizeRouteSet wrote it: trusted, no validation). */
+export function decodeRoute(table: number, key: string, text: string): RouteState {
+    const raw = parseRouteEntry("", key, text, []) ?? { dst: key };
+    const dst = String(raw.dst);
+    return {
+        ...(raw as Partial<RouteState>),
+        dst,
+        table,
+        metric: raw.metric === undefined ? defaultMetric(dst) : Number(raw.metric),
+        type: (raw.type as RouteState["type"]) ?? "unicast",
+        proto: raw.proto === undefined ? OWN_PROTO : Number(raw.proto),
+    };
 }

@@ -5,10 +5,12 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
-import { isGone, OWN_PROTO, parseJsonArray, parseJsonStream } from "./iproute";
+import { BatchFailed, OWN_PROTO, parseJsonArray, parseJsonStream, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { routeEntryKey } from "./route-text";
+import { decodeRoute, parseRouteEntry, routeDelWords, routeEntryKey, routeEntryText, routeWords } from "./route-text";
+import { checkOwner, claim, takeBack, unclaim } from "./claims";
+import { delta, entriesOf } from "./sets";
 
 export type RouteType = "unicast" | "blackhole" | "unreachable";
 export type RouteScope = "global" | "link" | "host";
@@ -36,7 +38,7 @@ export interface RouteSpec {
     type?: RouteType;
 }
 
-/** The canonical form stored in state and compared against `ip -j` reads. */
+/** A route in canonical form: what `ip -j` reads are parsed into, and a Route's state. */
 export interface RouteState {
     dst: string;
     table: number;
@@ -48,9 +50,12 @@ export interface RouteState {
     scope?: RouteScope;
     src?: string;
     onlink?: boolean;
+    /** A Route's name in the host's claims (provider/kinds/claims.ts); not the kernel's. */
+    owner?: string;
 }
 
 export const ROUTE_PROPS = ["dst", "gateway", "dev", "table", "metric", "scope", "proto", "src", "onlink", "type"] as const;
+const ROUTE_STATE_PROPS = [...ROUTE_PROPS, "owner"] as const;
 const TYPES: RouteType[] = ["unicast", "blackhole", "unreachable"];
 const SCOPES: RouteScope[] = ["global", "link", "host"];
 const TYPE_NUM: Record<string, RouteType> = { "1": "unicast", "6": "blackhole", "7": "unreachable" };
@@ -100,30 +105,6 @@ export function normalizeRoute(raw: Record<string, any>, errs: Problem[], arg = 
     return errs.length > before ? undefined : r;
 }
 
-/** The words after `ip route add|replace` (also valid as an `ip -batch` line). */
-export function routeWords(r: RouteState): string[] {
-    const w: string[] = [];
-    if (r.type !== "unicast") w.push(r.type);
-    w.push(r.dst);
-    if (r.gateway) w.push("via", r.gateway);
-    if (r.dev) w.push("dev", r.dev);
-    w.push("table", String(r.table), "metric", String(r.metric), "proto", String(r.proto));
-    if (r.scope) w.push("scope", r.scope);
-    if (r.src) w.push("src", r.src);
-    if (r.onlink) w.push("onlink");
-    return w;
-}
-
-/** Deleting with proto set makes the kernel refuse a route of another owner (ESRCH) instead of removing it. */
-export function routeDelWords(r: Pick<RouteState, "type" | "dst" | "table" | "metric" | "proto">): string[] {
-    const w: string[] = [];
-    if (r.type !== "unicast") w.push(r.type);
-    w.push(r.dst, "table", String(r.table), "metric", String(r.metric), "proto", String(r.proto));
-    return w;
-}
-
-export const replaceArgv = (r: RouteState) => ["ip", "route", "replace", ...routeWords(r)];
-export const deleteArgv = (r: RouteState) => ["ip", "route", "del", ...routeDelWords(r)];
 /** Every route of a table in one family, numerically (-N), with type and scope (-d). */
 export const showTableArgv = (table: number, family: net.Family) =>
     ["ip", "-N", "-d", "-j", ...(family === 6 ? ["-6"] : ["-4"]), "route", "show", "table", String(table)];
@@ -187,43 +168,213 @@ export function project(live: RouteState, want: RouteState): RouteState {
     return p;
 }
 
-function familyOfRoute(r: RouteState): net.Family {
-    return r.dst.includes(":") ? 6 : 4;
+
+const familyOfKey = (key: string): net.Family => (key.includes(":") ? 6 : 4);
+const families = (keys: string[]): net.Family[] => {
+    const f = new Set<net.Family>(keys.map(familyOfKey));
+    return f.size ? [...f].sort() : [4];
+};
+
+/** The live routes of `table` at `keys`, whoever owns them: one exact listing for one key, the table for more. */
+async function readAt(t: Transport, table: number, keys: string[]): Promise<Map<string, RouteState>> {
+    let live: RouteState[];
+    if (keys.length === 1) {
+        // `exact` alone does not switch ip to IPv6: the family flag must be given.
+        const dst = keys[0].split(" ")[0];
+        const argv = ["ip", "-N", "-d", "-j", familyOfKey(dst) === 6 ? "-6" : "-4", "route", "show", "table", String(table), "exact", dst];
+        live = parseJsonArray(await show(t, argv)).map((e) => parseRoute(e, table));
+    } else live = await readTable(t, table, families(keys));
+    const want = new Set(keys);
+    return new Map(live.map((r) => [routeEntryKey(r), r] as const).filter(([k]) => want.has(k)));
 }
 
-async function readOne(t: Transport, r: RouteState): Promise<RouteState | undefined> {
-    // `exact` alone does not switch ip to IPv6: the family flag must be given.
-    const argv = ["ip", "-N", "-d", "-j", familyOfRoute(r) === 6 ? "-6" : "-4", "route", "show", "table", String(r.table), "exact", r.dst];
-    return parseJsonArray(await show(t, argv))
-        .map((e) => parseRoute(e, r.table))
-        .find((l) => l.metric === r.metric && l.dst === r.dst);
+/**
+ * Routes of one table keyed by routeEntryKey: a Route is one of them, a
+ * RouteSet many, and both go through the reads and writes below, with the
+ * same ownership rules.
+ */
+type Routes = Record<string, RouteState>;
+
+/**
+ * What of `wants` is on the host as ours. Only a route that carries our
+ * protocol is: another owner's route at our destination reads as ours gone
+ * (refresh shows it), and the next up stops at it, naming it, instead of
+ * overwriting it as drift.
+ */
+async function readOwn(t: Transport, table: number, wants: Routes): Promise<Routes> {
+    const live = await readAt(t, table, Object.keys(wants));
+    const out: Routes = {};
+    for (const [k, want] of Object.entries(wants)) {
+        const l = live.get(k);
+        if (l && l.proto === want.proto) out[k] = project(l, want);
+    }
+    return out;
 }
+
+const claimKey = (table: number, key: string) => `route ${table} ${key}`;
+const described = (r: RouteState) => `a route to ${r.dst} in table ${r.table} metric ${r.metric}`;
+
+/**
+ * Brings the routes of `table` from `olds` to `news` in one batch. Routes
+ * added find the kernel's answer first (`ip route add`, refused with EEXIST
+ * for any route at that key): the table is read only on a clash. A route in
+ * the way that carries another protocol is another tool's and stops the
+ * change; one with ours is taken back only when this resource's claim held
+ * it (an interrupted run), otherwise it is another stack's (ClaimedElsewhere).
+ * `adopt` takes either. A create leaves nothing behind when it fails:
+ * Pulumi will not record the resource.
+ */
+async function applyRoutes(t: Transport, table: number, olds: Routes, news: Routes, o: { adopt: boolean; owner?: string; creating: boolean }): Promise<void> {
+    const d = delta(olds, news, (a, b) => routeWords(a).join(" ") === routeWords(b).join(" "), () => true);
+    const name = (k: string) => `routes[${JSON.stringify(k)}]`;
+    const line = (verb: string, r: RouteState) => ["route", verb, ...(verb === "del" ? routeDelWords(r) : routeWords(r))];
+    // Written before the kernel changes, so a run that dies after them leaves a claim its next run recognises.
+    const prior = o.owner && d.add.length ? await claim(t, o.owner, d.add.map(([k]) => claimKey(table, k))) : new Map<string, string[]>();
+    let done = 0;
+    const undo = async (n: number) => {
+        if (!o.creating) return;
+        if (n) await runBatch(t, "ip", d.add.slice(0, n).map(([, r]) => line("del", r)), [], true).catch(() => undefined);
+        if (o.owner) await unclaim(t, o.owner, d.add.map(([k]) => claimKey(table, k))).catch(() => undefined);
+    };
+    if (o.creating && d.add.length) {
+        try {
+            return await runBatch(t, "ip", d.add.map(([, r]) => line("add", r)), d.add.map(([k]) => name(k)));
+        } catch (e) {
+            done = e instanceof BatchFailed ? e.applied : 0;
+            if (!(e instanceof BatchFailed && e.exists)) { await undo(done); throw e; }
+        }
+    }
+    const pending = d.add.slice(done);
+    if (pending.length) {
+        const live = await readAt(t, table, pending.map(([k]) => k));
+        const ours: { key: string; what: string }[] = [];
+        for (const [k] of pending) {
+            const l = live.get(k);
+            if (!l) continue;
+            if (l.proto !== OWN_PROTO && !o.adopt) { await undo(done); throw alreadyExists(t.name, described(l), `proto ${l.proto}`); }
+            if (l.proto === OWN_PROTO) ours.push({ key: claimKey(table, k), what: described(l) });
+        }
+        try { takeBack(t.name, o.owner, ours, prior, o.adopt); } catch (e) { await undo(done); throw e; }
+    }
+    const lines: string[][] = [];
+    const names: string[] = [];
+    for (const [k, r] of d.remove) { lines.push(line("del", r)); names.push(name(k)); }
+    for (const [k, , r] of d.change) { lines.push(line("replace", r)); names.push(name(k)); }
+    for (const [k, r] of pending) { lines.push(line("replace", r)); names.push(name(k)); }
+    try {
+        await runBatch(t, "ip", lines, names);
+    } catch (e) {
+        // In a create the lines are the pending adds alone, in order.
+        await undo(done + (e instanceof BatchFailed ? e.applied : 0));
+        throw e;
+    }
+    if (o.owner) await unclaim(t, o.owner, d.remove.map(([k]) => claimKey(table, k)));
+}
+
+/** Deletes the routes (with our protocol: never another owner's at the same key), then their claims. */
+async function removeRoutes(t: Transport, table: number, routes: Routes, owner?: string): Promise<void> {
+    await runBatch(t, "ip", Object.values(routes).map((r) => ["route", "del", ...routeDelWords(r)]), Object.keys(routes), true);
+    if (owner) await unclaim(t, owner, Object.keys(routes).map((k) => claimKey(table, k)));
+}
+
+/** A state of an earlier version has no owner, and a renamed resource another: the claims follow. */
+async function reclaim(t: Transport, table: number, olds: Routes, news: Routes, oldOwner?: string, newOwner?: string): Promise<void> {
+    if (oldOwner === newOwner) return;
+    if (newOwner) await claim(t, newOwner, Object.keys(news).map((k) => claimKey(table, k)));
+    if (oldOwner) await unclaim(t, oldOwner, Object.keys(olds).map((k) => claimKey(table, k)));
+}
+
+// ---- Route -------------------------------------------------------------------
+
+const one = (r: RouteState): Routes => {
+    const { owner: _o, ...route } = r;
+    return { [routeEntryKey(r)]: route };
+};
 
 export const routeKind: Kind<RouteState> = {
-    properties: ROUTE_PROPS,
-    normalize: (raw, errs) => normalizeRoute(raw, errs),
+    properties: ROUTE_STATE_PROPS,
+    normalize(raw, errs) {
+        const { owner, ...route } = raw;
+        const o = checkOwner(owner, errs);
+        const r = normalizeRoute(route, errs);
+        return r && (o !== undefined ? { ...r, owner: o } : r);
+    },
     identity: ["dst", "table", "metric"],
     key: routeKey,
     async read(t, r) {
-        const live = await readOne(t, r);
-        // Another owner's route at our destination is not ours: absent, so the next up stops at it (see create).
-        return live && live.proto === r.proto ? project(live, r) : undefined;
+        const live = Object.values(await readOwn(t, r.table, one(r)))[0];
+        return live && (r.owner !== undefined ? { ...live, owner: r.owner } : live);
     },
     async create(t, r, adopt) {
-        const live = await readOne(t, r);
-        // A route of ours (protocol 214) left by a create that pulumi died in is taken back, as RouteSet does.
-        if (live && !adopt && live.proto !== OWN_PROTO) {
-            throw alreadyExists(t.name, `a route to ${r.dst} in table ${r.table} metric ${r.metric}`, `proto ${live.proto}`);
-        }
-        await t.run(replaceArgv(r));
+        await applyRoutes(t, r.table, {}, one(r), { adopt, owner: r.owner, creating: true });
     },
-    async update(t, _olds, news) {
-        await t.run(replaceArgv(news));
+    async update(t, olds, news, adopt) {
+        // Same key (identity): a replace in place; the claim follows a new owner name.
+        await applyRoutes(t, news.table, one(olds), one(news), { adopt, owner: news.owner, creating: false });
+        await reclaim(t, news.table, one(olds), one(news), olds.owner, news.owner);
     },
     async remove(t, r) {
-        const res = await t.run(deleteArgv(r), { allowFailure: true });
-        if (res.code !== 0 && !isGone(res.stderr)) throw new Error(`${t.name}: ip route del ${r.dst} table ${r.table}: ${res.stderr.trim()}`);
+        await removeRoutes(t, r.table, one(r), r.owner);
     },
 };
 
-export { familyOfRoute };
+// ---- RouteSet ----------------------------------------------------------------
+
+/** Routes keyed by routeEntryKey, each the text of provider/kinds/route-text.ts ("via 192.168.2.10 dev eth0"). */
+export interface RouteSetState {
+    table: number;
+    routes: Record<string, string>;
+    /** The set's name in the host's claims (provider/kinds/claims.ts). */
+    owner?: string;
+}
+
+/** "#N" is the resource class's key for a list item that is not an object: it reaches check as it was. */
+const NOT_AN_OBJECT_KEY = /^#\d+$/;
+
+export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): RouteSetState | undefined {
+    const before = errs.length;
+    net.noUnknown(raw, ["table", "routes", "owner"], errs);
+    const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
+    const owner = checkOwner(raw.owner, errs);
+    const routes: Record<string, string> = {};
+    for (const [label, given, key] of entriesOf(raw, "routes", "routes", errs)) {
+        let spec = given;
+        if (typeof given === "string" && key !== undefined && !NOT_AN_OBJECT_KEY.test(key)) {
+            spec = parseRouteEntry(`routes${label}`, key, given, errs);
+            if (!spec) continue;
+        } else if (spec === null || typeof spec !== "object") { errs.push(problem(`routes${label}`, "not a route", spec)); continue; }
+        if (spec.table !== undefined) { errs.push(problem(`routes${label}.table`, "set table on the RouteSet, not per route", spec.table)); continue; }
+        const r = normalizeRoute(spec, errs, `routes${label}.`, { table });
+        if (!r) continue;
+        const k = routeEntryKey(r);
+        if (routes[k] !== undefined) errs.push(problem(`routes${label}.dst`, `appears twice (metric ${r.metric})`, r.dst));
+        routes[k] = routeEntryText(r);
+    }
+    return errs.length > before ? undefined : { table, routes, ...(owner !== undefined && { owner }) };
+}
+
+const decoded = (s: RouteSetState): Routes => Object.fromEntries(Object.entries(s.routes).map(([k, text]) => [k, decodeRoute(s.table, k, text)]));
+
+export const routeSetKind: Kind<RouteSetState> = {
+    properties: ["table", "routes", "owner"],
+    normalize: normalizeRouteSet,
+    // A state written before routes were texts (an object per route) reads as today's.
+    stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSetState : normalizeRouteSet(raw, [])),
+    identity: ["table"],
+    key: (s) => `routes/table${s.table}`,
+    async read(t, s) {
+        const live = await readOwn(t, s.table, decoded(s));
+        const routes = Object.fromEntries(Object.entries(live).map(([k, r]) => [k, routeEntryText(r)]));
+        return { table: s.table, routes, ...(s.owner !== undefined && { owner: s.owner }) };
+    },
+    async create(t, s, adopt) {
+        await applyRoutes(t, s.table, {}, decoded(s), { adopt, owner: s.owner, creating: true });
+    },
+    async update(t, olds, news, adopt) {
+        await applyRoutes(t, news.table, decoded(olds), decoded(news), { adopt, owner: news.owner, creating: false });
+        await reclaim(t, news.table, decoded(olds), decoded(news), olds.owner, news.owner);
+    },
+    async remove(t, s) {
+        await removeRoutes(t, s.table, decoded(s), s.owner);
+    },
+};

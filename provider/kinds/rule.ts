@@ -8,6 +8,7 @@ import { alreadyExists, Kind } from "./kind";
 import { isGone, OWN_PROTO, parseJsonArray } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
+import { checkOwner, claim, takeBack, unclaim } from "./claims";
 
 export interface RuleSpec {
     /** 1..32765: 0 is the local-table rule and 32766/32767 are main and default. */
@@ -36,13 +37,16 @@ export interface RuleState {
     oif?: string;
     fwmark?: number;
     fwmask?: number;
+    /** The Rule's name in the host's claims (provider/kinds/claims.ts); not the kernel's. */
+    owner?: string;
 }
 
 export const RULE_PROPS = ["priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table", "family"] as const;
 
 export function normalizeRule(raw: Record<string, any>, errs: Problem[], arg = ""): RuleState | undefined {
     const before = errs.length;
-    net.noUnknown(raw, RULE_PROPS, errs, arg);
+    net.noUnknown(raw, [...RULE_PROPS, "owner"], errs, arg);
+    const owner = checkOwner(raw.owner, errs);
     const from = raw.from === undefined ? undefined : net.cidr(`${arg}from`, raw.from, errs);
     const to = raw.to === undefined ? undefined : net.cidr(`${arg}to`, raw.to, errs);
     const fams = [from?.family, to?.family].filter((f): f is net.Family => f !== undefined);
@@ -65,6 +69,7 @@ export function normalizeRule(raw: Record<string, any>, errs: Problem[], arg = "
         r.fwmask = net.integer(`${arg}fwmask`, raw.fwmask, 1, 0xffffffff, errs);
         if (r.fwmask === 0xffffffff) delete r.fwmask;
     }
+    if (owner !== undefined) r.owner = owner;
     return errs.length > before ? undefined : r;
 }
 
@@ -117,33 +122,51 @@ async function find(t: Transport, r: RuleState): Promise<RuleState[]> {
     return (await readRules(t, r.family)).filter((l) => sameSelector(l, r));
 }
 
+const ruleKey = (r: RuleState) => `${r.family}/${ruleWords(r).join(" ")}`;
+const claimKey = (r: RuleState) => `rule ${ruleKey(r)}`;
+const withOwner = (live: RuleState | undefined, r: RuleState) => live && (r.owner !== undefined ? { ...live, owner: r.owner } : live);
+
 export const ruleKind: Kind<RuleState> = {
-    properties: RULE_PROPS,
+    properties: [...RULE_PROPS, "owner"],
     normalize: (raw, errs) => normalizeRule(raw, errs),
     identity: ["family", "priority", "from", "to", "iif", "oif", "fwmark", "fwmask", "table"],
-    key: (r) => `${r.family}/${ruleWords(r).join(" ")}`,
+    key: ruleKey,
     async read(t, r) {
         // A twin with another protocol belongs to someone else: ours is absent then.
-        return (await find(t, r)).find((l) => l.proto === r.proto);
+        return withOwner((await find(t, r)).find((l) => l.proto === r.proto), r);
     },
     async create(t, r, adopt) {
         // Read first, unlike routes and links: `ip rule add` (NLM_F_EXCL) is refused only for a rule
         // identical in every field, protocol included, so the kernel would add ours beside another
         // owner's twin instead of telling us it is there.
         const live = await find(t, r);
-        const ours = live.find((l) => l.proto === r.proto);
-        // Our own twin alone is what a create that pulumi died in leaves: taken back; any other owner's is not.
         const foreign = live.find((l) => l.proto !== OWN_PROTO);
         if (foreign && !adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign.proto}`);
-        // Adopting re-stamps the twin with our protocol: the kernel has no in-place change for rules.
-        for (const l of live) if (l !== ours) await t.run(deleteArgv(r, l.proto));
-        if (!ours) await t.run(addArgv(r));
+        // Claimed before the kernel changes, so a run that dies after them leaves a claim its next run recognises.
+        const prior = r.owner !== undefined ? await claim(t, r.owner, [claimKey(r)]) : new Map<string, string[]>();
+        const ours = live.find((l) => l.proto === r.proto);
+        try {
+            // Our twin is taken back only when this rule's own claim held it (a create that pulumi died in).
+            if (ours) takeBack(t.name, r.owner, [{ key: claimKey(r), what: `the rule "${ruleWords(r).join(" ")}"` }], prior, adopt);
+            // Adopting re-stamps the twin with our protocol: the kernel has no in-place change for rules.
+            for (const l of live) if (l !== ours) await t.run(deleteArgv(r, l.proto));
+            if (!ours) await t.run(addArgv(r));
+        } catch (e) {
+            if (r.owner !== undefined && !prior.get(claimKey(r))?.includes(r.owner)) await unclaim(t, r.owner, [claimKey(r)]).catch(() => undefined);
+            throw e;
+        }
     },
-    async update(t, _olds, news) {
+    async update(t, olds, news) {
         if (!(await find(t, news)).some((l) => l.proto === news.proto)) await t.run(addArgv(news));
+        // A state of an earlier version has no owner: the claim follows the new one.
+        if (news.owner !== olds.owner) {
+            if (news.owner !== undefined) await claim(t, news.owner, [claimKey(news)]);
+            if (olds.owner !== undefined) await unclaim(t, olds.owner, [claimKey(olds)]);
+        }
     },
     async remove(t, r) {
         const res = await t.run(deleteArgv(r), { allowFailure: true });
         if (res.code !== 0 && !isGone(res.stderr)) throw new Error(`${t.name}: ip rule del ${ruleWords(r).join(" ")}: ${res.stderr.trim()}`);
+        if (r.owner !== undefined) await unclaim(t, r.owner, [claimKey(r)]);
     },
 };

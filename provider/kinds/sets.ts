@@ -1,17 +1,15 @@
 /**
- * Bulk kinds: many routes of one table, or many FDB entries of one device,
- * on one host, as one resource. A change is one `ip -batch -` / `bridge -batch -`
- * round trip after one read (a route set's create skips the read unless the
- * kernel refuses a route as existing); refresh is one read. Entries are a map keyed by
- * destination so that `pulumi preview --diff` names each entry that changes.
+ * Bulk kinds: many FDB entries of one device on one host as one resource
+ * (RouteSet, many routes of one table, lives with Route in route.ts), and
+ * what sets share. A change is one `bridge -batch -` round trip after one
+ * read; refresh is one read. Entries are a map keyed by destination so that
+ * `pulumi preview --diff` names each entry that changes.
  */
 import type { Transport } from "../transport";
 import { alreadyExists, canonicalJson, Kind } from "./kind";
-import { BatchFailed, OWN_PROTO, runBatch } from "./iproute";
+import { BatchFailed, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { normalizeRoute, project, readTable, RouteState, routeDelWords, routeWords } from "./route";
-import { parseRouteEntry, routeEntryKey, routeEntryText } from "./route-text";
 import { appendWords, delWords, Fdb, fdbKey, normalizeFdb, ownDevice, readDev } from "./fdb";
 
 export interface Delta<E> {
@@ -38,7 +36,7 @@ export function delta<E>(olds: Record<string, E>, news: Record<string, E>, same:
  * as users write it, or the map the resource classes send (keyed for
  * readable diffs).
  */
-function entriesOf(raw: Record<string, any>, field: string, what: string, errs: Problem[]): [string, any, string?][] {
+export function entriesOf(raw: Record<string, any>, field: string, what: string, errs: Problem[]): [string, any, string?][] {
     const v = raw[field];
     if (Array.isArray(v)) return v.map((r, i) => [`[${i}]`, r]);
     if (v && typeof v === "object") return Object.entries(v).map(([k, r]) => [`[${JSON.stringify(k)}]`, r, k]);
@@ -47,138 +45,6 @@ function entriesOf(raw: Record<string, any>, field: string, what: string, errs: 
 }
 
 const sameJson = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
-
-// ---- RouteSet ----------------------------------------------------------------
-
-/** Routes keyed by routeEntryKey, each the text of provider/kinds/route-text.ts ("via 192.168.2.10 dev eth0"). */
-export interface RouteSetState {
-    table: number;
-    routes: Record<string, string>;
-}
-
-/** "#N" is the resource class's key for a list item that is not an object: it reaches check as it was. */
-const NOT_AN_OBJECT_KEY = /^#\d+$/;
-
-export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): RouteSetState | undefined {
-    const before = errs.length;
-    net.noUnknown(raw, ["table", "routes"], errs);
-    const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
-    const routes: Record<string, string> = {};
-    for (const [label, given, key] of entriesOf(raw, "routes", "routes", errs)) {
-        let spec = given;
-        if (typeof given === "string" && key !== undefined && !NOT_AN_OBJECT_KEY.test(key)) {
-            spec = parseRouteEntry(`routes${label}`, key, given, errs);
-            if (!spec) continue;
-        } else if (spec === null || typeof spec !== "object") { errs.push(problem(`routes${label}`, "not a route", spec)); continue; }
-        if (spec.table !== undefined) { errs.push(problem(`routes${label}.table`, "set table on the RouteSet, not per route", spec.table)); continue; }
-        const r = normalizeRoute(spec, errs, `routes${label}.`, { table });
-        if (!r) continue;
-        const k = routeEntryKey(r);
-        if (routes[k] !== undefined) errs.push(problem(`routes${label}.dst`, `appears twice (metric ${r.metric})`, r.dst));
-        routes[k] = routeEntryText(r);
-    }
-    return errs.length > before ? undefined : { table, routes };
-}
-
-/** The route of a canonical entry (as normalizeRouteSet wrote it: no validation here). */
-function entryRoute(table: number, key: string, text: string): RouteState {
-    const raw = parseRouteEntry("", key, text, []) ?? { dst: key };
-    const dst = String(raw.dst);
-    return {
-        ...(raw as Partial<RouteState>),
-        dst,
-        table,
-        metric: raw.metric === undefined ? (dst.includes(":") ? 1024 : 0) : Number(raw.metric),
-        type: (raw.type as RouteState["type"]) ?? "unicast",
-        proto: raw.proto === undefined ? OWN_PROTO : Number(raw.proto),
-    };
-}
-
-const families = (keys: string[]): net.Family[] => {
-    const f = new Set<net.Family>(keys.map((k) => (k.includes(":") ? 6 : 4)));
-    return f.size ? [...f].sort() : [4];
-};
-
-export const routeSetKind: Kind<RouteSetState> = {
-    properties: ["table", "routes"],
-    normalize: normalizeRouteSet,
-    // A state written before routes were texts (an object per route) reads as today's.
-    stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSetState : normalizeRouteSet(raw, [])),
-    identity: ["table"],
-    key: (s) => `routes/table${s.table}`,
-    async read(t, s) {
-        const live = await readTable(t, s.table, families(Object.keys(s.routes)));
-        const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
-        const routes: Record<string, string> = {};
-        for (const [k, text] of Object.entries(s.routes)) {
-            const want = entryRoute(s.table, k, text);
-            const l = byKey.get(k);
-            // Another owner's route at our destination is not ours: the entry reads as gone, and the next
-            // up stops at it, naming it (unless adopt), instead of replacing it as a drifted entry.
-            if (l && l.proto === want.proto) routes[k] = routeEntryText(project(l, want));
-        }
-        return { table: s.table, routes };
-    },
-    async create(t, s, adopt) {
-        await apply(t, { table: s.table, routes: {} }, s, adopt, true);
-    },
-    async update(t, olds, news) {
-        await apply(t, olds, news, false, false);
-    },
-    async remove(t, s) {
-        const lines = Object.entries(s.routes).map(([k, e]) => ["route", "del", ...routeDelWords(entryRoute(s.table, k, e))]);
-        await runBatch(t, "ip", lines, Object.keys(s.routes), true);
-    },
-};
-
-async function apply(t: Transport, olds: RouteSetState, news: RouteSetState, adopt: boolean, rollback: boolean): Promise<void> {
-    // The key is the route's identity (dst and metric): a changed text is a replace in place.
-    const d = delta(olds.routes, news.routes, (a, b) => a === b, () => true);
-    const name = (k: string) => `routes[${JSON.stringify(k)}]`;
-    const addLine = (verb: string) => ([k, n]: [string, string]) => ["route", verb, ...routeWords(entryRoute(news.table, k, n))];
-    // create must leave nothing behind when it fails: Pulumi will not record the resource.
-    const undo = async (n: number) => {
-        if (!rollback || !n) return;
-        const lines = d.add.slice(0, n).map(([k, e]) => ["route", "del", ...routeDelWords(entryRoute(news.table, k, e))]);
-        await runBatch(t, "ip", lines, [], true).catch(() => undefined);
-    };
-    let done = 0;
-    if (rollback && d.add.length) {
-        // A create sends `ip route add`, which the kernel refuses (EEXIST) for a route already at that
-        // destination and metric, whoever owns it: one round trip, and the table is read only on a clash.
-        try {
-            return await runBatch(t, "ip", d.add.map(addLine("add")), d.add.map(([k]) => name(k)));
-        } catch (e) {
-            done = e instanceof BatchFailed ? e.applied : 0;
-            if (!(e instanceof BatchFailed && e.exists)) { await undo(done); throw e; }
-        }
-    }
-    const pending = d.add.slice(done);
-    if (pending.length) {
-        const live = await readTable(t, news.table, families(pending.map(([k]) => k)));
-        const byKey = new Map(live.map((r) => [routeEntryKey(r), r]));
-        for (const [k] of pending) {
-            const l = byKey.get(k);
-            // A route of ours left by an interrupted run is taken back silently; another owner's is not.
-            if (l && l.proto !== OWN_PROTO && !adopt) {
-                await undo(done);
-                throw alreadyExists(t.name, `a route to ${l.dst} in table ${news.table} metric ${l.metric}`, `proto ${l.proto}`);
-            }
-        }
-    }
-    const lines: string[][] = [];
-    const names: string[] = [];
-    for (const [k, o] of d.remove) { lines.push(["route", "del", ...routeDelWords(entryRoute(olds.table, k, o))]); names.push(name(k)); }
-    for (const [k, , n] of d.change) { lines.push(addLine("replace")([k, n])); names.push(name(k)); }
-    for (const a of pending) { lines.push(addLine("replace")(a)); names.push(name(a[0])); }
-    try {
-        await runBatch(t, "ip", lines, names);
-    } catch (e) {
-        // In a create the lines are the pending adds alone, in order.
-        await undo(done + (e instanceof BatchFailed ? e.applied : 0));
-        throw e;
-    }
-}
 
 // ---- FdbSet ------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import type { Transport } from "../transport";
 import { Kind } from "./kind";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
+import { checkOwner } from "./claims";
 
 // Keys are dotted paths of /proc/sys; interface names may appear as a segment.
 const KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_@-]+){1,6}$/;
@@ -39,7 +40,6 @@ export interface SysctlState {
 }
 
 export const SYSCTL_PROPS = ["key", "value", "owner"] as const;
-const OWNER = /^[a-z0-9]{8,64}$/;
 
 export function normalizeSysctl(raw: Record<string, any>, errs: Problem[]): SysctlState | undefined {
     const before = errs.length;
@@ -50,8 +50,8 @@ export function normalizeSysctl(raw: Record<string, any>, errs: Problem[]): Sysc
     if (typeof value !== "string" || value.length > 256 || !VALUE.test(value.trim())) {
         errs.push(problem("value", "not a plain sysctl value (words of A-Z a-z 0-9 _ . : - separated by spaces)", raw.value));
     }
-    if (raw.owner !== undefined && (typeof raw.owner !== "string" || !OWNER.test(raw.owner))) errs.push(problem("owner", "8 to 64 of a-z 0-9", raw.owner));
-    return errs.length > before ? undefined : { key: raw.key, value: words(value), ...(raw.owner !== undefined && { owner: raw.owner }) };
+    const owner = checkOwner(raw.owner, errs);
+    return errs.length > before ? undefined : { key: raw.key, value: words(value), ...(owner !== undefined && { owner }) };
 }
 
 /** The host's record of a sysctl's original value and owners (see the module comment). */

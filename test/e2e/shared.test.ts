@@ -130,3 +130,39 @@ describe("e2e: a foreign route at our destination (programs/peer-routes)", funct
         assert.deepStrictEqual(await labSnapshot(lab), before0);
     });
 });
+
+describe("e2e: two stacks declare the same routes (programs/peer-routes, stacks team-a and team-b)", function () {
+    this.timeout(600_000);
+    let lab: LabInfo;
+    before(async function () {
+        requireRoot(this);
+        lab = await ensureLab({ kube: true });
+    });
+    const a = useStack("peer-routes", () => lab, { stackName: "team-a" });
+    const b = useStack("peer-routes", () => lab, { stackName: "team-b" });
+    const on = async (...argv: string[]) => (await hostExec(lab, "peer", argv)).stdout;
+    let before0: Record<string, string>;
+
+    it("the second stack's up stops at the first's routes (same mark, another stack's claim), naming them, and leaves them", async () => {
+        before0 = await labSnapshot(lab);
+        assert.deepStrictEqual(changes((await a().stack.up()).summary.resourceChanges), { create: 3 });
+        const routes = await on("ip", "route", "show", "proto", "214");
+        await assert.rejects(b().stack.up(), (e: Error) => {
+            for (const dst of ["10.170.0.0/16", "10.171.0.0/16|10.172.0.0/16"]) {
+                assert.match(e.message, new RegExp(`a route to (${dst.replace(/\./g, "\\.").replace(/\//g, "\\/")}) in table 254 metric 0 carries routed-overlay's mark but this resource does not hold it: the host records it for [0-9a-f]{16} \\(another stack or resource`));
+            }
+            assert.match(e.message, /set adopt: true to take it over/);
+            return true;
+        });
+        assert.strictEqual(await on("ip", "route", "show", "proto", "214"), routes, "the first stack's routes are untouched");
+        assert.strictEqual((await on("ls", "/run/routed-overlay/claims")).split("\n").filter(Boolean).length, 2, "the refused creates took their claims back");
+        assert.deepStrictEqual(changes((await a().stack.preview()).changeSummary), {});
+    });
+
+    it("once the first stack is destroyed the second one's up creates them; destroy leaves the peer as it was", async () => {
+        await a().stack.destroy();
+        assert.deepStrictEqual(changes((await b().stack.up()).summary.resourceChanges), { create: 3 });
+        await b().stack.destroy();
+        assert.deepStrictEqual(await labSnapshot(lab), before0);
+    });
+});

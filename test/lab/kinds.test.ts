@@ -105,8 +105,9 @@ describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () 
             for (let i = 0; i < 250; i++) routes.push({ dst: `2001:db8:${i.toString(16)}::/48`, dev: "eth0" });
             const calls = () => transportFor(conn as unknown as Connection).calls;
             let n = calls();
-            const s = await lifecycle(kinds.RouteSet, { table: 3000, routes });
-            assert.strictEqual(calls() - n, 1, "create: one ip -batch of `route add` (the table is read only on a clash)");
+            const s = await lifecycle(kinds.RouteSet, { table: 3000, routes, owner: "5e75e75e75e75e75" });
+            assert.strictEqual(calls() - n, 2, "create: the claim, then one ip -batch of `route add` (the table is read only on a clash)");
+            assert.strictEqual((await on("wc", "-l", "/run/routed-overlay/claims/5e75e75e75e75e75")).trim().split(" ")[0], "500", "one claim per route");
             n = calls();
             const read = await s.read();
             assert.strictEqual(calls() - n, 1, "refresh: one read of the table, both families");
@@ -114,7 +115,8 @@ describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () 
             assert.strictEqual((await kinds.RouteSet.diff(s.created.id, read, s.inputs)).changes, false);
             n = calls();
             await kinds.RouteSet.delete(s.created.id, s.created.outs);
-            assert.strictEqual(calls() - n, 1, "delete: one ip -batch");
+            assert.strictEqual(calls() - n, 2, "delete: one ip -batch, then the claims");
+            assert.strictEqual(await on("sh", "-c", "test -e /run/routed-overlay/claims && echo present || echo absent"), "absent\n", "the last claim takes the directory with it");
             assert.strictEqual(Object.keys((await s.read()).routes).length, 0);
             assert.match(await on("ip", "route", "show", "table", "3000"), /^10\.250\.0\.0\/16 dev eth0 proto static/);
             await on("ip", "route", "del", "10.250.0.0/16", "table", "3000");

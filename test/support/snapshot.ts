@@ -13,6 +13,8 @@ export async function labSnapshot(lab: LabInfo): Promise<Record<string, string>>
             await run("ip", "-br", "addr"),
             await run("iptables", "-S"),
             await run("sysctl", "-n", "net.ipv4.ip_forward"),
+            // The host's records of owners (sysctl owners, route and rule claims): gone with the last owner.
+            await run("find", "/run/routed-overlay"),
             h.role === "router" ? await run("vtysh", "-c", "show running-config") : "",
         ].join("\n--\n");
     }

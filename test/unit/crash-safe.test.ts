@@ -6,16 +6,23 @@ import { ruleKind } from "../../provider/kinds/rule";
 import { frrRouteKind } from "../../provider/kinds/frr";
 import { fdbKind } from "../../provider/kinds/fdb";
 import { fdbSetKind } from "../../provider/kinds/sets";
+import { ClaimedElsewhere } from "../../provider/kinds/claims";
+import type { ExecResult } from "../../provider/transport/exec";
+import { claimsDir, ClaimsDir } from "../support/claims-host";
 
 /** A host that answers listings from a script and records every command it is sent. */
-function scripted(answer: (argv: readonly string[]) => string): Transport & { sent: string[][] } {
+function scripted(answer: (argv: readonly string[]) => string, claims?: ClaimsDir, batch?: (input: string) => ExecResult | undefined): Transport & { sent: string[][] } {
     const sent: string[][] = [];
     return {
         name: "root@host:22",
         get calls() { return sent.length; },
         sent,
-        async run(argv: readonly string[], _o?: RunOptions) {
+        async run(argv: readonly string[], o?: RunOptions) {
             sent.push([...argv]);
+            const claimed = claims?.run(argv, o?.input);
+            if (claimed) return claimed;
+            const b = argv.includes("-batch") ? batch?.(o?.input ?? "") : undefined;
+            if (b) return b;
             return { code: 0, stdout: answer(argv), stderr: "" };
         },
     };
@@ -30,32 +37,54 @@ const norm = <T>(k: { normalize(raw: Record<string, unknown>, errs: Problem[]): 
 
 /**
  * A create that pulumi died in leaves the object on the host without a
- * record in the state; the next up creates it again. Objects that carry our
- * mark (protocol or tag 214) are taken back; another owner's still stop it.
+ * record in the state; the next up creates it again. Routes and rules carry
+ * our protocol (one number for every stack), so the host's claims tell whose
+ * they are: this resource's own claim takes them back; another resource's,
+ * or none, stops the create (ClaimedElsewhere) unless adopt. Objects of
+ * another owner (another protocol or tag) always stop it.
  */
 describe("creates repeated after a crash", () => {
-    const route = norm(routeKind, { dst: "10.166.0.0/16", gateway: "192.168.2.10" });
+    let claims: ClaimsDir;
+    beforeEach(() => { claims = claimsDir(); });
+    afterEach(() => claims.dispose());
+    const OWNER = "0123456789abcdef";
+    const route = norm(routeKind, { dst: "10.166.0.0/16", gateway: "192.168.2.10", owner: OWNER });
     const routeListing = (protocol: string) => (argv: readonly string[]) =>
         argv.includes("show") ? JSON.stringify([{ dst: "10.166.0.0/16", gateway: "192.168.2.10", dev: "eth0", protocol, metric: 0, type: "1" }]) : "";
+    const exists = (input: string): ExecResult | undefined =>
+        (input.startsWith("route add") ? { code: 2, stdout: "", stderr: "RTNETLINK answers: File exists\nCommand failed -:1\n" } : undefined);
 
-    it("a route: ours taken back with one replace, another owner's refused untouched", async () => {
-        const t = scripted(routeListing("214"));
+    it("a route: ours under its own claim taken back with one replace; unclaimed or another stack's refused, typed; another owner's refused untouched", async () => {
+        claims.put(OWNER, ["route 254 10.166.0.0/16"]);
+        const t = scripted(routeListing("214"), claims, exists);
         await routeKind.create(t, route, false);
-        assert.strictEqual(t.sent.length, 2);
-        assert.deepStrictEqual(t.sent[1].slice(0, 4), ["ip", "route", "replace", "10.166.0.0/16"]);
-        const foreign = scripted(routeListing("4"));
+        assert.deepStrictEqual(t.sent.map((a) => a.slice(0, 3)), [["sh", "-c", t.sent[0][2]], ["ip", "-batch", "-"], ["ip", "-N", "-d"], ["ip", "-batch", "-"]]);
+        claims.dispose();
+        claims = claimsDir();
+        claims.put("fedcba9876543210", ["route 254 10.166.0.0/16"]);
+        const theirs = await routeKind.create(scripted(routeListing("214"), claims, exists), route, false).then(() => undefined, (e) => e);
+        assert.ok(theirs instanceof ClaimedElsewhere);
+        assert.match(theirs.message, /a route to 10\.166\.0\.0\/16 in table 254 metric 0 carries routed-overlay's mark .*fedcba9876543210/);
+        assert.deepStrictEqual(claims.read(), { fedcba9876543210: ["route 254 10.166.0.0/16"] }, "its claim taken back, the other's kept");
+        const foreign = scripted(routeListing("4"), claims, exists);
         await assert.rejects(routeKind.create(foreign, route, false), /a route to 10\.166\.0\.0\/16 .*already exists \(proto 4\)/);
-        assert.strictEqual(foreign.sent.length, 1, "only the listing");
+        assert.deepStrictEqual(foreign.sent.map((a) => a.slice(0, 2).join(" ")), ["sh -c", "ip -batch", "ip -N", "sh -c"], "claim, add (refused), listing, claim taken back: nothing replaced");
     });
 
-    const rule = norm(ruleKind, { priority: 1000, from: "10.166.0.0/16", table: 18952 });
+    const rule = norm(ruleKind, { priority: 1000, from: "10.166.0.0/16", table: 18952, owner: OWNER });
     const ruleListing = (...protocols: string[]) => () => JSON.stringify(protocols.map((protocol) => ({ priority: 1000, src: "10.166.0.0", srclen: 16, table: "18952", protocol })));
 
-    it("a rule: our twin alone is kept as it is, a foreign twin beside it refuses and names the foreign protocol", async () => {
-        const t = scripted(ruleListing("214"));
+    it("a rule: our twin under its own claim is kept as it is; unclaimed, refused unless adopt; a foreign twin beside it refuses and names the foreign protocol", async () => {
+        claims.put(OWNER, ["rule 4/priority 1000 from 10.166.0.0/16 table 18952"]);
+        const t = scripted(ruleListing("214"), claims);
         await ruleKind.create(t, rule, false);
-        assert.strictEqual(t.sent.length, 1, "nothing to add: the rule is there");
-        const mixed = scripted(ruleListing("214", "4"));
+        assert.deepStrictEqual(t.sent.map((a) => a[0]), ["ip", "sh"], "a listing and the claim: nothing to add");
+        claims.dispose();
+        claims = claimsDir();
+        await assert.rejects(ruleKind.create(scripted(ruleListing("214"), claims), rule, false), ClaimedElsewhere);
+        assert.ok(claims.gone(), "the refused create leaves no claim");
+        await ruleKind.create(scripted(ruleListing("214"), claims), rule, true);
+        const mixed = scripted(ruleListing("214", "4"), claims);
         await assert.rejects(ruleKind.create(mixed, rule, false), /already exists \(protocol 4\)/);
         assert.strictEqual(mixed.sent.length, 1);
     });

@@ -1,11 +1,12 @@
 import * as assert from "assert";
 import { formatProblem, Problem } from "../../common/problems";
-import { normalizeRoute, parseRoute, replaceArgv, deleteArgv } from "../../provider/kinds/route";
+import { normalizeRoute, normalizeRouteSet, parseRoute } from "../../provider/kinds/route";
+import { routeDelWords, routeWords } from "../../provider/kinds/route-text";
 import { normalizeRule, addArgv as ruleAdd, deleteArgv as ruleDel, parseRule } from "../../provider/kinds/rule";
 import { normalizeFdb, appendWords, delWords, parseFdb } from "../../provider/kinds/fdb";
 import { normalizeLink, createLines, updateLines, parseLink } from "../../provider/kinds/link";
 import { normalizeFirewall, iptablesInsertArgv, iptablesPresent, nftInsertArgv, nftHandles } from "../../provider/kinds/firewall";
-import { delta, normalizeRouteSet, normalizeFdbSet } from "../../provider/kinds/sets";
+import { delta, normalizeFdbSet } from "../../provider/kinds/sets";
 import { parseJsonStream, failedBatchLine } from "../../provider/kinds/iproute";
 import { kinds, canonicalJson } from "../../provider/runtime";
 
@@ -27,8 +28,8 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
         it("canonicalizes, renders argv with the ownership proto, and reads back equal", () => {
             const r = ok(normalizeRoute, { dst: "2001:DB8:0::/64", gateway: "2001:db8::0:1", dev: "eth0", table: 100 });
             assert.deepStrictEqual(r, { dst: "2001:db8::/64", table: 100, metric: 1024, type: "unicast", proto: 214, gateway: "2001:db8::1", dev: "eth0" });
-            assert.deepStrictEqual(replaceArgv(r), ["ip", "route", "replace", "2001:db8::/64", "via", "2001:db8::1", "dev", "eth0", "table", "100", "metric", "1024", "proto", "214"]);
-            assert.deepStrictEqual(deleteArgv(r), ["ip", "route", "del", "2001:db8::/64", "table", "100", "metric", "1024", "proto", "214"]);
+            assert.deepStrictEqual(["ip", "route", "replace", ...routeWords(r)], ["ip", "route", "replace", "2001:db8::/64", "via", "2001:db8::1", "dev", "eth0", "table", "100", "metric", "1024", "proto", "214"]);
+            assert.deepStrictEqual(["ip", "route", "del", ...routeDelWords(r)], ["ip", "route", "del", "2001:db8::/64", "table", "100", "metric", "1024", "proto", "214"]);
             const live = parseRoute({ type: "1", dst: "2001:db8::/64", gateway: "2001:db8::1", dev: "eth0", protocol: "214", scope: "0", metric: 1024, flags: [] }, 100);
             assert.deepStrictEqual({ ...live, scope: undefined }, { ...r, scope: undefined });
         });

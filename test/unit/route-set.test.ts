@@ -7,9 +7,11 @@ import * as assert from "assert";
 import { formatProblem, Problem } from "../../common/problems";
 import type { RunOptions, Transport } from "../../provider/transport";
 import { compactRoute, parseRouteEntry, routeEntryText } from "../../provider/kinds/route-text";
-import { normalizeRouteSet, routeSetKind } from "../../provider/kinds/sets";
+import { normalizeRouteSet, routeSetKind } from "../../provider/kinds/route";
 import { lifecycle } from "../../provider/runtime";
 import { keyedRoutes } from "../../provider/wire";
+import { claimsDir, ClaimsDir } from "../support/claims-host";
+import { ClaimedElsewhere } from "../../provider/kinds/claims";
 
 const CONN = { host: "198.18.0.200", user: "root", privateKey: "k", hostKey: "SHA256:x" };
 
@@ -30,7 +32,7 @@ function refused(raw: Record<string, unknown>): string {
  * A host whose table listing is `table` (ip -j shape) and that records every command and its input;
  * `batch` answers an ip -batch (default: success).
  */
-function host(table: Record<string, unknown>[] = [], batch?: (input: string) => { code: number; stderr: string }): Transport & { sent: { argv: string[]; input?: string }[] } {
+function host(table: Record<string, unknown>[] = [], batch?: (input: string) => { code: number; stderr: string }, claims?: ClaimsDir): Transport & { sent: { argv: string[]; input?: string }[] } {
     const sent: { argv: string[]; input?: string }[] = [];
     return {
         name: "root@198.18.0.200:22",
@@ -38,6 +40,8 @@ function host(table: Record<string, unknown>[] = [], batch?: (input: string) => 
         sent,
         async run(argv: readonly string[], o?: RunOptions) {
             sent.push({ argv: [...argv], input: o?.input });
+            const claimed = claims?.run(argv, o?.input);
+            if (claimed) return claimed;
             if (argv.includes("-batch") && batch) return { stdout: "", ...batch(o?.input ?? "") };
             return { code: 0, stdout: argv.includes("show") ? JSON.stringify(table) : "", stderr: "" };
         },
@@ -139,11 +143,45 @@ describe("RouteSet state: one string of ip route words per route", () => {
     const clashAt2 = (input: string) => (input.startsWith("route add")
         ? { code: 1, stderr: "RTNETLINK answers: File exists\nCommand failed -:2\n" } : { code: 0, stderr: "" });
 
-    it("a create the kernel refuses (EEXIST) on a route of ours reads the table and replaces the rest", async () => {
-        const t = host([{ dst: "10.2.0.0/16", dev: "eth0", protocol: "214", type: "unicast" }], clashAt2);
-        await routeSetKind.create(t, three(), false);
-        assert.deepStrictEqual(t.sent.map((c) => c.argv.slice(0, 2)), [["ip", "-batch"], ["ip", "-N"], ["ip", "-batch"]]);
-        assert.strictEqual(t.sent[2].input, "route replace 10.2.0.0/16 dev eth0 table 100 metric 0 proto 214\nroute replace 10.3.0.0/16 dev eth0 table 100 metric 0 proto 214\n");
+    describe("a route of ours (proto 214) in the way of a create", () => {
+        let claims: ClaimsDir;
+        beforeEach(() => { claims = claimsDir(); });
+        afterEach(() => claims.dispose());
+        const ours = [{ dst: "10.2.0.0/16", dev: "eth0", protocol: "214", type: "unicast" }];
+        const mine = () => ({ ...three(), owner: "aaaa1111bbbb2222" });
+
+        it("held by this resource's own claim (a create pulumi died in): the table is read once and the rest replaced", async () => {
+            claims.put("aaaa1111bbbb2222", ["route 100 10.2.0.0/16"]);
+            const t = host(ours, clashAt2, claims);
+            await routeSetKind.create(t, mine(), false);
+            assert.deepStrictEqual(t.sent.map((c) => c.argv.slice(0, 2)), [["sh", "-c"], ["ip", "-batch"], ["ip", "-N"], ["ip", "-batch"]]);
+            assert.strictEqual(t.sent[3].input, "route replace 10.2.0.0/16 dev eth0 table 100 metric 0 proto 214\nroute replace 10.3.0.0/16 dev eth0 table 100 metric 0 proto 214\n");
+            assert.deepStrictEqual(claims.read(), { aaaa1111bbbb2222: ["route 100 10.1.0.0/16", "route 100 10.2.0.0/16", "route 100 10.3.0.0/16"] });
+        });
+
+        it("held by another stack's claim: refused with a typed error naming the route and the owner; what it added and claimed is taken back", async () => {
+            claims.put("cccc3333dddd4444", ["route 100 10.2.0.0/16"]);
+            const t = host(ours, clashAt2, claims);
+            const err = await routeSetKind.create(t, mine(), false).then(() => undefined, (e) => e);
+            assert.ok(err instanceof ClaimedElsewhere, String(err));
+            assert.deepStrictEqual(err.owners, ["cccc3333dddd4444"]);
+            assert.match(err.message, /^root@198\.18\.0\.200:22: a route to 10\.2\.0\.0\/16 in table 100 metric 0 carries routed-overlay's mark but this resource does not hold it: the host records it for cccc3333dddd4444 .*set adopt: true/);
+            assert.strictEqual(t.sent.find((c) => c.argv.includes("-force"))!.input, "route del 10.1.0.0/16 table 100 metric 0 proto 214\n");
+            assert.deepStrictEqual(claims.read(), { cccc3333dddd4444: ["route 100 10.2.0.0/16"] });
+        });
+
+        it("claimed by no one: refused, saying an interrupted run or another stack may own it; adopt takes it", async () => {
+            const err = await routeSetKind.create(host(ours, clashAt2, claims), mine(), false).then(() => undefined, (e) => e);
+            assert.ok(err instanceof ClaimedElsewhere);
+            assert.match(err.message, /no resource on the host claims it \(another stack, or an interrupted run/);
+            assert.ok(claims.gone(), "the claims directory is left as it was found (absent)");
+            const t = host(ours, clashAt2, claims);
+            await routeSetKind.create(t, mine(), true);
+            assert.match(t.sent.at(-1)!.input!, /^route replace 10\.2\.0\.0\/16 /);
+            const d = host([], undefined, claims);
+            await routeSetKind.remove(d, mine());
+            assert.ok(claims.gone(), "delete takes its claims, and the directories with the last one");
+        });
     });
 
     it("a create that meets another owner's route refuses, naming it, and takes back what it added", async () => {
@@ -163,7 +201,7 @@ describe("RouteSet state: one string of ip route words per route", () => {
         const olds = normalized({ table: 100, routes: [{ dst: "10.1.0.0/16", gateway: "192.168.2.10" }, { dst: "10.2.0.0/16", gateway: "192.168.2.10" }, { dst: "10.3.0.0/16", gateway: "192.168.2.10" }] });
         const news = normalized({ table: 100, routes: [{ dst: "10.1.0.0/16", gateway: "192.168.2.11" }, { dst: "10.2.0.0/16", gateway: "192.168.2.10" }, { dst: "10.4.0.0/16", gateway: "192.168.2.10" }] });
         const t = host();
-        await routeSetKind.update(t, olds, news);
+        await routeSetKind.update(t, olds, news, false);
         assert.strictEqual(t.sent.at(-1)!.input, [
             "route del 10.3.0.0/16 table 100 metric 0 proto 214",
             "route replace 10.1.0.0/16 via 192.168.2.11 table 100 metric 0 proto 214",
