@@ -5,6 +5,19 @@ import { label } from "../common/names";
 import { described, Problem, problem } from "../common/problems";
 import { checkedConnection, requiredConnection, validateOnce } from "./validate";
 
+/**
+ * How a target holds its routes. An `as const` object rather than a bare
+ * union of literals: the same literals type-check, and Pulumi's schema
+ * inference (component packages) turns it into an enum.
+ */
+export const ReturnRouteKind = {
+    /** Kernel routes with `ip route` (protocol 214), for a peer on the same L2 as the next hop. */
+    Linux: "linux",
+    /** Static routes in FRR's running config through vtysh (tag 214), for a router whose table FRR owns. */
+    Frr: "frr",
+} as const;
+export type ReturnRouteKind = (typeof ReturnRouteKind)[keyof typeof ReturnRouteKind];
+
 export interface ReturnRouteTarget {
     /** Short name of the host, used in child resource names: a DNS-1123 label (lower-case a-z 0-9 -, at most 63), unique among targets. */
     name: string;
@@ -20,7 +33,7 @@ export interface ReturnRouteTarget {
      * config is not saved: after an FRR restart refresh shows the route gone
      * and the next `up` puts it back.
      */
-    kind?: "linux" | "frr";
+    kind?: ReturnRouteKind;
     /**
      * linux only: the interface toward the next hop, as in `ip route add CIDR
      * via NODE dev eth0` (seed 000). Default: absent (the kernel picks the

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ConntrackInvalidAccept, ForwardAccept, Sysctl } from "../provider/resources";
+import { ConntrackInvalidAccept, FirewallBackend, ForwardAccept, Sysctl } from "../provider/resources";
 import * as net from "../common/net";
 import { subdomain } from "../common/names";
 import { described, Problem, problem } from "../common/problems";
@@ -60,7 +60,7 @@ export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name" | SubnetIn
      * iptables (legacy or nf_tables flavour) when the host's iptables works,
      * else nftables, in the chain "inet filter forward".
      */
-    firewallBackend?: "auto" | "iptables" | "nft";
+    firewallBackend?: FirewallBackend;
 }
 
 /** The node return routes point at when nextHop is not given (see RoutedSubnet). */

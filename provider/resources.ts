@@ -18,8 +18,47 @@ import type { VxlanLinkSpec } from "./kinds/link";
 import type { FrrStaticRouteSpec } from "./kinds/frr";
 import type { KeepalivedSpec } from "./kinds/keepalived";
 
-/** A Connection whose fields may be Pulumi inputs. Shaped like @pulumi/command's remote.ConnectionArgs. */
-export type ConnectionInput = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
+/**
+ * How to reach a host over SSH; every field may be a Pulumi input. Shaped
+ * like @pulumi/command's remote.ConnectionArgs (its `proxy`, a jump host, is
+ * not supported and refused). Written out field by field rather than mapped
+ * from Connection: Pulumi's schema inference for component packages reads
+ * interfaces, not mapped types.
+ */
+export interface ConnectionInput {
+    /** An IP address or a DNS name (no port: give `port`). */
+    host: pulumi.Input<string>;
+    /** Default 22. */
+    port?: pulumi.Input<number>;
+    /** Default root. */
+    user?: pulumi.Input<string>;
+    password?: pulumi.Input<string>;
+    /** The private key itself (PEM or OpenSSH), not its path. */
+    privateKey?: pulumi.Input<string>;
+    privateKeyPassword?: pulumi.Input<string>;
+    agentSocketPath?: pulumi.Input<string>;
+    /**
+     * The host's public key, pinned: a known_hosts line ("ssh-ed25519 AAAA..."),
+     * the output of `ssh-keyscan HOST`, or an OpenSSH fingerprint
+     * ("SHA256:..."). Required unless insecureIgnoreHostKey.
+     */
+    hostKey?: pulumi.Input<string>;
+    /** Accept any host key. Prints a warning: anyone on the path can impersonate the host. */
+    insecureIgnoreHostKey?: pulumi.Input<boolean>;
+    /** Run every command through `sudo -n --`. */
+    sudo?: pulumi.Input<boolean>;
+    /** Seconds for one connection attempt (default 15). */
+    perDialTimeout?: pulumi.Input<number>;
+    /** Seconds one command may run on the host (default 120); then it is ended there and the operation fails naming the host and the command. */
+    commandTimeout?: pulumi.Input<number>;
+    /** Connection attempts before the host counts as unreachable (default 1; -1 for no limit). */
+    dialErrorLimit?: pulumi.Input<number>;
+}
+
+// ConnectionInput states every field of Connection but proxy (refused at check), and no other.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _connectionFields: Same<keyof ConnectionInput, Exclude<keyof Connection, "proxy">> = true;
+void _connectionFields;
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -160,11 +199,20 @@ export class VxlanLink extends HostObject {
     }
 }
 
+/** Which firewall the FORWARD accepts go to (an `as const` object: the literals type-check, and schema inference makes it an enum). */
+export const FirewallBackend = {
+    /** iptables when the host's iptables works (legacy or nf_tables flavour), else nftables. */
+    Auto: "auto",
+    Iptables: "iptables",
+    Nft: "nft",
+} as const;
+export type FirewallBackend = (typeof FirewallBackend)[keyof typeof FirewallBackend];
+
 export interface ForwardAcceptArgs extends HostObjectArgs {
     /** Forwarded traffic from and to this CIDR is accepted, ahead of any DROP in FORWARD. */
     cidr: pulumi.Input<string>;
     /** Default "auto": iptables when the host has it, else nftables. */
-    backend?: pulumi.Input<"auto" | "iptables" | "nft">;
+    backend?: pulumi.Input<FirewallBackend>;
     /** nftables only: the chain that filters forwarded traffic, "FAMILY TABLE CHAIN" (default "inet filter forward"). */
     nftChain?: pulumi.Input<string>;
 }
