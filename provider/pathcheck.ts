@@ -56,7 +56,7 @@ function normalize(raw: Record<string, unknown>, errs: Problem[]): PathCheckSpec
         if (name !== undefined) client = { name, connection: c.connection as Connection };
     }
     const targets: string[] = [];
-    net.list("targets", raw.targets, errs, 1, "addresses").forEach((t, i) => {
+    net.list("targets", raw.targets, errs, 1, "targets").forEach((t, i) => {
         const ip = net.unicastAddress(`targets[${i}]`, t, errs, "a pod address to check");
         if (ip === undefined) return;
         const text = net.readIp(ip)!.text;
