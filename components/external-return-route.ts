@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionInput, FrrStaticRoute, RouteSet } from "../provider/resources";
+import { ConnectionInput, FrrStaticRoute, PathCheck, PathCheckNode, RouteSet } from "../provider/resources";
 import * as net from "../common/net";
 import { label } from "../common/names";
 import { described, Problem, problem } from "../common/problems";
-import { checkedConnection, requiredConnection, validateOnce } from "./validate";
+import { checkedConnection, Checked, requiredConnection, validateOnce } from "./validate";
+import { PathVerifyArgs, validateVerify, verifyPath } from "./verify";
 
 /**
  * How a target holds its routes. An `as const` object rather than a bare
@@ -65,9 +66,22 @@ export interface ExternalReturnRouteArgs {
     nextHop: pulumi.Input<string>;
     /** The peers and routers that get the routes; at least one. The list and each target's name and kind are plain: they decide the child resources. */
     targets: ReturnRouteTarget[];
+    /**
+     * Check the path after the routes: a PathCheck "<name>-verify" from
+     * `client` to the pod addresses `targets`, so that `up` fails naming the
+     * first failing hop when no packet gets through. `nodes` (name, address,
+     * connection): the hosts the next hop may be, whose forwarding counters
+     * the diagnosis reads. Default: no check.
+     */
+    verify?: ExternalReturnRouteVerify;
 }
 
-const ARGS_PROPS = ["destinations", "nextHop", "targets"] as const;
+/** `verify` of an ExternalReturnRoute: see PathVerifyArgs, plus the nodes whose counters the diagnosis reads. */
+export interface ExternalReturnRouteVerify extends PathVerifyArgs {
+    nodes?: PathCheckNode[];
+}
+
+const ARGS_PROPS = ["destinations", "nextHop", "targets", "verify"] as const;
 const TARGET_PROPS = ["name", "connection", "kind", "dev", "adopt"] as const;
 
 /** Problems with the return-route targets at argument path `arg`, each naming the argument and the value. */
@@ -149,6 +163,7 @@ export function validateExternalReturnRoute(a: ExternalReturnRouteArgs, arg = "a
     if (a.nextHop === undefined) errs.push(problem(`${arg}.nextHop`, "required: the address the targets route through"));
     else if (net.ipAddress(`${arg}.nextHop`, a.nextHop, errs)) checkNextHop(`${arg}.nextHop`, a.nextHop, dests, errs);
     validateReturnTargets(`${arg}.targets`, a.targets, errs);
+    validateVerify(`${arg}.verify`, a.verify, dests, errs, ["nodes"]);
     return errs;
 }
 
@@ -167,30 +182,47 @@ export function trustedReturnRouteArgs(a: ExternalReturnRouteArgs): ExternalRetu
 export class ExternalReturnRoute extends pulumi.ComponentResource {
     /** The next hop the targets route through (args.nextHop as an Output). */
     public readonly nextHop: pulumi.Output<string>;
+    /** The routes, per target in `targets` order: a RouteSet for a linux target, one FrrStaticRoute per destination for an frr one. */
+    public readonly routes: (RouteSet | FrrStaticRoute)[] = [];
+    /** The check of the path when `verify` is given; it runs after every route. */
+    public readonly pathCheck?: PathCheck;
 
     constructor(name: string, args: ExternalReturnRouteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:ExternalReturnRoute", name, {}, opts);
         const trusted = typeof args === "object" && args !== null && validated.has(args);
         // The next hop as the children take it: known only once every Input of the args is, and checked.
-        const hop: pulumi.Input<string> = trusted
-            ? args.nextHop
-            : validateOnce<ExternalReturnRouteArgs>(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs)).known.apply((k) => k.nextHop);
+        const checked: Checked<ExternalReturnRouteArgs> | undefined = trusted
+            ? undefined
+            : validateOnce<ExternalReturnRouteArgs>(this, "ExternalReturnRoute", name, args, (a) => validateExternalReturnRoute(a as unknown as ExternalReturnRouteArgs));
+        const hop: pulumi.Input<string> = checked ? checked.known.apply((k) => k.nextHop) : args.nextHop;
         const what = described("ExternalReturnRoute", name);
         this.nextHop = pulumi.output(hop);
         args.targets.forEach((given, i) => {
             // A RoutedSubnet's targets come with their connections checked under its own argument paths.
             const t = trusted ? given : { ...given, connection: checkedConnection(this, what, `args.targets[${i}].connection`, given.connection) };
             if (t.kind === "frr") {
-                args.destinations.forEach((dst) => new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
-                    { connection: t.connection, dst, nexthop: hop, adopt: t.adopt }, { parent: this }));
+                args.destinations.forEach((dst) => this.routes.push(new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
+                    { connection: t.connection, dst, nexthop: hop, adopt: t.adopt }, { parent: this })));
             } else {
-                new RouteSet(`${name}-${t.name}`, {
+                this.routes.push(new RouteSet(`${name}-${t.name}`, {
                     connection: t.connection,
                     adopt: t.adopt,
                     routes: args.destinations.map((dst) => ({ dst, gateway: hop, ...(t.dev !== undefined ? { dev: t.dev } : {}) })),
-                }, { parent: this });
+                }, { parent: this }));
             }
         });
+        const v = args.verify;
+        if (v && checked) {
+            // A RoutedSubnet's child gets no verify: the RoutedSubnet checks the path itself, after its prerequisites too.
+            const client = args.targets.find((t) => t.name === v.client.name && (t.kind ?? "linux") === "linux");
+            this.pathCheck = verifyPath(this, name, what, v, {
+                known: checked.part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
+                via: client ? hop : undefined,
+                nodes: v.nodes?.map((n, i) => ({ ...n, connection: checkedConnection(this, what, `args.verify.nodes[${i}].connection`, n.connection, n.name as string) })),
+                after: this.routes,
+                arg: "args.verify",
+            });
+        }
         this.registerOutputs({ nextHop: this.nextHop });
     }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ConntrackInvalidAccept, FirewallBackend, ForwardAccept, Sysctl } from "../provider/resources";
+import { ConntrackInvalidAccept, FirewallBackend, ForwardAccept, PathCheck, Sysctl } from "../provider/resources";
 import * as net from "../common/net";
 import { subdomain } from "../common/names";
 import { described, Problem, problem } from "../common/problems";
@@ -9,6 +9,7 @@ import { checkedConnection, InputsOf, requiredConnection, validateOnce } from ".
 import { NodeArgs, NODE_PROPS } from "./nodes";
 import { checkNextHop, ExternalReturnRoute, ReturnRouteTarget, trustedReturnRouteArgs, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
+import { PathVerifyArgs, validateVerify, verifyPath } from "./verify";
 
 /**
  * A RoutedSubnet node: the shared NodeArgs. RoutedSubnet uses name,
@@ -61,6 +62,15 @@ export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name" | SubnetIn
      * else nftables, in the chain "inet filter forward".
      */
     firewallBackend?: FirewallBackend;
+    /**
+     * Check the path once everything is in place: a PathCheck
+     * "<name>-verify" from `client` to the pod addresses `targets` (inside
+     * cidrBlock), created after the Subnet, the prerequisites and the return
+     * routes, so that `up` fails naming the first failing hop when no packet
+     * gets through. The nodes' counters go into the diagnosis when the
+     * client's next hop is one of them. Default: no check.
+     */
+    verify?: PathVerifyArgs;
 }
 
 /** The node return routes point at when nextHop is not given (see RoutedSubnet). */
@@ -88,7 +98,7 @@ function checkNodes(arg: string, nodes: unknown, errs: Problem[]): Set<string> {
 }
 
 export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "args"): Problem[] {
-    const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, ...spec } = a;
+    const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, verify, ...spec } = a;
     const errs = validateSubnetSpec({ ...spec, name: subnetName ?? name } as SubnetSpecArgs, arg).map((p) =>
         // Without subnetName the Subnet is named after the component: say so, rather than blame an argument never given.
         subnetName === undefined && p.path === `${arg}.name` ? { ...p, path: "name", reason: `${p.reason}; it is the Subnet's name unless args.subnetName is given` } : p);
@@ -106,6 +116,7 @@ export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "a
     const dflt = Array.isArray(nodes) ? defaultNextHopNode(spec, nodes.filter((n) => net.isObject(n)) as NodeArgs[]) : undefined;
     const why = nextHop === undefined && dflt ? ` (the default, the address of node ${dflt.name})` : "";
     if (nextHop !== undefined || returnRoutes?.length) checkNextHop(`${arg}.nextHop`, nextHop ?? dflt?.address, dests, errs, why);
+    validateVerify(`${arg}.verify`, verify, dests, errs);
     return errs;
 }
 
@@ -136,16 +147,18 @@ export class RoutedSubnet extends pulumi.ComponentResource {
     public readonly prerequisites: (Sysctl | ForwardAccept | ConntrackInvalidAccept)[] = [];
     /** The ExternalReturnRoute child ("<name>-return") when returnRoutes are given. */
     public readonly returnRoute?: ExternalReturnRoute;
+    /** The check of the path ("<name>-verify") when `verify` is given; it runs after everything else. */
+    public readonly pathCheck?: PathCheck;
 
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:RoutedSubnet", name, {}, opts);
         const { args: a, known, part } = validateOnce<RoutedSubnetArgs>(
             this, "RoutedSubnet", name, args, (a) => validateRoutedSubnet(name, a as unknown as RoutedSubnetArgs), (a) => claimSubnet(name, a));
-        const { subnetName, nodes, nextHop, returnRoutes, firewallBackend } = a;
+        const { subnetName, nodes, nextHop, returnRoutes, firewallBackend, verify } = a;
         this.cidrBlock = a.cidrBlock;
         // The Subnet depends on its own fields only: a next hop that is not known yet (a GatewayVip being
         // updated) must not make the Subnet unknown at preview, which the kubernetes provider shows as a replace.
-        const subnetKeys = Object.keys(a).filter((k) => !["subnetName", "nodes", "nextHop", "returnRoutes", "firewallBackend"].includes(k)) as (keyof RoutedSubnetArgs & string)[];
+        const subnetKeys = Object.keys(a).filter((k) => !["subnetName", "nodes", "nextHop", "returnRoutes", "firewallBackend", "verify"].includes(k)) as (keyof RoutedSubnetArgs & string)[];
         const manifest = part(subnetKeys).apply((spec) => renderSubnet({ ...(spec as unknown as Omit<SubnetSpecArgs, "name">), name: subnetName ?? name }));
         this.subnet = new k8s.apiextensions.CustomResource(name, {
             apiVersion: "kubeovn.io/v1",
@@ -156,8 +169,9 @@ export class RoutedSubnet extends pulumi.ComponentResource {
 
         const cidrs = a.cidrBlock.split(",").map((c) => c.trim());
         const what = described("RoutedSubnet", name);
+        const connections = nodes.map((n, i) => checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name));
         nodes.forEach((n, i) => {
-            const conn = { connection: checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name) };
+            const conn = { connection: connections[i] };
             this.prerequisites.push(new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this }));
             if (cidrs.some((c) => c.includes(":"))) {
                 this.prerequisites.push(new Sysctl(`${name}-${n.name}-ipv6-forwarding`, { ...conn, key: "net.ipv6.conf.all.forwarding", value: "1" }, { parent: this }));
@@ -176,6 +190,17 @@ export class RoutedSubnet extends pulumi.ComponentResource {
             const targets = returnRoutes!.map((t, i) => ({ ...t, connection: checkedConnection(this, what, `args.returnRoutes[${i}].connection`, t.connection) }));
             const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets });
             this.returnRoute = new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
+        }
+        if (verify) {
+            // The client routes through the next hop when it is one of our linux targets; anywhere else (behind a router) any route will do.
+            const target = returnRoutes?.find((t) => t.name === verify.client.name && (t.kind ?? "linux") === "linux");
+            this.pathCheck = verifyPath(this, name, what, verify, {
+                known: part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
+                via: target ? this.nextHop : undefined,
+                nodes: nodes.map((n, i) => ({ name: n.name, address: known.apply((k) => k.nodes[i].address), connection: connections[i] })),
+                after: [this.subnet, ...this.prerequisites, ...(this.returnRoute ? this.returnRoute.routes : [])],
+                arg: "args.verify",
+            });
         }
         this.registerOutputs({ subnet: this.subnet, nextHop: this.nextHop });
     }

@@ -9,7 +9,8 @@ import { hostExec, LabInfo } from "./lab";
 
 const SERVER = `
 const net = require("net");
-const s = net.createServer((c) => c.end(c.remoteAddress + "\\n"));
+// A client that closes at once (a bare connect test) resets the connection: ignored, not fatal to the server.
+const s = net.createServer((c) => { c.on("error", () => undefined); c.end(c.remoteAddress + "\\n"); });
 s.listen(Number(process.argv[1]), "0.0.0.0", () => console.log("ready"));
 `;
 

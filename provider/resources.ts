@@ -351,3 +351,62 @@ export class VrrpElection extends pulumi.dynamic.Resource {
         super(providerFor("VrrpElection"), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["nodes", "revision"] }), "routed-overlay", "VrrpElection");
     }
 }
+
+/** A host on the path a PathCheck may read counters on: a node that can be the client's next hop. */
+export interface PathCheckNode {
+    name: pulumi.Input<string>;
+    /** The node's address as the client's next hop (matched against the client's route). */
+    address: pulumi.Input<string>;
+    connection: pulumi.Input<ConnectionInput>;
+}
+
+export interface PathCheckArgs {
+    /** The host the check runs from (a peer, a host behind a router): its name in messages, and how to reach it. Kept secret in the state. */
+    client: pulumi.Input<{ name: pulumi.Input<string>; connection: pulumi.Input<ConnectionInput> }>;
+    /** Pod addresses that must answer ping from the client (at least one). */
+    targets: pulumi.Input<pulumi.Input<string>[]>;
+    /** A TCP port every target must also accept a connection on (bash's /dev/tcp on the client, 3 s per try). Default: ICMP only. */
+    port?: pulumi.Input<number>;
+    /** How long create and update wait for every target to answer, in whole seconds (1..300). Default 10. */
+    seconds?: pulumi.Input<number>;
+    /** The next hop the client must route the targets through (its return route's); a route via anything else is the first failing hop. Default: any route. */
+    via?: pulumi.Input<string>;
+    /** Nodes whose forwarding counters the diagnosis reads when the client's next hop is one of them. Kept secret in the state. */
+    nodes?: pulumi.Input<pulumi.Input<PathCheckNode>[]>;
+}
+
+/** One target's diagnosis as a refresh recorded it. */
+export interface PathCheckFailure {
+    target: string;
+    /** The first failing hop: "route" (none on the client), "next-hop" (does not answer), "beyond-next-hop" (forwarding, firewall or overlay), "port" (ping answers, TCP does not). */
+    hop: "route" | "next-hop" | "beyond-next-hop" | "port";
+    /** The address of that hop (the client's name for "route"). */
+    at: string;
+    message: string;
+    counters?: Record<string, string | number>;
+}
+
+/**
+ * Whether pod addresses answer from a client host, over SSH from the
+ * client: ping, and TCP to `port` when set. Owns nothing on the hosts.
+ * Create and update wait, bounded by `seconds`, until every target answers,
+ * and otherwise fail naming the first failing hop: no route on the client
+ * (or one not via `via`), the next hop not answering (ping, ARP/ND), or the
+ * next hop answering and the pod not (with the next hop's forwarding
+ * setting, /proc/net/snmp and FORWARD counters when it is one of `nodes`).
+ * A refresh checks once and records `ok` and `failures`; a broken path shows
+ * as drift, and the next up checks again (after whatever else it repairs).
+ */
+export class PathCheck extends pulumi.dynamic.Resource {
+    /** Whether every target answered when last checked. */
+    declare public readonly ok: pulumi.Output<boolean>;
+    /** The diagnosis per failing target when last checked (empty when ok). */
+    declare public readonly failures: pulumi.Output<PathCheckFailure[]>;
+    declare public readonly targets: pulumi.Output<string[]>;
+
+    constructor(name: string, args: PathCheckArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("PathCheck", name, args);
+        const props = { ...args, client: pulumi.secret(args.client), nodes: args.nodes === undefined ? undefined : pulumi.secret(args.nodes), ok: undefined, failures: undefined };
+        super(providerFor("PathCheck"), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["client", "nodes"] }), "routed-overlay", "PathCheck");
+    }
+}

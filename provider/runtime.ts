@@ -24,6 +24,7 @@ import { fdbSetKind } from "./kinds/sets";
 import { frrRouteKind } from "./kinds/frr";
 import { keepalivedKind } from "./kinds/keepalived";
 import { vrrpElection } from "./election";
+import { pathCheck } from "./pathcheck";
 
 type Inputs = Record<string, any>;
 
@@ -39,8 +40,8 @@ export const KINDS = {
     FrrStaticRoute: frrRouteKind,
     Keepalived: keepalivedKind,
 } as const;
-/** Checks: read-only resources that own no host object and wait for a state to hold (provider/election.ts). */
-export const CHECKS = { VrrpElection: vrrpElection } as const;
+/** Checks: read-only resources that own no host object and wait for a state to hold (provider/election.ts, provider/pathcheck.ts). */
+export const CHECKS = { VrrpElection: vrrpElection, PathCheck: pathCheck } as const;
 export type Kind = keyof typeof KINDS | keyof typeof CHECKS;
 
 
