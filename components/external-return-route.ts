@@ -179,13 +179,17 @@ export function trustedReturnRouteArgs(a: ExternalReturnRouteArgs): ExternalRetu
  * the same L2 (`ip route add CIDR via NODE dev eth0`), or on a router when
  * the peer is not on the same L2.
  */
+// The child resources, behind getters: Pulumi's schema inference for component packages takes every
+// class property for an output, and a child resource has no type in a schema (see RoutedSubnet).
+const children = new WeakMap<ExternalReturnRoute, { routes: (RouteSet | FrrStaticRoute)[]; pathCheck?: PathCheck }>();
+
 export class ExternalReturnRoute extends pulumi.ComponentResource {
     /** The next hop the targets route through (args.nextHop as an Output). */
     public readonly nextHop: pulumi.Output<string>;
     /** The routes, per target in `targets` order: a RouteSet for a linux target, one FrrStaticRoute per destination for an frr one. */
-    public readonly routes: (RouteSet | FrrStaticRoute)[] = [];
+    get routes(): (RouteSet | FrrStaticRoute)[] { return children.get(this)!.routes; }
     /** The check of the path when `verify` is given; it runs after every route. */
-    public readonly pathCheck?: PathCheck;
+    get pathCheck(): PathCheck | undefined { return children.get(this)!.pathCheck; }
 
     constructor(name: string, args: ExternalReturnRouteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:ExternalReturnRoute", name, {}, opts);
@@ -197,14 +201,16 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
         const hop: pulumi.Input<string> = checked ? checked.known.apply((k) => k.nextHop) : args.nextHop;
         const what = described("ExternalReturnRoute", name);
         this.nextHop = pulumi.output(hop);
+        const own: { routes: (RouteSet | FrrStaticRoute)[]; pathCheck?: PathCheck } = { routes: [] };
+        children.set(this, own);
         args.targets.forEach((given, i) => {
             // A RoutedSubnet's targets come with their connections checked under its own argument paths.
             const t = trusted ? given : { ...given, connection: checkedConnection(this, what, `args.targets[${i}].connection`, given.connection) };
             if (t.kind === "frr") {
-                args.destinations.forEach((dst) => this.routes.push(new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
+                args.destinations.forEach((dst) => own.routes.push(new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
                     { connection: t.connection, dst, nexthop: hop, adopt: t.adopt }, { parent: this })));
             } else {
-                this.routes.push(new RouteSet(`${name}-${t.name}`, {
+                own.routes.push(new RouteSet(`${name}-${t.name}`, {
                     connection: t.connection,
                     adopt: t.adopt,
                     routes: args.destinations.map((dst) => ({ dst, gateway: hop, ...(t.dev !== undefined ? { dev: t.dev } : {}) })),
@@ -215,11 +221,11 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
         if (v && checked) {
             // A RoutedSubnet's child gets no verify: the RoutedSubnet checks the path itself, after its prerequisites too.
             const client = args.targets.find((t) => t.name === v.client.name && (t.kind ?? "linux") === "linux");
-            this.pathCheck = verifyPath(this, name, what, v, {
+            own.pathCheck = verifyPath(this, name, what, v, {
                 known: checked.part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
                 via: client ? hop : undefined,
                 nodes: v.nodes?.map((n, i) => ({ ...n, connection: checkedConnection(this, what, `args.verify.nodes[${i}].connection`, n.connection, n.name as string) })),
-                after: this.routes,
+                after: own.routes,
                 arg: "args.verify",
             });
         }

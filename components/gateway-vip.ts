@@ -71,6 +71,10 @@ export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem
  * A backup takes over about 3 x advertInt after the master dies; a graceful
  * stop hands over at once.
  */
+// The child resources, behind getters: Pulumi's schema inference for component packages takes every
+// class property for an output, and a child resource has no type in a schema (see RoutedSubnet).
+const children = new WeakMap<GatewayVip, { instances: Keepalived[]; election: VrrpElection }>();
+
 export class GatewayVip extends pulumi.ComponentResource {
     /**
      * The virtual address, without prefix: give it to RoutedSubnet or ExternalReturnRoute as
@@ -80,9 +84,9 @@ export class GatewayVip extends pulumi.ComponentResource {
      */
     public readonly address: pulumi.Output<string>;
     /** The Keepalived resources, one per node in `nodes` order (config file and daemon; `running` turns false after a refresh finds the daemon gone). */
-    public readonly instances: Keepalived[] = [];
+    get instances(): Keepalived[] { return children.get(this)!.instances; }
     /** The read-back of the election: which node holds the VIP (see VrrpElection). */
-    public readonly election: VrrpElection;
+    get election(): VrrpElection { return children.get(this)!.election; }
     /** The node that held the VIP when last read (after up: the elected master; after a refresh: the holder then). */
     public readonly holder: pulumi.Output<string>;
 
@@ -103,8 +107,9 @@ export class GatewayVip extends pulumi.ComponentResource {
             return Object.fromEntries(planGatewayVip(spec).map((p) => [p.node, p.config]));
         });
         const conns = nodes.map((n, i) => checkedConnection(this, described("GatewayVip", name), `args.nodes[${i}].connection`, n.connection, n.name));
+        const instances: Keepalived[] = [];
         nodes.forEach((n, i) => {
-            this.instances.push(new Keepalived(`${name}-${n.name}`, {
+            instances.push(new Keepalived(`${name}-${n.name}`, {
                 connection: conns[i],
                 config: configs.apply((c) => c[n.name]),
                 ...(configPath !== undefined ? { configPath } : {}),
@@ -112,19 +117,20 @@ export class GatewayVip extends pulumi.ComponentResource {
         });
         // Read back on every node once all daemons run: exactly one holds the VIP, or up fails naming the
         // holders. A new config (another password, priority, node) makes the next up wait for it again.
-        this.election = new VrrpElection(`${name}-election`, {
+        const election = new VrrpElection(`${name}-election`, {
             address: known.apply((k) => k.vip.split("/")[0]),
             nodes: nodes.map((n, i) => ({ name: n.name, connection: conns[i] })),
             // A backup takes over 3 x advertInt (plus skew) after a silence; margin for a preemption after that.
             seconds: known.apply((k) => Math.min(300, 3 * (k.advertInt ?? 1) + 10)),
             revision: pulumi.secret(configs.apply((c) => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16))),
-        }, { parent: this, dependsOn: this.instances });
-        this.holder = this.election.holder;
+        }, { parent: this, dependsOn: instances });
+        children.set(this, { instances, election });
+        this.holder = election.holder;
         // The election's own address output: resolved only after its create or update waited for the election,
         // and carrying it (and through it every Keepalived) as a dependency, so routes through the VIP are made
         // after it is held and removed before keepalived stops. An input echoed as an output, it stays known at
         // a preview that updates the election, so routes through the VIP do not show as changing then.
-        this.address = this.election.address;
+        this.address = election.address;
         this.registerOutputs({ address: this.address, holder: this.holder });
     }
 }

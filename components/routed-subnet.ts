@@ -132,23 +132,34 @@ export function validateRoutedSubnet(name: string, a: RoutedSubnetArgs, arg = "a
  * single point of failure, and a warning says so: give a GatewayVip's
  * address as nextHop to avoid it.
  */
+interface RoutedSubnetChildren {
+    subnet: k8s.apiextensions.CustomResource;
+    prerequisites: (Sysctl | ForwardAccept | ConntrackInvalidAccept)[];
+    returnRoute?: ExternalReturnRoute;
+    pathCheck?: PathCheck;
+}
+// The child resources, behind getters: Pulumi's schema inference for component packages takes every
+// class property for an output, and a child resource (a Kubernetes CustomResource, a dynamic resource)
+// has no type in a schema. Other languages see the component's outputs; TypeScript sees the children too.
+const children = new WeakMap<RoutedSubnet, RoutedSubnetChildren>();
+
 export class RoutedSubnet extends pulumi.ComponentResource {
-    /** The Subnet custom resource (kubeovn.io/v1, cluster-scoped), applied through the component's kubernetes provider. */
-    public readonly subnet: k8s.apiextensions.CustomResource;
     /** The address return routes point to: `nextHop` as given, or the default node's address. */
     public readonly nextHop: pulumi.Output<string>;
     /** cidrBlock as given (one CIDR, or two comma-joined for dual stack); a plain string, not an Output. */
     public readonly cidrBlock: string;
+    /** The Subnet custom resource (kubeovn.io/v1, cluster-scoped), applied through the component's kubernetes provider. */
+    get subnet(): k8s.apiextensions.CustomResource { return children.get(this)!.subnet; }
     /**
      * The node prerequisites, per node in `nodes` order: the ip_forward Sysctl
      * (and the IPv6 forwarding one for an IPv6 CIDR), then per CIDR the
      * ForwardAccept and the ConntrackInvalidAccept.
      */
-    public readonly prerequisites: (Sysctl | ForwardAccept | ConntrackInvalidAccept)[] = [];
+    get prerequisites(): (Sysctl | ForwardAccept | ConntrackInvalidAccept)[] { return children.get(this)!.prerequisites; }
     /** The ExternalReturnRoute child ("<name>-return") when returnRoutes are given. */
-    public readonly returnRoute?: ExternalReturnRoute;
+    get returnRoute(): ExternalReturnRoute | undefined { return children.get(this)!.returnRoute; }
     /** The check of the path ("<name>-verify") when `verify` is given; it runs after everything else. */
-    public readonly pathCheck?: PathCheck;
+    get pathCheck(): PathCheck | undefined { return children.get(this)!.pathCheck; }
 
     constructor(name: string, args: RoutedSubnetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:RoutedSubnet", name, {}, opts);
@@ -160,26 +171,29 @@ export class RoutedSubnet extends pulumi.ComponentResource {
         // updated) must not make the Subnet unknown at preview, which the kubernetes provider shows as a replace.
         const subnetKeys = Object.keys(a).filter((k) => !["subnetName", "nodes", "nextHop", "returnRoutes", "firewallBackend", "verify"].includes(k)) as (keyof RoutedSubnetArgs & string)[];
         const manifest = part(subnetKeys).apply((spec) => renderSubnet({ ...(spec as unknown as Omit<SubnetSpecArgs, "name">), name: subnetName ?? name }));
-        this.subnet = new k8s.apiextensions.CustomResource(name, {
+        const subnet = new k8s.apiextensions.CustomResource(name, {
             apiVersion: "kubeovn.io/v1",
             kind: "Subnet",
             metadata: manifest.apply((m) => m.metadata as k8s.types.input.meta.v1.ObjectMeta),
             spec: manifest.apply((m) => m.spec),
         }, { parent: this });
 
+        const prerequisites: (Sysctl | ForwardAccept | ConntrackInvalidAccept)[] = [];
+        const own: RoutedSubnetChildren = { subnet, prerequisites };
+        children.set(this, own);
         const cidrs = a.cidrBlock.split(",").map((c) => c.trim());
         const what = described("RoutedSubnet", name);
         const connections = nodes.map((n, i) => checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name));
         nodes.forEach((n, i) => {
             const conn = { connection: connections[i] };
-            this.prerequisites.push(new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this }));
+            prerequisites.push(new Sysctl(`${name}-${n.name}-ip-forward`, { ...conn, key: "net.ipv4.ip_forward", value: "1" }, { parent: this }));
             if (cidrs.some((c) => c.includes(":"))) {
-                this.prerequisites.push(new Sysctl(`${name}-${n.name}-ipv6-forwarding`, { ...conn, key: "net.ipv6.conf.all.forwarding", value: "1" }, { parent: this }));
+                prerequisites.push(new Sysctl(`${name}-${n.name}-ipv6-forwarding`, { ...conn, key: "net.ipv6.conf.all.forwarding", value: "1" }, { parent: this }));
             }
             cidrs.forEach((cidr, i) => {
                 const suffix = cidrs.length > 1 ? `-${i}` : "";
-                this.prerequisites.push(new ForwardAccept(`${name}-${n.name}-forward${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this }));
-                this.prerequisites.push(new ConntrackInvalidAccept(`${name}-${n.name}-invalid${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this }));
+                prerequisites.push(new ForwardAccept(`${name}-${n.name}-forward${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this }));
+                prerequisites.push(new ConntrackInvalidAccept(`${name}-${n.name}-invalid${suffix}`, { ...conn, cidr, backend: firewallBackend }, { parent: this }));
             });
         });
 
@@ -189,20 +203,20 @@ export class RoutedSubnet extends pulumi.ComponentResource {
         if (used) {
             const targets = returnRoutes!.map((t, i) => ({ ...t, connection: checkedConnection(this, what, `args.returnRoutes[${i}].connection`, t.connection) }));
             const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets });
-            this.returnRoute = new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
+            own.returnRoute = new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
         }
         if (verify) {
             // The client routes through the next hop when it is one of our linux targets; anywhere else (behind a router) any route will do.
             const target = returnRoutes?.find((t) => t.name === verify.client.name && (t.kind ?? "linux") === "linux");
-            this.pathCheck = verifyPath(this, name, what, verify, {
+            own.pathCheck = verifyPath(this, name, what, verify, {
                 known: part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
                 via: target ? this.nextHop : undefined,
                 nodes: nodes.map((n, i) => ({ name: n.name, address: known.apply((k) => k.nodes[i].address), connection: connections[i] })),
-                after: [this.subnet, ...this.prerequisites, ...(this.returnRoute ? this.returnRoute.routes : [])],
+                after: [subnet, ...prerequisites, ...(own.returnRoute ? own.returnRoute.routes : [])],
                 arg: "args.verify",
             });
         }
-        this.registerOutputs({ subnet: this.subnet, nextHop: this.nextHop });
+        this.registerOutputs({ subnet, nextHop: this.nextHop });
     }
 
     private defaultNextHop(name: string, a: RoutedSubnetArgs, known: pulumi.Output<pulumi.Unwrap<RoutedSubnetArgs>>, used: boolean): pulumi.Output<string> {

@@ -69,19 +69,30 @@ const slug = (s: string) => s.replace(/[/:]/g, "_");
  * routes back toward the right VTEP. Changing `activeGateway` moves the rules
  * and routes in one `up`; links and FDB entries stay.
  */
+// The child resources, behind getters: Pulumi's schema inference for component packages takes every
+// class property for an output, and a child resource has no type in a schema (see RoutedSubnet).
+interface FabricChildren {
+    links: VxlanLink[];
+    fdbs: FdbSet[];
+    routes: RouteSet[];
+    rules: Rule[];
+    routeConfigurations: k8s.apiextensions.CustomResource[];
+}
+const children = new WeakMap<TunnelFabric, FabricChildren>();
+
 export class TunnelFabric extends pulumi.ComponentResource {
     /** args.activeGateway: the node the fabric currently routes through (a plain string, also registered as an output). */
     public readonly activeGateway: string;
     /** The VxlanLink resources, one per node in natural node-name order (node2 before node10). */
-    public readonly links: VxlanLink[] = [];
+    get links(): VxlanLink[] { return children.get(this)!.links; }
     /** The FdbSet resources (the static all-zero-MAC entries to the other VTEPs), in the order of `links`. */
-    public readonly fdbs: FdbSet[] = [];
+    get fdbs(): FdbSet[] { return children.get(this)!.fdbs; }
     /** The RouteSet resources of the fabric table, in the order of `links`. */
-    public readonly routes: RouteSet[] = [];
+    get routes(): RouteSet[] { return children.get(this)!.routes; }
     /** The policy Rule resources, per node in the order of `links`, each node's sorted by priority and selector. */
-    public readonly rules: Rule[] = [];
+    get rules(): Rule[] { return children.get(this)!.rules; }
     /** The RouteConfiguration custom resources, when routeConfigurationNamespace is given. */
-    public readonly routeConfigurations: k8s.apiextensions.CustomResource[] = [];
+    get routeConfigurations(): k8s.apiextensions.CustomResource[] { return children.get(this)!.routeConfigurations; }
 
     constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:TunnelFabric", name, {}, opts);
@@ -89,6 +100,8 @@ export class TunnelFabric extends pulumi.ComponentResource {
             this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
         const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations: _a, ...structure } = a;
         this.activeGateway = a.activeGateway;
+        const own: FabricChildren = { links: [], fdbs: [], routes: [], rules: [], routeConfigurations: [] };
+        children.set(this, own);
         const what = described("TunnelFabric", name);
         const conns = new Map(nodes.map((n, i) => [n.name, checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name)]));
         const spec = known.apply(({ nodes: resolved, routeConfigurationNamespace: _n, routeConfigurationAnnotations: _a, ...rest }) =>
@@ -106,14 +119,14 @@ export class TunnelFabric extends pulumi.ComponentResource {
                 connection, name: linkName, vni: l.vni, dstport: l.dstport, local: l.local, dev: l.dev, mtu: l.mtu,
                 learning: l.learning, addresses: l.addresses, up: l.up,
             }, { parent: this });
-            this.links.push(link);
+            own.links.push(link);
             const after = { parent: this, dependsOn: [link] };
-            this.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: plan.apply((p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
-            this.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: plan.apply((p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
+            own.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: plan.apply((p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
+            own.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: plan.apply((p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
             // Named by selector, so moving the gateway adds and removes rules instead of rewriting all of them.
             for (const r of planRules(structure, node)) {
                 const sel = [r.from && `from-${slug(r.from)}`, r.to && `to-${slug(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
-                this.rules.push(new Rule(`${base}-rule-${sel}`, { connection, ...r }, after));
+                own.rules.push(new Rule(`${base}-rule-${sel}`, { connection, ...r }, after));
             }
         }
         if (routeConfigurationNamespace) {
@@ -124,7 +137,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
             })));
             for (const rcName of routeConfigurationNames(a)) {
                 const rc = rcs.apply((m) => m.get(rcName)!);
-                this.routeConfigurations.push(new k8s.apiextensions.CustomResource(`${name}-${rcName}`, {
+                own.routeConfigurations.push(new k8s.apiextensions.CustomResource(`${name}-${rcName}`, {
                     apiVersion: LIQO_API_VERSION,
                     kind: "RouteConfiguration",
                     metadata: rc.apply((x) => x.metadata as k8s.types.input.meta.v1.ObjectMeta),

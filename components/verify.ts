@@ -11,6 +11,14 @@ import { Problem, problem } from "../common/problems";
 import { checkedConnection, requiredConnection } from "./validate";
 import type { Destination } from "./external-return-route";
 
+/** A host a path check runs from. */
+export interface PathCheckClient {
+    /** Its name in messages, and its match against return-route targets. Plain. */
+    name: string;
+    /** How to reach it over SSH. Kept secret in the state. */
+    connection: pulumi.Input<ConnectionInput>;
+}
+
 export interface PathVerifyArgs {
     /**
      * The host the check runs from, over SSH: a peer or a host behind a
@@ -19,7 +27,7 @@ export interface PathVerifyArgs {
      * otherwise any route it has will do (a host behind a router routes
      * through the router). `name` is plain: it names the check in messages.
      */
-    client: { name: string; connection: pulumi.Input<ConnectionInput> };
+    client: PathCheckClient;
     /** Pod addresses that must answer from the client, each inside one of the routed CIDRs; at least one. */
     targets: pulumi.Input<string>[];
     /** A TCP port every target must also accept (a listening pod). Default: ping only. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the offline toolchain from Go modules: the Pulumi CLI and Node.js
-# language host, the kubernetes and command resource plugins, kube-apiserver,
+# Builds the offline toolchain from Go modules: the Pulumi CLI and its Node.js
+# and YAML language hosts, the kubernetes and command resource plugins, kube-apiserver,
 # kube-controller-manager and kubectl. Each part is cached under
 # $RO_TOOLCHAIN_DIR/parts, keyed by its version and the hash of its wrapper
 # module, and rebuilt only when one changes.
@@ -61,6 +61,10 @@ build_langhost() {
     go build -ldflags "$(pulumi_ldflags "$PULUMI_LANGHOST_SDK_VERSION")" -o "$1/pulumi-language-nodejs" \
         github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 }
+build_yaml() {
+    go build -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$PULUMI_YAML_VERSION" -o "$1/pulumi-language-yaml" \
+        github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+}
 # go_build_kube OUTDIR PACKAGE...: as upstream's hack/lib/golang.sh: trimmed paths, -s -w, its build
 # tags; both version packages set, or /version reports v0.0.0 and pulumi-kubernetes refuses the server.
 go_build_kube() {
@@ -82,6 +86,7 @@ build_kubernetes_plugin() {
 
 part pulumi "$PULUMI_CLI_VERSION" "$here/pulumi" build_pulumi
 part pulumi-language-nodejs "$PULUMI_LANGHOST_SDK_VERSION" "$here/langhost" build_langhost
+part pulumi-language-yaml "$PULUMI_YAML_VERSION" "$here/yaml" build_yaml
 part kube "$KUBERNETES_VERSION" "$here/kube" build_kube
 part kube-controller-manager "$KUBERNETES_VERSION" "$here/kube" build_kcm
 part pulumi-resource-kubernetes "$KUBERNETES_PLUGIN_VERSION" "$here/pulumi-resource-kubernetes" build_kubernetes_plugin
