@@ -78,6 +78,12 @@ export interface ExternalReturnRouteArgs {
 
 /** `verify` of an ExternalReturnRoute: see PathVerifyArgs, plus the nodes whose counters the diagnosis reads. */
 export interface ExternalReturnRouteVerify extends PathVerifyArgs {
+    /**
+     * The nodes that may be the client's next hop, with how to reach them: when
+     * the check fails past the next hop, the one it routes through is read
+     * (ip_forward, forwarding and FORWARD counters) for the message. Default:
+     * none (the message names the hop without counters).
+     */
     nodes?: PathCheckNode[];
 }
 

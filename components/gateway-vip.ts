@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { Keepalived, VrrpElection } from "../provider/resources";
-import { checkAuthPass, GatewayVipSpec, planGatewayVip, validateGatewayVip } from "./render/keepalived";
-import { checkedConnection, checkNodeConnections, InputsOf, validateOnce, withoutConnections } from "./validate";
+import { checkAuthPass, GatewayVipFields, GatewayVipSpec, planGatewayVip, validateGatewayVip } from "./render/keepalived";
+import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
 import { NodeArgs, NODE_PROPS } from "./nodes";
 import { claimVrrp } from "./claims";
 import * as net from "../common/net";
@@ -15,16 +15,8 @@ import { assertNoProblems, described, isOutput, Problem } from "../common/proble
  */
 export type GatewayVipNode = NodeArgs;
 
-/** The spec fields that may be Inputs: they do not decide the resource graph. */
-type VipInputKey = "instanceName" | "vip" | "segment" | "advertInt" | "nopreempt" | "trackScript" | "trackInterfaces" | "garpMasterDelay";
-
-/**
- * The keepalived fields as in GatewayVipSpec. Plain: virtualRouterId, checked
- * at construction against the other GatewayVips of the program (two VRRP
- * groups with one id on one segment fight over the virtual MAC). The others
- * may be Inputs.
- */
-export interface GatewayVipArgs extends Omit<GatewayVipSpec, "nodes" | "authPass" | VipInputKey>, InputsOf<Pick<GatewayVipSpec, VipInputKey>> {
+/** The keepalived fields (GatewayVipFields: virtualRouterId plain, the others Inputs), and the component's own. */
+export interface GatewayVipArgs extends GatewayVipFields {
     /**
      * The nodes that share the VIP, at least 2; the first is the preferred
      * master unless priorities say otherwise. They should be among the

@@ -4,8 +4,8 @@ import { ConntrackInvalidAccept, FirewallBackend, ForwardAccept, PathCheck, Sysc
 import * as net from "../common/net";
 import { subdomain } from "../common/names";
 import { described, Problem, problem } from "../common/problems";
-import { gatewayNodeNames, renderSubnet, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
-import { checkedConnection, InputsOf, requiredConnection, validateOnce } from "./validate";
+import { gatewayNodeNames, renderSubnet, SubnetFields, SubnetSpecArgs, validateSubnetSpec } from "./render/subnet";
+import { checkedConnection, requiredConnection, validateOnce } from "./validate";
 import { NodeArgs, NODE_PROPS } from "./nodes";
 import { checkNextHop, ExternalReturnRoute, ReturnRouteTarget, trustedReturnRouteArgs, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
@@ -18,16 +18,8 @@ import { PathVerifyArgs, validateVerify, verifyPath } from "./verify";
  */
 export type RoutedSubnetNode = NodeArgs;
 
-/** The Subnet fields that may be Inputs: they do not decide the resource graph. */
-type SubnetInputKey = "gateway" | "excludeIps" | "namespaces" | "enableEcmp" | "private" | "allowSubnets" | "vpc" | "labels" | "annotations";
-
-/**
- * The Subnet's fields as in SubnetSpecArgs. Plain: cidrBlock (the number and
- * family of CIDRs decide the FORWARD accepts and sysctls each node gets),
- * protocol, gatewayType and gatewayNode (which node is the default next hop),
- * natOutgoing. The others may be Inputs.
- */
-export interface RoutedSubnetArgs extends Omit<SubnetSpecArgs, "name" | SubnetInputKey>, InputsOf<Pick<SubnetSpecArgs, SubnetInputKey>> {
+/** The Subnet's fields (SubnetFields: some plain, some Inputs), and the component's own. */
+export interface RoutedSubnetArgs extends SubnetFields {
     /** metadata.name of the Subnet (DNS-1123 subdomain). Default: the component's name. Plain: it names the Kubernetes object. */
     subnetName?: string;
     /**

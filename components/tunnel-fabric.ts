@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
-import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, LIQO_API_VERSION, routeConfigurationNames, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
 import { described, Problem } from "../common/problems";
-import { checkedConnection, checkNodeConnections, InputsOf, validateOnce, withoutConnections } from "./validate";
+import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
 import { NodeArgs, NODE_PROPS } from "./nodes";
 
 /**
@@ -17,16 +17,8 @@ import { NodeArgs, NODE_PROPS } from "./nodes";
 export type TunnelFabricNode = NodeArgs;
 
 /** The fabric's fields that may be Inputs: they shape no resource name. */
-type FabricInputKey = "port" | "mtu";
-
-/**
- * The fabric's fields as in TunnelFabricSpec. Plain, besides port and mtu:
- * the Rule resources are named by their selectors, so that moving the
- * gateway adds and removes rules instead of rewriting all of them, and the
- * selectors come from remoteCidrs, localCidrs, gatewayInIf and
- * activeGateway; vni names the RouteConfigurations.
- */
-export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes" | FabricInputKey>, InputsOf<Pick<TunnelFabricSpec, FabricInputKey>> {
+/** The fabric's fields (TunnelFabricFields), and the component's own. */
+export interface TunnelFabricArgs extends TunnelFabricFields {
     /**
      * The fabric's nodes, at least 2; each gets a VxlanLink, an FdbSet, a
      * RouteSet and its Rules. The list, the names and the number of pods per
@@ -43,7 +35,7 @@ export interface TunnelFabricArgs extends Omit<TunnelFabricSpec, "nodes" | Fabri
      */
     routeConfigurationNamespace?: string;
     /** Annotations added to every RouteConfiguration. Default: none. */
-    routeConfigurationAnnotations?: pulumi.Input<Record<string, string>>;
+    routeConfigurationAnnotations?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
 
 /** Problems with the args: the fabric's (validateTunnelFabric), its nodes' connections and its RouteConfigurations'. */

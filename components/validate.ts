@@ -7,9 +7,6 @@ import { validateConnection } from "../common/connection";
 import { isObject } from "../common/net";
 import { assertNoProblems, described, isOutput, isPending, objectArgs, PendingInput, Problem, problem } from "../common/problems";
 
-/** Each property of T as an Input: for the arguments that do not decide the resource graph. */
-export type InputsOf<T> = { [K in keyof T]: pulumi.Input<T[K]> };
-
 /** Properties a component checks and hands on by itself: connections (checked once per node) and authPass (secret). */
 const KEPT = new Set(["connection", "authPass"]);
 

@@ -32,10 +32,13 @@ export interface ConnectionInput {
     port?: pulumi.Input<number>;
     /** Default root. */
     user?: pulumi.Input<string>;
+    /** Password authentication. A secret: never shown in messages. */
     password?: pulumi.Input<string>;
     /** The private key itself (PEM or OpenSSH), not its path. */
     privateKey?: pulumi.Input<string>;
+    /** The password of an encrypted privateKey. */
     privateKeyPassword?: pulumi.Input<string>;
+    /** Path of an SSH agent's socket on the machine running pulumi, to authenticate with its keys. */
     agentSocketPath?: pulumi.Input<string>;
     /**
      * The host's public key, pinned: a known_hosts line ("ssh-ed25519 AAAA..."),
@@ -354,9 +357,11 @@ export class VrrpElection extends pulumi.dynamic.Resource {
 
 /** A host on the path a PathCheck may read counters on: a node that can be the client's next hop. */
 export interface PathCheckNode {
+    /** The node's name in messages. */
     name: pulumi.Input<string>;
     /** The node's address as the client's next hop (matched against the client's route). */
     address: pulumi.Input<string>;
+    /** How to reach the node over SSH, to read its counters. Kept secret in the state. */
     connection: pulumi.Input<ConnectionInput>;
 }
 

@@ -13,6 +13,7 @@
  *
  * IPv4 only, like liqo.vxlan and Liqo's RouteConfiguration next hops.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { Problem, problem } from "../../common/problems";
 import { IPv4CidrRange, Validator } from "ip-num";
 import * as net from "../../common/net";
@@ -55,9 +56,14 @@ export interface FabricNode {
     pods?: string[];
 }
 
-export interface TunnelFabricSpec {
-    /** The nodes of the fabric, at least 2; each gets the VXLAN link and FDB entries to all the others. */
-    nodes: FabricNode[];
+/**
+ * The fabric's fields as TunnelFabric takes them, documented once. Plain:
+ * the CIDRs, gateways, vni and table (they name its Rule and
+ * RouteConfiguration resources); port and mtu may be Inputs. Written out
+ * rather than mapped from the renderer's spec: Pulumi's schema inference
+ * reads declared properties and their JSDoc only.
+ */
+export interface TunnelFabricFields {
     /**
      * Names of the nodes that can be gateway (at least one, each a node's name).
      * They all hold the per-pod return routes, so a failover only moves rules
@@ -91,7 +97,7 @@ export interface TunnelFabricSpec {
      * explicitly, because a Linux VXLAN created without dstport uses the
      * pre-IANA port 8472. Changing it re-creates the links.
      */
-    port?: number;
+    port?: pulumi.Input<number>;
     /**
      * MTU of the VXLAN link, 68..9000, in bytes. Default 1440 (Liqo legacy):
      * VXLAN over IPv4 adds 50 bytes (outer IP 20, UDP 8, VXLAN 8, inner Ethernet
@@ -99,7 +105,7 @@ export interface TunnelFabricSpec {
      * spare. Too large and small packets pass while large transfers hang.
      * Changes in place.
      */
-    mtu?: number;
+    mtu?: pulumi.Input<number>;
     /** The routing table of the fabric's routes and rules: 1..2^32-1 except 253-255 (default, main, local). Default 18952 (Liqo legacy). */
     table?: number;
     /**
@@ -128,6 +134,12 @@ export interface TunnelFabricSpec {
      */
     gatewayInIf?: string;
 }
+
+/** The fabric as the planner takes it: the fields resolved, and its nodes. */
+export type TunnelFabricSpec = pulumi.Unwrap<TunnelFabricFields> & {
+    /** The nodes of the fabric, at least 2; each gets the VXLAN link and FDB entries to all the others. */
+    nodes: FabricNode[];
+};
 
 export interface NodePlan {
     node: string;

@@ -11,6 +11,7 @@
  * parser has its own quoting, comments and variable expansion, so values are
  * held to plain character sets instead of being escaped.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { Problem, problem } from "../../common/problems";
 import * as net from "../../common/net";
 import { Cidr, Ip, isObject } from "../../common/net";
@@ -68,9 +69,17 @@ export interface TrackScript {
     weight?: number;
 }
 
-export interface GatewayVipSpec {
+/**
+ * The keepalived fields as GatewayVip takes them, documented once. Plain:
+ * virtualRouterId, checked at construction against the other GatewayVips of
+ * the program (two VRRP groups with one id on one segment fight over the
+ * virtual MAC). The others may be Inputs. Written out rather than mapped from
+ * the renderer's spec: Pulumi's schema inference reads declared properties
+ * and their JSDoc only.
+ */
+export interface GatewayVipFields {
     /** keepalived's vrrp_instance name, 1-64 of A-Z a-z 0-9 _ -. Default "RO_<virtualRouterId>" (the track script is "<name>_check"). */
-    instanceName?: string;
+    instanceName?: pulumi.Input<string>;
     /**
      * The virtual address, IPv4: "192.168.2.250" or "192.168.2.250/24". With a
      * segment given, a prefix must be /32 or the segment's: any other would give
@@ -78,20 +87,18 @@ export interface GatewayVipSpec {
      * segment's prefix is used, or /32 when no segment is given. No node may
      * own it. VRRPv2 with PASS authentication is IPv4 only.
      */
-    vip: string;
+    vip: pulumi.Input<string>;
     /**
      * The nodes' L2 CIDR, e.g. "192.168.2.0/24" (IPv4, /30 or shorter). When
      * given, the VIP and every node address must be usable addresses inside it,
      * and it gives a bare vip its prefix. Default: absent (no such checks).
      */
-    segment?: string;
+    segment?: pulumi.Input<string>;
     /**
      * VRRP virtual router id, 1..255: every node of this VIP uses the same id,
      * and each VRRP group on the same segment needs its own. Required.
      */
     virtualRouterId: number;
-    /** At least 2 nodes (one node is the single point of failure the VIP exists to avoid); names and addresses unique. */
-    nodes: VipNode[];
     /**
      * Advertisement interval in whole seconds, 1..255 (VRRPv2 carries whole
      * seconds; keepalived would round a fraction). A backup takes over about
@@ -99,7 +106,35 @@ export interface GatewayVipSpec {
      * (about 3.5 s with the default); a graceful stop hands over at once.
      * Default 1.
      */
-    advertInt?: number;
+    advertInt?: pulumi.Input<number>;
+    /**
+     * When true, every node starts as BACKUP and a recovered higher-priority
+     * node does not take the VIP back (one move instead of two after a
+     * failure). Default: absent (preempt: the highest priority starts MASTER
+     * and reclaims the VIP).
+     */
+    nopreempt?: pulumi.Input<boolean>;
+    /** A health check that can move the VIP (see TrackScript.weight). Default: none. */
+    trackScript?: pulumi.Input<TrackScript>;
+    /**
+     * Further interfaces whose loss puts a node in FAULT, e.g. ["ovn0"] so a
+     * node whose link into the cluster is down gives up the VIP. Not the VRRP
+     * interface itself: keepalived always tracks that one. Default: none.
+     */
+    trackInterfaces?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * keepalived's vrrp_garp_master_delay, 0..3600 seconds: when a second round
+     * of gratuitous ARPs follows a transition to MASTER, so switches and peers
+     * with stale ARP entries learn the new holder (0: no second round).
+     * Default: absent (keepalived's own default).
+     */
+    garpMasterDelay?: pulumi.Input<number>;
+}
+
+/** The GatewayVip as the renderer takes it: the fields resolved, its nodes and password. */
+export type GatewayVipSpec = pulumi.Unwrap<GatewayVipFields> & {
+    /** At least 2 nodes (one node is the single point of failure the VIP exists to avoid); names and addresses unique. */
+    nodes: VipNode[];
     /**
      * VRRP PASS authentication, 1..8 characters of A-Z a-z 0-9 _ . , : ; % + = ~ ^ * @ / -
      * (keepalived silently cuts longer passwords to 8). Cleartext on the wire: it
@@ -107,29 +142,7 @@ export interface GatewayVipSpec {
      * shown in messages. Default: absent (no authentication block).
      */
     authPass?: string;
-    /**
-     * When true, every node starts as BACKUP and a recovered higher-priority
-     * node does not take the VIP back (one move instead of two after a
-     * failure). Default: absent (preempt: the highest priority starts MASTER
-     * and reclaims the VIP).
-     */
-    nopreempt?: boolean;
-    /** A health check that can move the VIP (see TrackScript.weight). Default: none. */
-    trackScript?: TrackScript;
-    /**
-     * Further interfaces whose loss puts a node in FAULT, e.g. ["ovn0"] so a
-     * node whose link into the cluster is down gives up the VIP. Not the VRRP
-     * interface itself: keepalived always tracks that one. Default: none.
-     */
-    trackInterfaces?: string[];
-    /**
-     * keepalived's vrrp_garp_master_delay, 0..3600 seconds: when a second round
-     * of gratuitous ARPs follows a transition to MASTER, so switches and peers
-     * with stale ARP entries learn the new holder (0: no second round).
-     * Default: absent (keepalived's own default).
-     */
-    garpMasterDelay?: number;
-}
+};
 
 export const VIP_DEFAULTS = {
     advertInt: 1,

@@ -10,18 +10,30 @@
  * Checks follow Kube-OVN's own admission rules (pkg/util/validator.go) where
  * they exist, so a spec that passes here is not refused by the controller.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { Problem, problem } from "../../common/problems";
 import * as net from "../../common/net";
 import { Cidr, Ip } from "../../common/net";
 import { isDnsLabel, stringMap, subdomain } from "../../common/names";
 
-export interface SubnetSpecArgs {
-    /**
-     * metadata.name of the Subnet: a DNS-1123 subdomain (lower-case a-z 0-9 - ., at
-     * most 253 characters). Kube-OVN Subnets are cluster-scoped, so the name is
-     * unique in the cluster. Seeds 000/001 use "routed", seed 002 "subnet-gateway".
-     */
-    name: string;
+/** The IP families of a Subnet (an `as const` object: the literals type-check, and schema inference makes it an enum). */
+export const SubnetProtocol = { IPv4: "IPv4", IPv6: "IPv6", Dual: "Dual" } as const;
+export type SubnetProtocol = (typeof SubnetProtocol)[keyof typeof SubnetProtocol];
+
+/** Where a Subnet's traffic leaves the cluster (see SubnetFields.gatewayType). */
+export const GatewayType = { Distributed: "distributed", Centralized: "centralized" } as const;
+export type GatewayType = (typeof GatewayType)[keyof typeof GatewayType];
+
+/**
+ * The Subnet's fields as RoutedSubnet takes them, documented once. Plain:
+ * cidrBlock (the number and family of CIDRs decide the FORWARD accepts and
+ * sysctls each node gets), protocol, gatewayType and gatewayNode (which node
+ * is the default next hop), natOutgoing. The others may be Inputs: they do
+ * not decide the resource graph. Written out rather than mapped from the
+ * renderer's spec: Pulumi's schema inference (component packages) reads
+ * declared properties and their JSDoc only.
+ */
+export interface SubnetFields {
     /**
      * The pod CIDR: "10.166.0.0/16", or dual stack as Kube-OVN writes it, an IPv4
      * and an IPv6 CIDR joined by a comma without spaces, IPv4 first
@@ -38,7 +50,7 @@ export interface SubnetSpecArgs {
      * address. Default: the first host address of each CIDR (10.166.0.1 for
      * 10.166.0.0/16, as in seed 000).
      */
-    gateway?: string;
+    gateway?: pulumi.Input<string>;
     /**
      * Addresses IPAM never hands out: single IPs or "a..b" ranges as Kube-OVN
      * writes them, inside cidrBlock. The gateway is appended when missing, as
@@ -46,14 +58,14 @@ export interface SubnetSpecArgs {
      * gateway does not count), so the applied object never differs from what the
      * controller leaves behind. Default: just the gateway.
      */
-    excludeIps?: string[];
+    excludeIps?: pulumi.Input<pulumi.Input<string>[]>;
     /** "IPv4", "IPv6" or "Dual"; must agree with cidrBlock. Default: derived from cidrBlock's CIDR families. */
-    protocol?: "IPv4" | "IPv6" | "Dual";
+    protocol?: SubnetProtocol;
     /**
      * Namespaces bound to the subnet: their pods get addresses from it (seed 002
      * binds ns1 and ns2). DNS-1123 labels, each at most once. Default: none.
      */
-    namespaces?: string[];
+    namespaces?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * Where the subnet's traffic leaves the cluster. "distributed" (default): on
      * every node, through the pod's own node, so an outside return route via one
@@ -62,37 +74,38 @@ export interface SubnetSpecArgs {
      * 000 and 002 recommend it where the virtual network or a stateful firewall
      * drops asymmetric traffic.
      */
-    gatewayType?: "distributed" | "centralized";
+    gatewayType?: GatewayType;
     /**
      * The gateway node(s) of a centralized subnet (required then, refused for a
      * distributed one): Kubernetes node names, or "node:ip" with an IPv4 egress
      * address (Kube-OVN splits the entry at every ':', so IPv6 cannot be given).
-     * Either a list or Kube-OVN's comma-separated string; rendered as the string.
+     * Kube-OVN's comma-separated string ("node1,node2:192.168.2.11"); from
+     * JavaScript a list of entries works too.
      * Kube-OVN uses the first ready node and fails over to the next
      * (active/standby, status.activateGateway) unless enableEcmp.
      */
-    gatewayNode?: string | string[];
+    gatewayNode?: string;
     /**
      * Centralized only: spread egress over all ready gateway nodes (ECMP) instead
      * of active/standby. Replies then leave by any gateway node, so an outside
      * return route through a single one of them is asymmetric again. Default:
      * absent (Kube-OVN's false).
      */
-    enableEcmp?: boolean;
+    enableEcmp?: pulumi.Input<boolean>;
     /**
      * Kube-OVN isolation: a private subnet accepts traffic only from its own
      * CIDR and allowSubnets, so outside peers that must reach pods need their
      * CIDR listed in allowSubnets. Seed 002 sets false. Default: absent (false).
      */
-    private?: boolean;
+    private?: pulumi.Input<boolean>;
     /** CIDRs allowed into a private subnet; only valid with `private: true` (Kube-OVN ignores it otherwise). */
-    allowSubnets?: string[];
+    allowSubnets?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * The VPC; only Kube-OVN's default VPC "ovn-cluster" is accepted, since routed
      * interconnection works for overlay subnets of the default VPC only (seed 000).
      * Default: absent (Kube-OVN puts the subnet in the default VPC).
      */
-    vpc?: string;
+    vpc?: pulumi.Input<string>;
     /**
      * Must be false or absent; the rendered Subnet always says false. With NAT on,
      * Kube-OVN would rewrite pod sources to the node address and the pod IPs would
@@ -100,10 +113,23 @@ export interface SubnetSpecArgs {
      */
     natOutgoing?: boolean;
     /** metadata.labels of the Subnet (Kubernetes label keys and values). */
-    labels?: Record<string, string>;
+    labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
     /** metadata.annotations of the Subnet, e.g. pulumi.com/patchForce "true" to take over a Subnet made with kubectl. */
-    annotations?: Record<string, string>;
+    annotations?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
+
+
+/** The Subnet as the renderer takes it: the fields resolved, and its name. */
+export type SubnetSpecArgs = Omit<pulumi.Unwrap<SubnetFields>, "gatewayNode"> & {
+    /**
+     * metadata.name of the Subnet: a DNS-1123 subdomain (lower-case a-z 0-9 - ., at
+     * most 253 characters). Kube-OVN Subnets are cluster-scoped, so the name is
+     * unique in the cluster. Seeds 000/001 use "routed", seed 002 "subnet-gateway".
+     */
+    name: string;
+    /** As in SubnetFields; a list of entries is accepted too. */
+    gatewayNode?: string | string[];
+};
 
 /** Kube-OVN's default VPC (its `--cluster-router` flag, ovn-cluster unless changed at install). */
 export const DEFAULT_VPC = "ovn-cluster";
