@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `lab up [--nodes N] [--pods N] [--no-kube]`, `lab down`, `lab status`, `lab config --stack S [--cwd DIR]`. */
 import { labDown, labIsUp, labUp, readLabInfo } from "./lab";
-import { labStackConfig, setAllArgs } from "./stack-config";
+import { configJson, labStackConfig } from "./stack-config";
 import { execArgv } from "../provider/transport/exec";
 
 function usage(): never {
@@ -48,8 +48,10 @@ async function main(argv: string[]) {
             const flag = (f: string) => (rest.includes(f) ? rest[rest.indexOf(f) + 1] : undefined);
             const stack = flag("--stack");
             if (!stack) usage();
-            const argv = ["pulumi", "config", "set-all", "--stack", stack, ...(flag("--cwd") ? ["--cwd", flag("--cwd")!] : []), ...setAllArgs(labStackConfig(readLabInfo()))];
-            await execArgv(argv, { context: "pulumi config set-all" });
+            const argv = ["pulumi", "config", "set-all", "--stack", stack, ...(flag("--cwd") ? ["--cwd", flag("--cwd")!] : []), "--json", configJson(labStackConfig(readLabInfo()))];
+            // The argv holds the private key and the kubeconfig: a failure names the command, not its arguments.
+            const r = await execArgv(argv, { allowFailure: true });
+            if (r.code !== 0) throw new Error(`pulumi config set-all --stack ${stack} exited ${r.code}: ${r.stderr.trim()}`);
             return;
         }
         default:

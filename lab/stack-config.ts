@@ -8,6 +8,8 @@ import { LabInfo } from "./lab";
 export interface ConfigValue {
     value: string;
     secret: boolean;
+    /** Set for structured values: stored as YAML objects, which Pulumi YAML programs need (`type: object`). */
+    object?: unknown;
 }
 
 /**
@@ -27,8 +29,8 @@ export function labStackConfig(lab: LabInfo): Record<string, ConfigValue> {
     }));
     const others = Object.fromEntries(hosts.filter((h) => h.role !== "node").map((h) => [h.name, { host: h.ssh.host, hostKey: h.ssh.hostKey }]));
     const out: Record<string, ConfigValue> = {
-        nodes: { value: JSON.stringify(nodes), secret: false },
-        hosts: { value: JSON.stringify(others), secret: false },
+        nodes: { value: JSON.stringify(nodes), object: nodes, secret: false },
+        hosts: { value: JSON.stringify(others), object: others, secret: false },
         sshUser: { value: lab.ssh.user, secret: false },
         sshPrivateKey: { value: fs.readFileSync(lab.ssh.privateKeyPath, "utf8"), secret: true },
     };
@@ -36,7 +38,12 @@ export function labStackConfig(lab: LabInfo): Record<string, ConfigValue> {
     return out;
 }
 
-/** `pulumi config set-all` arguments for labStackConfig. */
-export function setAllArgs(config: Record<string, ConfigValue>): string[] {
-    return Object.entries(config).flatMap(([k, v]) => [v.secret ? "--secret" : "--plaintext", `${k}=${v.value}`]);
+/**
+ * The configuration as `pulumi config set-all --json` takes it (the format
+ * `pulumi config --json` prints): the only form of set-all that stores
+ * objects as objects. It holds the secrets: never put it in a message.
+ */
+export function configJson(config: Record<string, ConfigValue>): string {
+    return JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) =>
+        [k, { value: v.value, secret: v.secret, ...(v.object !== undefined ? { objectValue: v.object } : {}) }])));
 }

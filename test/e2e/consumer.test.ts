@@ -5,7 +5,7 @@ import * as path from "path";
 import { ensureLab, requireRoot } from "../support/lab";
 import { changes, exportAsUser, programStack, TestStack, toolchainEnv } from "../support/pulumi";
 import { programFiles } from "../support/stacks";
-import { labStackConfig } from "../../lab/stack-config";
+import { configJson, labStackConfig } from "../../lab/stack-config";
 import { labSnapshot } from "../support/snapshot";
 import { sourceSeenBy, whoAmIServer } from "../../lab/packets";
 import { LabInfo, REPO_ROOT } from "../../lab/lab";
@@ -118,7 +118,7 @@ describe("e2e: a team's own program installs the package from git (TypeScript, S
         stopServer = await whoAmIServer("ro-node2-p0");
         assert.strictEqual(await sourceSeenBy(lab, "peer", "10.166.2.10"), undefined);
         infra = await programStack("infra", programFiles("infra"));
-        await infra.stack.setAllConfig(labStackConfig(lab));
+        await infra.stack.setAllConfigJson(configJson(labStackConfig(lab)));
         await infra.stack.up();
         t = await programStack("team-network", {}, { PULUMI_BACKEND_URL: infra.env.PULUMI_BACKEND_URL }, { workDir: path.join(work, "app") });
         await t.stack.setConfig("infraStack", { value: "organization/infra/e2e" });

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { LabInfo } from "../../lab/lab";
-import { ConfigValue, labStackConfig } from "../../lab/stack-config";
+import { configJson, ConfigValue, labStackConfig } from "../../lab/stack-config";
 import { programStack, TestStack } from "./pulumi";
 
 const PROGRAMS = path.resolve(__dirname, "..", "..", "..", "test", "e2e", "programs");
@@ -20,7 +20,7 @@ export function useStack(name: string, lab: () => LabInfo, opts: { example?: boo
         if (opts.example) {
             // Examples read their hosts from stack config only, as they would a user's.
             t = await programStack(name, {}, {}, { workDir: path.join(EXAMPLES, name), stackName: opts.stackName });
-            await t.stack.setAllConfig({ ...labStackConfig(lab()), ...opts.config });
+            await t.stack.setAllConfigJson(configJson({ ...labStackConfig(lab()), ...opts.config }));
         } else t = await programStack(name, programFiles(name), env, { stackName: opts.stackName });
     });
     after(async () => {
