@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionInput, FrrStaticRoute, PathCheck, PathCheckNode, RouteSet } from "../provider/resources";
+import { ConnectionInput, FrrStaticRoute, PathCheck, PathCheckArgs, PathCheckNode, RouteSet } from "../provider/resources";
 import * as net from "../common/net";
 import { label } from "../common/names";
 import { described, Problem, problem } from "../common/problems";
 import { checkedConnection, Checked, requiredConnection, validateOnce } from "./validate";
-import { PathVerifyArgs, validateVerify, verifyPath } from "./verify";
+import { pathCheckArgs, PathVerifyArgs, validateVerify, verifyPath } from "./verify";
 
 /**
  * How a target holds its routes. An `as const` object rather than a bare
@@ -175,8 +175,11 @@ export function validateExternalReturnRoute(a: ExternalReturnRouteArgs, arg = "a
 
 /** Args a RoutedSubnet built from its own, already validated ones: its child does not check them again. */
 const validated = new WeakSet<object>();
-export function trustedReturnRouteArgs(a: ExternalReturnRouteArgs): ExternalReturnRouteArgs {
+/** The probe a RoutedSubnet with rollbackOnFailure hands its child's targets. */
+const probes = new WeakMap<object, PathCheckArgs>();
+export function trustedReturnRouteArgs(a: ExternalReturnRouteArgs, probe?: PathCheckArgs): ExternalReturnRouteArgs {
     validated.add(a);
+    if (probe) probes.set(a, probe);
     return a;
 }
 
@@ -209,32 +212,31 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
         this.nextHop = pulumi.output(hop);
         const own: { routes: (RouteSet | FrrStaticRoute)[]; pathCheck?: PathCheck } = { routes: [] };
         children.set(this, own);
+        const v = args.verify;
+        // A RoutedSubnet's child gets no verify: the RoutedSubnet checks the path itself, after its prerequisites
+        // too, and hands its targets the probe when it rolls back.
+        const check = v && checked ? pathCheckArgs(this, what, v, {
+            known: checked.part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
+            via: args.targets.some((t) => t.name === v.client.name && (t.kind ?? "linux") === "linux") ? hop : undefined,
+            nodes: v.nodes?.map((n, i) => ({ ...n, connection: checkedConnection(this, what, `args.verify.nodes[${i}].connection`, n.connection, n.name as string) })),
+            arg: "args.verify",
+        }) : undefined;
+        const probe = trusted ? probes.get(args) : v?.rollbackOnFailure ? check : undefined;
         args.targets.forEach((given, i) => {
             // A RoutedSubnet's targets come with their connections checked under its own argument paths.
             const t = trusted ? given : { ...given, connection: checkedConnection(this, what, `args.targets[${i}].connection`, given.connection) };
+            const host = { connection: t.connection, adopt: t.adopt, ...(probe ? { probe } : {}) };
             if (t.kind === "frr") {
                 args.destinations.forEach((dst) => own.routes.push(new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
-                    { connection: t.connection, dst, nexthop: hop, adopt: t.adopt }, { parent: this })));
+                    { ...host, dst, nexthop: hop }, { parent: this })));
             } else {
                 own.routes.push(new RouteSet(`${name}-${t.name}`, {
-                    connection: t.connection,
-                    adopt: t.adopt,
+                    ...host,
                     routes: args.destinations.map((dst) => ({ dst, gateway: hop, ...(t.dev !== undefined ? { dev: t.dev } : {}) })),
                 }, { parent: this }));
             }
         });
-        const v = args.verify;
-        if (v && checked) {
-            // A RoutedSubnet's child gets no verify: the RoutedSubnet checks the path itself, after its prerequisites too.
-            const client = args.targets.find((t) => t.name === v.client.name && (t.kind ?? "linux") === "linux");
-            own.pathCheck = verifyPath(this, name, what, v, {
-                known: checked.part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
-                via: client ? hop : undefined,
-                nodes: v.nodes?.map((n, i) => ({ ...n, connection: checkedConnection(this, what, `args.verify.nodes[${i}].connection`, n.connection, n.name as string) })),
-                after: own.routes,
-                arg: "args.verify",
-            });
-        }
+        if (check) own.pathCheck = verifyPath(this, name, check, own.routes);
         this.registerOutputs({ nextHop: this.nextHop });
     }
 }

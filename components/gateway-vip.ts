@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { Keepalived, VrrpElection } from "../provider/resources";
-import { checkAuthPass, GatewayVipFields, GatewayVipSpec, planGatewayVip, validateGatewayVip } from "./render/keepalived";
+import { checkAuthPass, failoverBudget, GatewayVipFields, GatewayVipSpec, planGatewayVip, validateGatewayVip } from "./render/keepalived";
 import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
 import { NodeArgs, NODE_PROPS } from "./nodes";
 import { claimVrrp } from "./claims";
@@ -81,6 +81,13 @@ export class GatewayVip extends pulumi.ComponentResource {
     get election(): VrrpElection { return children.get(this)!.election; }
     /** The node that held the VIP when last read (after up: the elected master; after a refresh: the holder then). */
     public readonly holder: pulumi.Output<string>;
+    /**
+     * The expected outage of a failover, in seconds, from the settings: the
+     * larger of a silent master's detection (3 × advertInt + the backup's
+     * skew) and a failing track script's (see failoverBudget). 3.45 with the
+     * defaults.
+     */
+    public readonly failoverSeconds: pulumi.Output<number>;
 
     constructor(name: string, args: GatewayVipArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:GatewayVip", name, {}, opts);
@@ -123,6 +130,7 @@ export class GatewayVip extends pulumi.ComponentResource {
         // after it is held and removed before keepalived stops. An input echoed as an output, it stays known at
         // a preview that updates the election, so routes through the VIP do not show as changing then.
         this.address = election.address;
-        this.registerOutputs({ address: this.address, holder: this.holder });
+        this.failoverSeconds = known.apply((k) => failoverBudget({ nodes: withoutConnections(k.nodes) as GatewayVipSpec["nodes"], advertInt: k.advertInt, trackScript: k.trackScript }).seconds);
+        this.registerOutputs({ address: this.address, holder: this.holder, failoverSeconds: this.failoverSeconds });
     }
 }

@@ -9,7 +9,7 @@ import { checkedConnection, requiredConnection, validateOnce } from "./validate"
 import { NodeArgs, NODE_PROPS } from "./nodes";
 import { checkNextHop, ExternalReturnRoute, ReturnRouteTarget, trustedReturnRouteArgs, validateReturnTargets } from "./external-return-route";
 import { claimSubnet } from "./claims";
-import { PathVerifyArgs, validateVerify, verifyPath } from "./verify";
+import { pathCheckArgs, PathVerifyArgs, validateVerify, verifyPath } from "./verify";
 
 /**
  * A RoutedSubnet node: the shared NodeArgs. RoutedSubnet uses name,
@@ -192,22 +192,19 @@ export class RoutedSubnet extends pulumi.ComponentResource {
         // Through `known`, so a deferred problem (an Output address that is not one) fails what uses the next hop.
         const used = !!returnRoutes?.length;
         this.nextHop = nextHop !== undefined ? known.apply((k) => k.nextHop!) : this.defaultNextHop(name, a, known, used);
+        // The client routes through the next hop when it is one of our linux targets; anywhere else (behind a router) any route will do.
+        const check = verify ? pathCheckArgs(this, what, verify, {
+            known: part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
+            via: returnRoutes?.some((t) => t.name === verify.client.name && (t.kind ?? "linux") === "linux") ? this.nextHop : undefined,
+            nodes: nodes.map((n, i) => ({ name: n.name, address: known.apply((k) => k.nodes[i].address), connection: connections[i] })),
+            arg: "args.verify",
+        }) : undefined;
         if (used) {
             const targets = returnRoutes!.map((t, i) => ({ ...t, connection: checkedConnection(this, what, `args.returnRoutes[${i}].connection`, t.connection) }));
-            const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets });
+            const ret = trustedReturnRouteArgs({ destinations: cidrs, nextHop: this.nextHop, targets }, verify?.rollbackOnFailure ? check : undefined);
             own.returnRoute = new ExternalReturnRoute(`${name}-return`, ret, { parent: this });
         }
-        if (verify) {
-            // The client routes through the next hop when it is one of our linux targets; anywhere else (behind a router) any route will do.
-            const target = returnRoutes?.find((t) => t.name === verify.client.name && (t.kind ?? "linux") === "linux");
-            own.pathCheck = verifyPath(this, name, what, verify, {
-                known: part(["verify"]).apply((k) => k.verify as PathVerifyArgs),
-                via: target ? this.nextHop : undefined,
-                nodes: nodes.map((n, i) => ({ name: n.name, address: known.apply((k) => k.nodes[i].address), connection: connections[i] })),
-                after: [subnet, ...prerequisites, ...(own.returnRoute ? own.returnRoute.routes : [])],
-                arg: "args.verify",
-            });
-        }
+        if (check) own.pathCheck = verifyPath(this, name, check, [subnet, ...prerequisites, ...(own.returnRoute ? own.returnRoute.routes : [])]);
         this.registerOutputs({ subnet, nextHop: this.nextHop });
     }
 

@@ -4,7 +4,7 @@
  * so that `up` succeeds only when a packet can follow the routes it made.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionInput, PathCheck, PathCheckNode } from "../provider/resources";
+import { ConnectionInput, PathCheck, PathCheckArgs, PathCheckNode } from "../provider/resources";
 import * as net from "../common/net";
 import { label } from "../common/names";
 import { Problem, problem } from "../common/problems";
@@ -34,9 +34,17 @@ export interface PathVerifyArgs {
     port?: pulumi.Input<number>;
     /** How long `up` waits for every target to answer, in whole seconds (1..300). Default 10. */
     seconds?: pulumi.Input<number>;
+    /**
+     * Probe and roll back: every return-route target also checks the path
+     * after each change of its routes (not at create), and when the check
+     * fails it restores its previous routes (kernel or FRR) and `up` fails
+     * with the diagnosis (ChangeRolledBack). For changes to a router that
+     * could cut the path off. Plain. Default false.
+     */
+    rollbackOnFailure?: boolean;
 }
 
-const VERIFY_PROPS = ["client", "targets", "port", "seconds"] as const;
+const VERIFY_PROPS = ["client", "targets", "port", "seconds", "rollbackOnFailure"] as const;
 
 /** Problems with `verify` at argument path `arg`; `dests` are the CIDRs the component routes, which every target must lie in. */
 export function validateVerify(arg: string, v: unknown, dests: Destination[], errs: Problem[], extra: readonly string[] = []): void {
@@ -69,26 +77,34 @@ export function validateVerify(arg: string, v: unknown, dests: Destination[], er
         });
     }
     if (v.port !== undefined) net.integer(`${arg}.port`, v.port, 1, 65535, errs);
+    net.bool(`${arg}.rollbackOnFailure`, v.rollbackOnFailure, errs);
     if (v.seconds !== undefined) net.integer(`${arg}.seconds`, v.seconds, 1, 300, errs, " (whole seconds)");
 }
 
-/** Creates the PathCheck "<name>-verify" of a component, after `after` (the routes and all the path needs). */
-export function verifyPath(self: pulumi.Resource, name: string, what: string, v: PathVerifyArgs, o: {
+/** What a component's path check is built from. */
+export interface PathCheckPlan {
     /** `verify` with every Input resolved and checked (validateOnce's part), for the values the check takes. */
     known: pulumi.Output<PathVerifyArgs | undefined>;
     /** The next hop the client must route through, when the client is one of the component's linux targets. */
     via?: pulumi.Input<string>;
     nodes?: pulumi.Input<PathCheckNode>[];
-    after: pulumi.Input<pulumi.Resource>[];
     arg: string;
-}): PathCheck {
+}
+
+/** The args of a component's path check: for its PathCheck, and for its targets' probes with rollbackOnFailure. */
+export function pathCheckArgs(self: pulumi.Resource, what: string, v: PathVerifyArgs, o: PathCheckPlan): PathCheckArgs {
     const connection = checkedConnection(self, what, `${o.arg}.client.connection`, v.client.connection);
-    return new PathCheck(`${name}-verify`, {
+    return {
         client: { name: v.client.name, connection },
         targets: o.known.apply((k) => k!.targets as string[]),
         port: o.known.apply((k) => k!.port) as pulumi.Output<number>,
         seconds: o.known.apply((k) => k!.seconds) as pulumi.Output<number>,
         via: o.via,
         nodes: o.nodes,
-    }, { parent: self, dependsOn: o.after });
+    };
+}
+
+/** Creates the PathCheck "<name>-verify" of a component, after `after` (the routes and all the path needs). */
+export function verifyPath(self: pulumi.Resource, name: string, args: PathCheckArgs, after: pulumi.Input<pulumi.Resource>[]): PathCheck {
+    return new PathCheck(`${name}-verify`, args, { parent: self, dependsOn: after });
 }

@@ -47,7 +47,7 @@ const POLL_MS = 500;
 /** Probes the client sends while the counters of the next hop are read: enough to move a counter, and short. */
 const PROBES = 3;
 
-function normalize(raw: Record<string, unknown>, errs: Problem[]): PathCheckSpec | undefined {
+export function normalizePathCheck(raw: Record<string, unknown>, errs: Problem[]): PathCheckSpec | undefined {
     let client: Endpoint | undefined;
     if (net.object("client", raw.client, ["name", "connection"], errs)) {
         const c = raw.client;
@@ -287,6 +287,23 @@ export class PathUnreachable extends Error {
     }
 }
 
+/**
+ * The typed failure of a change undone: the path check that followed it
+ * failed, so the host got its previous objects back (probe and rollback).
+ */
+export class ChangeRolledBack extends Error {
+    constructor(public readonly host: string, public readonly what: string, public readonly cause: PathUnreachable) {
+        super(`${host}: ${what}: the change made the path check fail, so the previous state was restored on the host; ${cause.message}`);
+        this.name = "ChangeRolledBack";
+    }
+}
+
+/** Checks the path after a change, within its window; throws PathUnreachable naming the first failing hop. */
+export async function requirePath(s: PathCheckSpec): Promise<void> {
+    const failures = await checkPath(s, s.seconds);
+    if (failures.length) throw new PathUnreachable(`${s.client.name} (${describeConnection(s.client.connection)})`, failures, s.seconds);
+}
+
 // ---------------------------------------------------------------------------
 // I/O
 
@@ -371,9 +388,7 @@ export async function checkPath(s: PathCheckSpec, seconds: number): Promise<Path
 }
 
 async function verified(inputs: Record<string, any>): Promise<Record<string, any>> {
-    const s = inputs as PathCheckSpec;
-    const failures = await checkPath(s, s.seconds);
-    if (failures.length) throw new PathUnreachable(`${s.client.name} (${describeConnection(s.client.connection)})`, failures, s.seconds);
+    await requirePath(inputs as PathCheckSpec);
     return { ...inputs, ok: true, failures: [] };
 }
 
@@ -383,7 +398,7 @@ const spec = (v: Inputs) => JSON.stringify(PATH_CHECK_PROPS.map((k) => v[k] ?? n
 export const pathCheck: KindImpl = {
     async check(_olds, news) {
         const errs: Problem[] = [];
-        const v = normalize(news, errs);
+        const v = normalizePathCheck(news, errs);
         const shown = errs.filter((p) => !holdsUnknown(p.value));
         if (shown.length || !v) return { inputs: news, failures: checkFailures(shown, news, [...PATH_CHECK_PROPS]) };
         return { inputs: { ...news, ...v } };

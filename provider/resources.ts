@@ -93,6 +93,13 @@ export interface HostObjectArgs {
      * dynamic providers (pulumi/pulumi#16175). Only read at create.
      */
     adopt?: pulumi.Input<boolean>;
+    /**
+     * A path check run after every update of the object (not at create): when
+     * it fails, the update is undone on the host and `up` fails with the
+     * diagnosis of the first failing hop (ChangeRolledBack). Kept secret in
+     * the state (it holds the client's connection). Default: none.
+     */
+    probe?: pulumi.Input<PathCheckArgs>;
 }
 
 /** Base of the host-object resources: keeps the connection secret in inputs and outputs alike. */
@@ -102,9 +109,10 @@ abstract class HostObject extends pulumi.dynamic.Resource {
 
     protected constructor(kind: Kind, name: string, args: HostObjectArgs & Record<string, unknown>, outs: string[], opts?: pulumi.CustomResourceOptions, secrets: string[] = []) {
         const props: Record<string, unknown> = { ...args, connection: pulumi.secret(args.connection), present: undefined };
+        if (args.probe !== undefined) props.probe = pulumi.secret(args.probe);
         for (const s of secrets) props[s] = pulumi.secret(args[s]);
         for (const o of outs) if (!(o in props)) props[o] = undefined;
-        const secretOutputs = ["connection", ...secrets];
+        const secretOutputs = ["connection", ...(args.probe !== undefined ? ["probe"] : []), ...secrets];
         super(providerFor(kind), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: secretOutputs }), "routed-overlay", kind);
     }
 }

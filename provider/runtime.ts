@@ -24,7 +24,7 @@ import { fdbSetKind } from "./kinds/sets";
 import { frrRouteKind } from "./kinds/frr";
 import { keepalivedKind } from "./kinds/keepalived";
 import { vrrpElection } from "./election";
-import { pathCheck } from "./pathcheck";
+import { ChangeRolledBack, normalizePathCheck, PathCheckSpec, pathCheck, PathUnreachable, requirePath } from "./pathcheck";
 
 type Inputs = Record<string, any>;
 
@@ -45,8 +45,12 @@ export const CHECKS = { VrrpElection: vrrpElection, PathCheck: pathCheck } as co
 export type Kind = keyof typeof KINDS | keyof typeof CHECKS;
 
 
-/** Properties every kind has that are not the kernel object's own. */
-const FRAME = ["connection", "adopt", "present", "__provider"];
+/**
+ * Properties every kind has that are not the kernel object's own. `probe`:
+ * a path check run after each update of the object; when it fails, the
+ * update is undone and up fails with the diagnosis (probe and rollback).
+ */
+const FRAME = ["connection", "adopt", "probe", "present", "__provider"];
 
 export interface KindImpl {
     check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult>;
@@ -74,7 +78,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
     const computed = kind.computed ?? [];
     const transport = (props: Inputs) => transportFor(props.connection as Connection);
     const withFrame = (props: Inputs, v: object, extra: Inputs = {}) =>
-        ({ ...v, ...extra, connection: props.connection, adopt: props.adopt ?? false, present: true });
+        ({ ...v, ...extra, connection: props.connection, adopt: props.adopt ?? false, ...(props.probe !== undefined ? { probe: props.probe } : {}), present: true });
     /** The kind's properties as recorded in the state (a state of an earlier version read as today's). */
     const stored = (props: Inputs, comp: readonly string[] = computed): Inputs => {
         const o = own(props, comp);
@@ -88,12 +92,18 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
         async check(_olds, news) {
             const all = validateConnection(news.connection);
             if (news.adopt !== undefined && typeof news.adopt !== "boolean") all.push(problem("adopt", "must be true or false", news.adopt));
+            let probe: PathCheckSpec | undefined;
+            if (news.probe !== undefined) {
+                const errs: typeof all = [];
+                probe = normalizePathCheck(news.probe ?? {}, errs);
+                all.push(...errs.map((p) => ({ ...p, path: `probe.${p.path}` })));
+            }
             const v = kind.normalize(own(news, computed), all);
             // At preview an input made from another resource's output can be unknown: what is known is
             // checked, and the rest is checked again at up, when the engine calls check with the values.
             const errs = all.filter((p) => !holdsUnknown(p.value));
-            if (errs.length || !v) return { inputs: news, failures: checkFailures(errs, news, [...kind.properties, "adopt"]) };
-            return { inputs: { ...v, connection: news.connection, adopt: news.adopt ?? false } };
+            if (errs.length || !v) return { inputs: news, failures: checkFailures(errs, news, [...kind.properties, "adopt", "probe"]) };
+            return { inputs: { ...v, connection: news.connection, adopt: news.adopt ?? false, ...(probe ? { probe } : {}) } };
         },
         async diff(_id, olds, news) {
             // At preview, inputs built from outputs not known yet reach diff unchecked (check left them raw, defaults
@@ -138,7 +148,12 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             else {
                 // Only the connection changed: nothing to do on the host, the outputs take the new one.
                 const o = stored(olds);
-                if (canonicalJson(o) !== canonicalJson(n)) await kind.update(t, o as T, n, news.adopt === true);
+                if (canonicalJson(o) !== canonicalJson(n)) {
+                    await kind.update(t, o as T, n, news.adopt === true);
+                    // Only a change is probed: at create the rest of the path (the Subnet, the prerequisites)
+                    // may not be in place yet, and the component's PathCheck checks it after all of them.
+                    if (news.probe) await probed(t.name, kind.key(n), news.probe as PathCheckSpec, () => kind.update(t, n, o as T, true));
+                }
             }
             return { outs: withFrame(news, n, { ...extra, ...kept }) };
         },
@@ -148,6 +163,17 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             await kind.remove(t, stored(props, []) as T);
         },
     };
+}
+
+/** Runs the path check after a change; on failure undoes the change and fails with the diagnosis. */
+async function probed(host: string, what: string, probe: PathCheckSpec, undo: () => Promise<void>): Promise<void> {
+    try {
+        await requirePath(probe);
+    } catch (e) {
+        if (!(e instanceof PathUnreachable)) throw e;
+        await undo();
+        throw new ChangeRolledBack(host, what, e);
+    }
 }
 
 /** A lifecycle whose every operation is timed in the opt-in stats (provider/stats.ts). */

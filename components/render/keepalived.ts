@@ -501,3 +501,41 @@ export function renderKeepalivedConf(s: GatewayVipSpec, node: string): string {
 export function planGatewayVip(s: GatewayVipSpec): { node: string; config: string }[] {
     return s.nodes.map((n) => ({ node: n.name, config: renderKeepalivedConf(s, n.name) }));
 }
+
+/** How long a failover of the VIP is expected to take, from the settings (see failoverBudget). */
+export interface FailoverBudget {
+    /** The master gone silent (host, link or keepalived down): the backup's Master_Down_Interval. */
+    silentMaster: number;
+    /** The track script failing on the master (when there is one): fall runs of interval, then the backup's skew. */
+    trackScript?: number;
+    /** The larger of the two: what an operator should expect at most. */
+    seconds: number;
+}
+
+/**
+ * The failover budget of a GatewayVip, in seconds. A backup declares a
+ * silent master dead after Master_Down_Interval = 3 × Advertisement_Interval
+ * + Skew_Time, with Skew_Time = (256 − priority) / 256 of that backup (RFC
+ * 3768 §6.1; keepalived follows it for VRRPv2); the highest-priority backup
+ * is first. A master whose track script fails enters FAULT after `fall`
+ * runs `interval` seconds apart and sends priority 0, on which the backup
+ * takes over after its Skew_Time only (§6.4.2); with a weight the master
+ * stays MASTER at a lower priority instead, and the backup preempts on the
+ * next advertisement it hears (one interval more). Gratuitous ARPs at the
+ * transition move the peers at once, so the budget is the outage a client
+ * sees.
+ */
+export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "trackScript">): FailoverBudget {
+    const advert = s.advertInt ?? VIP_DEFAULTS.advertInt;
+    const backup = priorities(s.nodes).sort((a, b) => b - a)[1] ?? 0;
+    const skew = (256 - backup) / 256;
+    const silentMaster = 3 * advert + skew;
+    const ts = s.trackScript;
+    const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? advert : 0) + skew : undefined;
+    const round = (x: number) => Math.round(x * 100) / 100;
+    return {
+        silentMaster: round(silentMaster),
+        ...(trackScript !== undefined ? { trackScript: round(trackScript) } : {}),
+        seconds: round(Math.max(silentMaster, trackScript ?? 0)),
+    };
+}

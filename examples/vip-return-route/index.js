@@ -24,3 +24,5 @@ const subnet = new RoutedSubnet("routed", {
 exports.nextHop = subnet.nextHop;
 // The node that held the VIP when up read it back (VrrpElection).
 exports.holder = vip.holder;
+// The expected outage of a failover, from the settings (3.45 s with the defaults).
+exports.failoverSeconds = vip.failoverSeconds;

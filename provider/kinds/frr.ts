@@ -80,7 +80,10 @@ const key = (r: FrrRouteState) => `${r.dst} ${r.nexthop}`;
 export const frrRouteKind: Kind<FrrRouteState> = {
     properties: FRR_PROPS,
     normalize: normalizeFrrRoute,
-    identity: ["dst", "nexthop"],
+    // The next hop changes in place (one vtysh call removes the old line and enters the new one): as a
+    // replace, the new route would be entered beside the old one (two next hops, ECMP) until the old
+    // one's delete, and a path check run in between would test neither alone.
+    identity: ["dst"],
     key: (r) => `frr/${r.dst}/${r.nexthop}`,
     async read(t, r) {
         const live = (await running(t)).get(key(r));
@@ -95,7 +98,11 @@ export const frrRouteKind: Kind<FrrRouteState> = {
         if (live && !adopt && live.tag !== OWN_TAG) throw alreadyExists(t.name, `the FRR static route ${r.dst} via ${r.nexthop}`, `tag ${live.tag}`);
         await t.run(configureArgv([frrLine(r)]));
     },
-    async update(t, olds, news) {
+    async update(t, olds, news, adopt) {
+        if (key(olds) !== key(news) && !adopt) {
+            const live = (await running(t)).get(key(news));
+            if (live && live.tag !== OWN_TAG) throw alreadyExists(t.name, `the FRR static route ${news.dst} via ${news.nexthop}`, `tag ${live.tag}`);
+        }
         // Re-entering the route with other attributes replaces them; the old line goes first so no twin stays.
         await t.run(configureArgv([`no ${frrLine(olds)}`, frrLine(news)]));
     },

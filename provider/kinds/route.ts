@@ -284,6 +284,22 @@ async function reclaim(t: Transport, table: number, olds: Routes, news: Routes, 
     if (oldOwner) await unclaim(t, oldOwner, Object.keys(olds).map((k) => claimKey(table, k)));
 }
 
+/** Create, update and delete of a kind that holds the routes `routes(v)` of `v.table`: Route (one) and RouteSet (many). */
+function routesLifecycle<T extends { table: number; owner?: string }>(routes: (v: T) => Routes): Pick<Kind<T>, "create" | "update" | "remove"> {
+    return {
+        async create(t, v, adopt) {
+            await applyRoutes(t, v.table, {}, routes(v), { adopt, owner: v.owner, creating: true });
+        },
+        async update(t, olds, news, adopt) {
+            await applyRoutes(t, news.table, routes(olds), routes(news), { adopt, owner: news.owner, creating: false });
+            await reclaim(t, news.table, routes(olds), routes(news), olds.owner, news.owner);
+        },
+        async remove(t, v) {
+            await removeRoutes(t, v.table, routes(v), v.owner);
+        },
+    };
+}
+
 // ---- Route -------------------------------------------------------------------
 
 const one = (r: RouteState): Routes => {
@@ -305,17 +321,8 @@ export const routeKind: Kind<RouteState> = {
         const live = Object.values(await readOwn(t, r.table, one(r)))[0];
         return live && (r.owner !== undefined ? { ...live, owner: r.owner } : live);
     },
-    async create(t, r, adopt) {
-        await applyRoutes(t, r.table, {}, one(r), { adopt, owner: r.owner, creating: true });
-    },
-    async update(t, olds, news, adopt) {
-        // Same key (identity): a replace in place; the claim follows a new owner name.
-        await applyRoutes(t, news.table, one(olds), one(news), { adopt, owner: news.owner, creating: false });
-        await reclaim(t, news.table, one(olds), one(news), olds.owner, news.owner);
-    },
-    async remove(t, r) {
-        await removeRoutes(t, r.table, one(r), r.owner);
-    },
+    // The key is the identity: an update is a replace in place of the one route.
+    ...routesLifecycle<RouteState>(one),
 };
 
 // ---- RouteSet ----------------------------------------------------------------
@@ -367,14 +374,5 @@ export const routeSetKind: Kind<RouteSetState> = {
         const routes = Object.fromEntries(Object.entries(live).map(([k, r]) => [k, routeEntryText(r)]));
         return { table: s.table, routes, ...(s.owner !== undefined && { owner: s.owner }) };
     },
-    async create(t, s, adopt) {
-        await applyRoutes(t, s.table, {}, decoded(s), { adopt, owner: s.owner, creating: true });
-    },
-    async update(t, olds, news, adopt) {
-        await applyRoutes(t, news.table, decoded(olds), decoded(news), { adopt, owner: news.owner, creating: false });
-        await reclaim(t, news.table, decoded(olds), decoded(news), olds.owner, news.owner);
-    },
-    async remove(t, s) {
-        await removeRoutes(t, s.table, decoded(s), s.owner);
-    },
+    ...routesLifecycle<RouteSetState>(decoded),
 };

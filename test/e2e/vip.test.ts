@@ -28,6 +28,7 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
         let t: TestStack;
         let before0: Record<string, string>;
         let stop: () => void;
+        let budget: number;
 
         const holders = async () => {
             const out: string[] = [];
@@ -82,6 +83,8 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
             // Read back by the election before up returned: no wait here.
             assert.deepStrictEqual(await holders(), ["node1"]);
             assert.strictEqual(up.outputs.holder.value, "node1");
+            budget = up.outputs.failoverSeconds.value;
+            assert.ok(budget > 3 && budget <= 3 * 1 + 1, `the defaults' budget (${budget} s) is within 3 x advertInt + 1 s`);
             const route = JSON.parse((await hostExec(lab, "peer", ["ip", "-j", "route", "show", "10.166.0.0/16"])).stdout);
             assert.strictEqual(route[0].gateway, VIP);
             assert.strictEqual(await sourceSeenBy(lab, "peer", POD.address), "192.168.2.100");
@@ -115,8 +118,9 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
 
         it("the master's link cut: the VIP moves, and the outage is the VRRP detection time", async () => {
             const r = await outageDuring(() => hostExec(lab, "node1", ["ip", "link", "set", "eth0", "down"]));
-            process.stderr.write(`      measured: link-cut failover outage ${r.outage.toFixed(1)} s (${r.received} of ~100 pings answered)\n`);
+            process.stderr.write(`      measured: link-cut failover outage ${r.outage.toFixed(1)} s against a budget of ${budget} s (${r.received} of ~100 pings answered)\n`);
             try {
+                assert.ok(r.outage <= budget, `the outage ${r.outage.toFixed(1)} s exceeds the computed budget ${budget} s`);
                 assert.ok(r.lastSeq >= 95, `the pod stopped answering after the failover (last seq ${r.lastSeq})`);
                 assert.ok(r.outage > 0, "with the master's link down, some packets must be lost until the backup notices");
                 assert.ok((await holders()).includes("node2"), "node2 took the VIP");

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GatewayVipSpec, planGatewayVip, renderKeepalivedConf, validateGatewayVip, VipNode } from "../../components/render/keepalived";
+import { failoverBudget, GatewayVipSpec, planGatewayVip, renderKeepalivedConf, validateGatewayVip, VipNode } from "../../components/render/keepalived";
 import { expectGolden } from "../support/golden";
 
 /** The lab segment of seed 000: node1 is 192.168.2.10, as in its `ip route add ... via 192.168.2.10`. */
@@ -221,5 +221,22 @@ describe("GatewayVip validation", () => {
 
     it("prefixes messages with the given argument path", () => {
         assert.match(validateGatewayVip({ ...BASIC, virtualRouterId: 0 }, "gatewayVip").map(formatProblem)[0], /^gatewayVip\.virtualRouterId: /);
+    });
+});
+
+describe("failover budget (RFC 3768 Master_Down_Interval and Skew_Time)", () => {
+    it("a silent master: 3 x advertInt + the highest backup's skew", () => {
+        // Priorities 150, 140, 130: the backup at 140 waits 3 x 1 + (256 - 140) / 256 s.
+        assert.deepStrictEqual(failoverBudget({ nodes: NODES }), { silentMaster: 3.45, seconds: 3.45 });
+        assert.deepStrictEqual(failoverBudget({ nodes: NODES, advertInt: 2 }), { silentMaster: 6.45, seconds: 6.45 });
+        const given = NODES.map((n, i) => ({ ...n, priority: [100, 200, 50][i] }));
+        assert.strictEqual(failoverBudget({ nodes: given }).silentMaster, 3.61, "the backup is the second-highest priority (100), wherever it is listed");
+        assert.ok(failoverBudget({ nodes: NODES }).seconds <= 3 * 1 + 1, "within 3 x advertInt + 1 s with the defaults");
+    });
+
+    it("a failing track script: fall runs of interval, then the skew (FAULT), or one advertisement more with a weight", () => {
+        assert.deepStrictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"] } }), { silentMaster: 3.45, trackScript: 4.45, seconds: 4.45 });
+        assert.deepStrictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"], interval: 1, fall: 1 } }), { silentMaster: 3.45, trackScript: 1.45, seconds: 3.45 });
+        assert.strictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"], weight: -20 } }).trackScript, 5.45);
     });
 });
