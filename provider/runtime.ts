@@ -152,7 +152,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
                     await kind.update(t, o as T, n, news.adopt === true);
                     // Only a change is probed: at create the rest of the path (the Subnet, the prerequisites)
                     // may not be in place yet, and the component's PathCheck checks it after all of them.
-                    if (news.probe) await probed(t.name, kind.key(n), news.probe as PathCheckSpec, () => kind.update(t, n, o as T, true));
+                    if (news.probe) await probed(t.name, kind.key(n), () => requirePath(news.probe as PathCheckSpec), () => kind.update(t, n, o as T, true));
                 }
             }
             return { outs: withFrame(news, n, { ...extra, ...kept }) };
@@ -165,14 +165,24 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
     };
 }
 
-/** Runs the path check after a change; on failure undoes the change and fails with the diagnosis. */
-async function probed(host: string, what: string, probe: PathCheckSpec, undo: () => Promise<void>): Promise<void> {
+/**
+ * Runs the path check after a change; when it fails, or cannot run, undoes
+ * the change and fails: `up` then keeps the previous state, and the host
+ * must match it. An undo that fails too says both, so the diagnosis is
+ * never lost behind the second error.
+ */
+export async function probed(host: string, what: string, check: () => Promise<void>, undo: () => Promise<void>): Promise<void> {
     try {
-        await requirePath(probe);
+        await check();
     } catch (e) {
-        if (!(e instanceof PathUnreachable)) throw e;
-        await undo();
-        throw new ChangeRolledBack(host, what, e);
+        const failed = e instanceof PathUnreachable ? "the change made the path check fail" : `the path check could not run (${(e as Error).message})`;
+        try {
+            await undo();
+        } catch (u) {
+            throw new Error(`${host}: ${what}: ${failed}, and putting the previous state back failed too (${(u as Error).message})${e instanceof PathUnreachable ? `; ${e.message}` : ""}`);
+        }
+        if (e instanceof PathUnreachable) throw new ChangeRolledBack(host, what, e);
+        throw new Error(`${host}: ${what}: ${failed}, so the previous state was restored on the host`);
     }
 }
 
