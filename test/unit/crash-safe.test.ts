@@ -99,6 +99,17 @@ describe("creates repeated after a crash", () => {
         await assert.rejects(frrRouteKind.create(scripted(running(7)), frr, false), /already exists \(tag 7\)/);
     });
 
+    it("an FRR static route's next hop changes in place: one vtysh call, the old line out and the new one in; another owner's route at the new next hop refused", async () => {
+        assert.deepStrictEqual(frrRouteKind.identity, ["dst"]);
+        const moved = { ...frr, nexthop: "192.168.2.11" };
+        const t = scripted(running(214));
+        await frrRouteKind.update(t, frr, moved, false);
+        assert.deepStrictEqual(t.sent.at(-1), ["vtysh", "-c", "configure terminal", "-c", "no ip route 10.166.0.0/16 192.168.2.10 tag 214", "-c", "ip route 10.166.0.0/16 192.168.2.11 tag 214"]);
+        const foreign = scripted(() => "ip route 10.166.0.0/16 192.168.2.11 tag 7\n");
+        await assert.rejects(frrRouteKind.update(foreign, frr, moved, false), /the FRR static route 10\.166\.0\.0\/16 via 192\.168\.2\.11 already exists \(tag 7\)/);
+        assert.ok(!foreign.sent.some((a) => a.includes("configure terminal")), "nothing configured");
+    });
+
     const fdbListing = (alias: string) => (argv: readonly string[]) =>
         argv[0] === "bridge" && argv.includes("show")
             ? JSON.stringify([{ mac: "00:00:00:00:00:00", dst: "192.168.2.11", flags: ["self"], state: "permanent" }])

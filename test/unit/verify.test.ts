@@ -99,4 +99,30 @@ describe("verify: a PathCheck after the routes", () => {
         });
         await assert.rejects(valueOf(s.pathCheck!.targets), /args\.verify\.targets\[0\]: not inside 10\.166\.0\.0\/16/);
     });
+
+    it("rollbackOnFailure hands every return-route target (kernel and FRR) the check's args as its probe; without it none", async () => {
+        const router = { name: "router", kind: "frr" as const, connection: { ...CONNECTION, host: "198.18.0.201" } };
+        const s = new RoutedSubnet("rb", {
+            ...clone(BASELINE.RoutedSubnet), subnetName: "rb", returnRoutes: [{ ...peer, dev: "eth0" }, router],
+            verify: { client: { ...peer, name: "remote" }, targets: ["10.166.2.10"], seconds: 5, rollbackOnFailure: true },
+        });
+        const routes = s.returnRoute!.routes;
+        assert.strictEqual(routes.length, 2);
+        await registeredAll([...routes, s.pathCheck!]);
+        await drained();
+        const check = registeredInputs("rb-verify")!;
+        for (const name of ["rb-return-peer", "rb-return-router-10.166.0.0_16"]) {
+            const probe = registeredInputs(name)!.probe;
+            assert.deepStrictEqual([probe.client.name, probe.targets, probe.seconds], ["remote", ["10.166.2.10"], 5], name);
+            const args = (v: Record<string, unknown>) => Object.fromEntries(["client", "targets", "port", "seconds", "via", "nodes"].map((k) => [k, v[k]]));
+            assert.deepStrictEqual(args(probe), args(check), `${name}: the probe is the PathCheck's own args`);
+        }
+        const plain = new ExternalReturnRoute("plain2", { ...clone(BASELINE.ExternalReturnRoute), verify: { client: peer, targets: ["10.166.2.10"] } });
+        await registeredAll(plain.routes);
+        await drained();
+        assert.deepStrictEqual(plain.routes.length, 1);
+        assert.strictEqual(registeredInputs(`plain2-${(BASELINE.ExternalReturnRoute.targets as { name: string }[])[0].name}`)!.probe, undefined);
+        assert.match(problems(() => new RoutedSubnet("rb2", { ...clone(BASELINE.RoutedSubnet), subnetName: "rb2", verify: { client: peer, targets: ["10.166.0.5"], rollbackOnFailure: "yes" } as never })),
+            /args\.verify\.rollbackOnFailure: must be true or false: "yes"/);
+    });
 });
