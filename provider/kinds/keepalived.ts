@@ -56,37 +56,12 @@ async function running(t: Transport, k: KeepalivedState): Promise<boolean> {
 }
 
 /**
- * What a started (or reloaded) daemon needs to settle: the virtual addresses
- * of the config and the longest master-down interval. A backup takes over
- * after 3 x advert_int plus a skew under 1 s when no master advertises
- * (RFC 3768 section 6.1), so that long after the start, some node holds each
- * address. Read from the config text as keepalived writes it: `advert_int N`
- * and the first word of each line of a virtual_ipaddress block.
- */
-export function settling(config: string): { addresses: string[]; seconds: number } {
-    const adverts = [...config.matchAll(/^\s*advert_int\s+(\d+(?:\.\d+)?)/gm)].map((m) => Number(m[1]));
-    const advert = Math.max(1, ...adverts);
-    const addresses = new Set<string>();
-    for (const m of config.matchAll(/virtual_ipaddress\s*\{([^}]*)\}/g)) {
-        for (const line of m[1].split("\n")) {
-            const ip = net.readIp(line.trim().split(/\s+/)[0]?.split("/")[0] ?? "");
-            if (ip) addresses.add(ip.text);
-        }
-    }
-    // Bounded: an advert interval of minutes would otherwise hold `up` for as long.
-    return { addresses: [...addresses], seconds: Math.min(3 * advert + 2, 30) };
-}
-
-// Waits on the host, in one round trip, until a virtual address is on this host (it is the master)
-// or the master-down interval has passed (a master exists elsewhere, or this host would have taken over).
-const SETTLE = 'n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do for a in "$@"; do [ -n "$(ip -o addr show to "$a")" ] && exit 0; done; sleep 0.2; i=$((i+1)); done; exit 0';
-export const settleArgv = (s: { addresses: string[]; seconds: number }) =>
-    ["timeout", String(s.seconds + 5), "sh", "-c", SETTLE, "routed-overlay", String(s.seconds * 5), ...s.addresses];
-
-/**
- * Writes, tests and (re)starts, then waits for the VRRP election: a create
- * that returned at once would let the routes through the VIP, and the first
- * packets over them, arrive before any node holds it.
+ * Writes, tests and (re)starts, and returns: it does not wait for the VRRP
+ * election. Each node alone cannot tell when that has settled (a backup
+ * never gets the VIP, and used to wait out the whole master-down interval,
+ * 5 s, in every create); GatewayVip's VrrpElection reads all the nodes after
+ * every Keepalived and waits until exactly one holds the VIP, and the routes
+ * through it wait for that.
  */
 async function apply(t: Transport, k: KeepalivedState): Promise<void> {
     await t.run(writeArgv(k), { input: k.config });
@@ -94,8 +69,6 @@ async function apply(t: Transport, k: KeepalivedState): Promise<void> {
     if (test.code !== 0) throw new Error(`${t.name}: keepalived rejects ${k.configPath}: ${(test.stderr || test.stdout).trim()}`);
     if (await running(t, k)) await t.run(reloadArgv(k));
     else await t.run(startArgv(k));
-    const s = settling(k.config);
-    if (s.addresses.length) await t.run(settleArgv(s), { allowFailure: true });
 }
 
 export const keepalivedKind: Kind<KeepalivedState> = {

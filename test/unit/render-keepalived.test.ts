@@ -1,5 +1,4 @@
 import * as assert from "assert";
-import { settling } from "../../provider/kinds/keepalived";
 import { formatProblem, Problem } from "../../common/problems";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -79,12 +78,6 @@ describe("keepalived renderer", () => {
         // keepalived would otherwise resolve the host name at start, waiting out the resolver where DNS is unreachable.
         assert.match(plain, /^global_defs \{\n {4}router_id node1\n\}\n/m);
         assert.doesNotMatch(plain, /enable_script_security|vrrp_script|track_script|authentication/);
-    });
-
-    it("reads what a started daemon needs to settle from the config", () => {
-        assert.deepStrictEqual(settling(renderKeepalivedConf(BASIC, "node2")), { addresses: ["192.168.2.250"], seconds: 3 * (BASIC.advertInt ?? 1) + 2 });
-        assert.deepStrictEqual(settling("vrrp_instance A {\n advert_int 4\n virtual_ipaddress {\n  10.0.0.5/24 dev eth1\n  fd00::5 dev eth1\n }\n}\n"), { addresses: ["10.0.0.5", "fd00::5"], seconds: 14 });
-        assert.deepStrictEqual(settling("vrrp_instance A {\n advert_int 200\n}\n"), { addresses: [], seconds: 30 });
     });
 
     it("ends with one newline, indents with 4 spaces and holds no tab", () => {
