@@ -120,7 +120,9 @@ export class GatewayVip extends pulumi.ComponentResource {
             address: known.apply((k) => k.vip.split("/")[0]),
             nodes: nodes.map((n, i) => ({ name: n.name, connection: conns[i] })),
             // A backup takes over 3 x advertInt (plus skew) after a silence; margin for a preemption after that.
-            seconds: known.apply((k) => Math.min(300, 3 * (k.advertInt ?? 1) + 10)),
+            seconds: known.apply((k) => Math.min(300, 4 * (k.advertInt ?? 1) + 11)),
+            // A node that started first may hold the VIP until the preferred one preempts it, on the next advertisement.
+            stable: known.apply((k) => (k.advertInt ?? 1) + 1),
             revision: pulumi.secret(configs.apply((c) => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16))),
         }, { parent: this, dependsOn: instances });
         children.set(this, { instances, election });

@@ -26,9 +26,19 @@ export interface VrrpElectionSpec {
     seconds: number;
     /** Opaque: any change makes up wait for the election again (GatewayVip passes a digest of its keepalived configs). */
     revision?: string;
+    /**
+     * How long one node must hold the address alone before it counts as
+     * elected, in whole seconds (default 2). A lower-priority node whose
+     * keepalived started first can be master for a moment before the
+     * preferred node, started just after, preempts it: a single holder seen
+     * once is not yet the election's result. GatewayVip passes advertInt + 1
+     * (the preferred node preempts on the next advertisement it hears).
+     */
+    stable?: number;
 }
 
-export const ELECTION_PROPS = ["address", "nodes", "seconds", "revision"] as const;
+export const ELECTION_PROPS = ["address", "nodes", "seconds", "revision", "stable"] as const;
+const DEFAULT_STABLE = 2;
 const POLL_MS = 200;
 
 function normalize(raw: Record<string, unknown>, errs: Problem[]): VrrpElectionSpec | undefined {
@@ -43,6 +53,7 @@ function normalize(raw: Record<string, unknown>, errs: Problem[]): VrrpElectionS
     if (raw.revision !== undefined && typeof raw.revision !== "string") errs.push(problem("revision", "must be a string", raw.revision));
     const seconds = raw.seconds;
     if (!(Number.isInteger(seconds) && (seconds as number) >= 1 && (seconds as number) <= 300)) errs.push(problem("seconds", "whole seconds from 1 to 300", seconds));
+    if (raw.stable !== undefined && !(Number.isInteger(raw.stable) && (raw.stable as number) >= 1 && (raw.stable as number) <= 60)) errs.push(problem("stable", "whole seconds from 1 to 60", raw.stable));
     return ip && errs.length === 0 ? { address: ip, nodes, seconds: seconds as number } : undefined;
 }
 
@@ -66,13 +77,26 @@ export class ElectionUnsettled extends Error {
     }
 }
 
-/** Polls every node until exactly one holds the address, or fails after `seconds`. */
+/**
+ * Polls every node until one alone has held the address for `stable`
+ * seconds, or fails after `seconds` (when one node alone holds it then, it
+ * is the result even if it has not held it that long).
+ */
 export async function elect(e: VrrpElectionSpec): Promise<string> {
     const deadline = Date.now() + e.seconds * 1000;
+    const stable = (e.stable ?? DEFAULT_STABLE) * 1000;
+    let held: string | undefined;
+    let since = 0;
     for (;;) {
         const h = await holders(e);
-        if (h.length === 1) return h[0];
-        if (Date.now() >= deadline) throw new ElectionUnsettled(e.address, h, e.nodes, e.seconds);
+        const now = Date.now();
+        if (h.length !== 1) held = undefined;
+        else if (h[0] !== held) [held, since] = [h[0], now];
+        if (held !== undefined && now - since >= stable) return held;
+        if (now >= deadline) {
+            if (held !== undefined) return held;
+            throw new ElectionUnsettled(e.address, h, e.nodes, e.seconds);
+        }
         await new Promise((r) => setTimeout(r, POLL_MS));
     }
 }

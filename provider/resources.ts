@@ -340,6 +340,8 @@ export interface VrrpElectionArgs {
     seconds: pulumi.Input<number>;
     /** Opaque; any change makes up wait for the election again (e.g. a digest of the keepalived configs). */
     revision?: pulumi.Input<string>;
+    /** How long one node must hold the address alone to count as elected, in whole seconds (1..60, default 2). */
+    stable?: pulumi.Input<number>;
 }
 
 /**
