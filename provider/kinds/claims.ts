@@ -18,7 +18,7 @@ import { Problem, problem } from "../../common/problems";
 export const CLAIMS_DIR = "/run/routed-overlay/claims";
 
 /** A resource's name on the host's records (sysctl owners, claims, firewall comments). */
-export const OWNER = /^[a-z0-9]{8,64}$/;
+const OWNER = /^[a-z0-9]{8,64}$/;
 
 /** Checks an `owner` property: it becomes a file name on the host. */
 export function checkOwner(v: unknown, errs: Problem[]): string | undefined {
@@ -64,6 +64,16 @@ export async function claim(t: Transport, owner: string, keys: readonly string[]
  */
 export async function unclaim(t: Transport, owner: string, keys: readonly string[]): Promise<void> {
     if (keys.length) await t.run(["sh", "-c", UNCLAIM, "routed-overlay", CLAIMS_DIR, owner], { input: keys.join("\n") });
+}
+
+/**
+ * Moves a resource's claim to a new owner name: a state of an earlier
+ * version has none, and a renamed resource has another.
+ */
+export async function moveClaims(t: Transport, from: { owner?: string; keys: string[] }, to: { owner?: string; keys: string[] }): Promise<void> {
+    if (from.owner === to.owner) return;
+    if (to.owner !== undefined) await claim(t, to.owner, to.keys);
+    if (from.owner !== undefined) await unclaim(t, from.owner, from.keys);
 }
 
 /**

@@ -10,7 +10,7 @@ import { alreadyExists, Kind } from "./kind";
 import { isGone, parseJsonArray } from "./iproute";
 import { OWN_ALIAS } from "./link";
 import * as net from "../../common/net";
-import { Problem, problem } from "../../common/problems";
+import { Problem } from "../../common/problems";
 
 import { ZERO_MAC } from "../../common/net";
 

@@ -16,7 +16,6 @@ import type { Transport } from "../transport";
 import { Kind } from "./kind";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { parseJsonArray } from "./iproute";
 
 export type Backend = "iptables" | "nft";
 export type Direction = "src" | "dst";

@@ -9,7 +9,7 @@ import { BatchFailed, OWN_PROTO, parseJsonArray, parseJsonStream, runBatch } fro
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
 import { decodeRoute, parseRouteEntry, routeDelWords, routeEntryKey, routeEntryText, routeWords } from "./route-text";
-import { checkOwner, claim, takeBack, unclaim } from "./claims";
+import { checkOwner, claim, moveClaims, takeBack, unclaim } from "./claims";
 import { delta, entriesOf } from "./sets";
 
 export type RouteType = "unicast" | "blackhole" | "unreachable";
@@ -277,13 +277,6 @@ async function removeRoutes(t: Transport, table: number, routes: Routes, owner?:
     if (owner) await unclaim(t, owner, Object.keys(routes).map((k) => claimKey(table, k)));
 }
 
-/** A state of an earlier version has no owner, and a renamed resource another: the claims follow. */
-async function reclaim(t: Transport, table: number, olds: Routes, news: Routes, oldOwner?: string, newOwner?: string): Promise<void> {
-    if (oldOwner === newOwner) return;
-    if (newOwner) await claim(t, newOwner, Object.keys(news).map((k) => claimKey(table, k)));
-    if (oldOwner) await unclaim(t, oldOwner, Object.keys(olds).map((k) => claimKey(table, k)));
-}
-
 /** Create, update and delete of a kind that holds the routes `routes(v)` of `v.table`: Route (one) and RouteSet (many). */
 function routesLifecycle<T extends { table: number; owner?: string }>(routes: (v: T) => Routes): Pick<Kind<T>, "create" | "update" | "remove"> {
     return {
@@ -292,7 +285,8 @@ function routesLifecycle<T extends { table: number; owner?: string }>(routes: (v
         },
         async update(t, olds, news, adopt) {
             await applyRoutes(t, news.table, routes(olds), routes(news), { adopt, owner: news.owner, creating: false });
-            await reclaim(t, news.table, routes(olds), routes(news), olds.owner, news.owner);
+            const keys = (v: T) => Object.keys(routes(v)).map((k) => claimKey(v.table, k));
+            await moveClaims(t, { owner: olds.owner, keys: keys(olds) }, { owner: news.owner, keys: keys(news) });
         },
         async remove(t, v) {
             await removeRoutes(t, v.table, routes(v), v.owner);

@@ -8,7 +8,7 @@ import { alreadyExists, Kind } from "./kind";
 import { isGone, OWN_PROTO, parseJsonArray } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { checkOwner, claim, takeBack, unclaim } from "./claims";
+import { checkOwner, claim, moveClaims, takeBack, unclaim } from "./claims";
 
 export interface RuleSpec {
     /** 1..32765: 0 is the local-table rule and 32766/32767 are main and default. */
@@ -158,11 +158,7 @@ export const ruleKind: Kind<RuleState> = {
     },
     async update(t, olds, news) {
         if (!(await find(t, news)).some((l) => l.proto === news.proto)) await t.run(addArgv(news));
-        // A state of an earlier version has no owner: the claim follows the new one.
-        if (news.owner !== olds.owner) {
-            if (news.owner !== undefined) await claim(t, news.owner, [claimKey(news)]);
-            if (olds.owner !== undefined) await unclaim(t, olds.owner, [claimKey(olds)]);
-        }
+        await moveClaims(t, { owner: olds.owner, keys: [claimKey(olds)] }, { owner: news.owner, keys: [claimKey(news)] });
     },
     async remove(t, r) {
         const res = await t.run(deleteArgv(r), { allowFailure: true });

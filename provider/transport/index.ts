@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { Connection, describe, parseHostKey } from "./connection";
-import { execArgv, ExecResult } from "./exec";
+import { ExecResult } from "./exec";
 import { recordStats } from "../stats";
 
 export { Connection, describe, validateConnection } from "./connection";

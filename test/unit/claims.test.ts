@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import type { RunOptions, Transport } from "../../provider/transport";
-import { claim, ClaimedElsewhere, takeBack, unclaim } from "../../provider/kinds/claims";
+import { claim, ClaimedElsewhere, moveClaims, takeBack, unclaim } from "../../provider/kinds/claims";
 import { claimsDir, ClaimsDir } from "../support/claims-host";
 
 function host(c: ClaimsDir): Transport {
@@ -65,5 +65,15 @@ describe("claims on a host", () => {
             (e: unknown) => e instanceof ClaimedElsewhere && e.owners.join() === B && /the host records it for bbbbbbbbbbbbbbbb/.test(e.message));
         assert.throws(() => takeBack("h", A, found, new Map(), false), /no resource on the host claims it/);
         assert.throws(() => takeBack("h", undefined, found, new Map([["route 254 10.1.0.0/16", [A]]]), false), ClaimedElsewhere, "a resource without an owner holds no claim");
+    });
+
+    it("moveClaims: a state without an owner gets one; a new owner name takes the old one's keys; the same owner moves nothing", async () => {
+        const t = host(c);
+        await moveClaims(t, { keys: ["rule 4/priority 9 table 7"] }, { owner: A, keys: ["rule 4/priority 9 table 7"] });
+        assert.deepStrictEqual(c.read(), { [A]: ["rule 4/priority 9 table 7"] });
+        await moveClaims(t, { owner: A, keys: ["rule 4/priority 9 table 7"] }, { owner: B, keys: ["rule 4/priority 9 table 7"] });
+        assert.deepStrictEqual(c.read(), { [B]: ["rule 4/priority 9 table 7"] });
+        await moveClaims(t, { owner: B, keys: ["x"] }, { owner: B, keys: ["y"] });
+        assert.deepStrictEqual(c.read(), { [B]: ["rule 4/priority 9 table 7"] });
     });
 });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { formatProblem, Problem } from "../../common/problems";
+import { Problem } from "../../common/problems";
 import type { RunOptions, Transport } from "../../provider/transport";
 import { routeKind } from "../../provider/kinds/route";
 import { ruleKind } from "../../provider/kinds/rule";
