@@ -33,6 +33,22 @@ function lockFiles(backend: string): string[] {
     return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".json"));
 }
 
+/** The file backend's checkpoint of the only stack, or undefined while it is absent or half written. */
+function checkpoint(backend: string): { resources?: { type: string }[]; pending_operations?: { type: string; resource: { type: string } }[] } | undefined {
+    const root = path.join(backend, ".pulumi", "stacks");
+    const files = fs.existsSync(root) ? (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".json")) : [];
+    if (files.length !== 1) return undefined;
+    try {
+        return JSON.parse(fs.readFileSync(path.join(root, files[0]), "utf8")).checkpoint?.latest;
+    } catch {
+        return undefined;
+    }
+}
+
+const hostObject = (type: string) => type.startsWith("pulumi-nodejs:dynamic/routed-overlay:");
+const inTheMiddle = (c: ReturnType<typeof checkpoint>) =>
+    !!c && (c.resources ?? []).some((r) => hostObject(r.type)) && (c.pending_operations ?? []).some((p) => p.type === "creating" && hostObject(p.resource.type));
+
 /**
  * The machine running pulumi crashes in the middle of `up`: the CLI, the
  * language host and the provider plugins all die at once, with some host
@@ -72,10 +88,12 @@ describe("e2e: pulumi killed with SIGKILL in the middle of up (examples/seed-rou
         child.stderr!.on("data", (b: Buffer) => { out += b.toString(); });
         const exited = new Promise((r) => child.once("exit", r));
         const started = Date.now();
-        // In the middle: one host object created, and the up not finished.
-        while (!/dynamic\/routed-overlay:\S+ \S+ created/.test(out)) {
-            assert.ok(child.exitCode === null, `the up ended before any host object was created:\n${out}`);
-            await new Promise((r) => setTimeout(r, 20));
+        // In the middle: the checkpoint on disk holds a host object created and creates still in flight.
+        // Read from the checkpoint rather than the CLI's "created" lines: those can come when nothing
+        // else is in flight yet (a loaded CI machine), and then the kill leaves no pending operation.
+        while (!inTheMiddle(checkpoint(t.backend))) {
+            assert.ok(child.exitCode === null, `the up ended before the checkpoint showed a host object created and another in flight:\n${out}`);
+            await new Promise((r) => setTimeout(r, 10));
         }
         const members = sessionMembers(sid);
         process.kill(-sid, "SIGKILL");

@@ -24,8 +24,29 @@ export function useStack(name: string, lab: () => LabInfo, opts: { example?: boo
         } else t = await programStack(name, programFiles(name), env, { stackName: opts.stackName });
     });
     after(async () => {
-        await t?.stack.destroy().catch(() => undefined);
+        if (t) await destroyForGood(t);
         await t?.cleanup();
     });
     return () => t;
+}
+
+/**
+ * Destroys what a describe left, even after a failed test: a run killed or
+ * failed half way leaves the stack locked or with pending creates, and a
+ * plain destroy then refuses. Its objects would stay on the lab's hosts and
+ * fail every later test that compares the lab with how it was.
+ */
+async function destroyForGood(t: TestStack): Promise<void> {
+    try {
+        await t.stack.destroy();
+        return;
+    } catch (e) {
+        process.stderr.write(`      cleanup: destroy failed, cancelling and clearing pending creates: ${String(e).split("\n")[0]}\n`);
+    }
+    // The objects of creates cut off in flight are on the hosts but not in the state, so destroy
+    // alone would leave them: an up takes them over (each carries its resource's own marker).
+    await t.stack.cancel().catch(() => undefined);
+    await t.stack.refresh({ clearPendingCreates: true }).catch(() => undefined);
+    await t.stack.up().catch(() => undefined);
+    await t.stack.destroy().catch((e) => process.stderr.write(`      cleanup: destroy failed again: ${String(e).slice(0, 2000)}\n`));
 }
