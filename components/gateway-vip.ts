@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { Keepalived, VrrpElection } from "../provider/resources";
-import { checkAuthPass, failoverBudget, GatewayVipFields, GatewayVipSpec, planGatewayVip, validateGatewayVip } from "./render/keepalived";
+import * as path from "path";
+import { checkAuthPass, checkFollowConfigPath, DEFAULT_CONFIG_DIR, failoverBudget, GatewayVipFields, GatewayVipSpec, NodePlan, planGatewayVip, validateGatewayVip } from "./render/keepalived";
 import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
 import { NodeArgs, NODE_PROPS } from "./nodes";
 import { claimVrrp } from "./claims";
@@ -51,7 +52,9 @@ export function validateGatewayVipArgs(a: GatewayVipArgs, arg = "args"): Problem
     const spec = { ...rest, nodes, ...(authPass !== undefined && !isOutput(authPass) ? { authPass } : {}) } as GatewayVipSpec;
     const errs = validateGatewayVip(spec, arg, { nodeProps: NODE_PROPS });
     if (errs.some((p) => p.path === arg)) return errs;
-    if (configPath !== undefined) net.absolutePath(`${arg}.configPath`, configPath, errs);
+    if (configPath !== undefined && net.absolutePath(`${arg}.configPath`, configPath, errs) && rest.followGateway !== undefined) {
+        checkFollowConfigPath(`${arg}.configPath`, configPath, errs);
+    }
     checkNodeConnections(`${arg}.nodes`, nodes, errs);
     return errs;
 }
@@ -91,38 +94,45 @@ export class GatewayVip extends pulumi.ComponentResource {
 
     constructor(name: string, args: GatewayVipArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:GatewayVip", name, {}, opts);
-        const { args: a, known } = validateOnce<GatewayVipArgs>(
+        const { args: a, known, part } = validateOnce<GatewayVipArgs>(
             this, "GatewayVip", name, args, (a) => validateGatewayVipArgs(a as unknown as GatewayVipArgs), (a) => claimVrrp(name, a as unknown as Parameters<typeof claimVrrp>[1]));
         const { nodes, authPass, configPath } = a;
+        // Without followGateway, whose token may be a secret: what the election and the outputs derive
+        // from stays plain (a secret anywhere in `known` would make the VIP's address a secret too).
+        const core = part(Object.keys(a).filter((k) => k !== "followGateway") as (keyof GatewayVipArgs)[]);
         // The password may be a secret Output: checked once it is known (the rest of the spec was checked above).
-        const configs = pulumi.all([known, authPass]).apply(([k, pass]) => {
+        const plans = pulumi.all([known, authPass]).apply(([k, pass]) => {
             if (isOutput(authPass)) {
                 const errs: Problem[] = [];
                 checkAuthPass("args.authPass", pass, errs);
                 assertNoProblems(described("GatewayVip", name), errs, this);
             }
-            const { configPath: _c, nodes: resolved, ...rest } = k;
+            const { configPath: file, nodes: resolved, ...rest } = k;
             const spec = { ...rest, nodes: withoutConnections(resolved), ...(pass !== undefined ? { authPass: pass } : {}) } as GatewayVipSpec;
-            return Object.fromEntries(planGatewayVip(spec).map((p) => [p.node, p.config]));
+            return Object.fromEntries(planGatewayVip(spec, file !== undefined ? path.posix.dirname(file) : DEFAULT_CONFIG_DIR).map((p) => [p.node, p]));
         });
+        const configs = plans.apply((p) => Object.fromEntries(Object.entries(p).map(([n, x]) => [n, x.config])));
         const conns = nodes.map((n, i) => checkedConnection(this, described("GatewayVip", name), `args.nodes[${i}].connection`, n.connection, n.name));
         const instances: Keepalived[] = [];
         nodes.forEach((n, i) => {
+            const plan = plans.apply((p): NodePlan => p[n.name]);
             instances.push(new Keepalived(`${name}-${n.name}`, {
                 connection: conns[i],
-                config: configs.apply((c) => c[n.name]),
+                config: plan.config,
+                // Absent without followGateway, as in the states of earlier versions.
+                ...(a.followGateway !== undefined ? { files: plan.files, scratch: plan.scratch } : {}),
                 ...(configPath !== undefined ? { configPath } : {}),
             }, { parent: this }));
         });
         // Read back on every node once all daemons run: exactly one holds the VIP, or up fails naming the
         // holders. A new config (another password, priority, node) makes the next up wait for it again.
         const election = new VrrpElection(`${name}-election`, {
-            address: known.apply((k) => k.vip.split("/")[0]),
+            address: core.apply((k) => k.vip.split("/")[0]),
             nodes: nodes.map((n, i) => ({ name: n.name, connection: conns[i] })),
             // A backup takes over 3 x advertInt (plus skew) after a silence; margin for a preemption after that.
-            seconds: known.apply((k) => Math.min(300, 4 * (k.advertInt ?? 1) + 11)),
+            seconds: core.apply((k) => Math.min(300, 4 * (k.advertInt ?? 1) + 11)),
             // A node that started first may hold the VIP until the preferred one preempts it, on the next advertisement.
-            stable: known.apply((k) => (k.advertInt ?? 1) + 1),
+            stable: core.apply((k) => (k.advertInt ?? 1) + 1),
             revision: pulumi.secret(configs.apply((c) => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16))),
         }, { parent: this, dependsOn: instances });
         children.set(this, { instances, election });
@@ -132,7 +142,10 @@ export class GatewayVip extends pulumi.ComponentResource {
         // after it is held and removed before keepalived stops. An input echoed as an output, it stays known at
         // a preview that updates the election, so routes through the VIP do not show as changing then.
         this.address = election.address;
-        this.failoverSeconds = known.apply((k) => failoverBudget({ nodes: withoutConnections(k.nodes) as GatewayVipSpec["nodes"], advertInt: k.advertInt, trackScript: k.trackScript }).seconds);
+        // A number of seconds, never a secret, even when followGateway's token made `known` one.
+        this.failoverSeconds = pulumi.unsecret(known.apply((k) => failoverBudget({
+            nodes: withoutConnections(k.nodes) as GatewayVipSpec["nodes"], advertInt: k.advertInt, trackScript: k.trackScript, followGateway: k.followGateway,
+        }).seconds));
         this.registerOutputs({ address: this.address, holder: this.holder, failoverSeconds: this.failoverSeconds });
     }
 }

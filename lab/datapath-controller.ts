@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 /**
  * `node datapath-controller.js STATE_DIR`: started by the lab beside its
- * kube-apiserver, stopped with it. Polls the Subnet objects once a second
- * and keeps the lab datapath's egress steering (lab/datapath.ts) in line
- * with them, as Kube-OVN's controller keeps OVN's policy routes.
+ * kube-apiserver, stopped with it. Polls the Subnet objects and the nodes'
+ * datapaths once a second and, as Kube-OVN's controller does:
+ * - keeps the lab datapath's egress steering (lab/datapath.ts) in line with
+ *   them, as Kube-OVN keeps OVN's policy routes;
+ * - moves a centralized subnet's egress to the next gateway node when the
+ *   active one's datapath fails, and back when it recovers, and writes the
+ *   active node to status.activateGateway.
+ * It also relays the API server's port from the lab's management address,
+ * where the lab hosts reach it (the API server itself listens on loopback).
  */
 import * as fs from "fs";
 import * as https from "https";
+import * as net from "net";
 import * as path from "path";
-import { applyEgress, planEgress, SubnetObject } from "./datapath";
+import { activateGatewayStatus, applyEgress, healthyNodes, planEgress, SubnetObject } from "./datapath";
 import { buildTopology, LabOptions } from "./topology";
+import { API_PORT } from "./kube";
 
 const stateDir = process.argv[2];
 if (!stateDir) {
@@ -17,25 +25,27 @@ if (!stateDir) {
     process.exit(2);
 }
 const kubeDir = path.join(stateDir, "kube");
-const API = "https://127.0.0.1:16443/apis/kubeovn.io/v1/subnets";
+const API = `https://127.0.0.1:${API_PORT}/apis/kubeovn.io/v1/subnets`;
 
-function listSubnets(): Promise<SubnetObject[]> {
+function call(method: "GET" | "PATCH", url: string, body?: string): Promise<string> {
     const token = fs.readFileSync(path.join(kubeDir, "tokens.csv"), "utf8").split(",")[0];
     const ca = fs.readFileSync(path.join(kubeDir, "ca.crt"));
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["Content-Type"] = "application/merge-patch+json";
     return new Promise((resolve, reject) => {
-        const req = https.get(API, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 3000 }, (res) => {
-            let body = "";
+        const req = https.request(url, { method, ca, headers, timeout: 3000 }, (res) => {
+            let out = "";
             res.setEncoding("utf8");
-            res.on("data", (c) => (body += c));
-            res.on("end", () => {
-                if (res.statusCode !== 200) return reject(new Error(`GET subnets: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
-                resolve((JSON.parse(body) as { items: SubnetObject[] }).items);
-            });
+            res.on("data", (c) => (out += c));
+            res.on("end", () => (res.statusCode === 200 ? resolve(out) : reject(new Error(`${method} ${url}: HTTP ${res.statusCode}: ${out.slice(0, 200)}`))));
         });
-        req.on("timeout", () => req.destroy(new Error("GET subnets: timeout")));
+        req.on("timeout", () => req.destroy(new Error(`${method} ${url}: timeout`)));
         req.on("error", reject);
+        req.end(body);
     });
 }
+
+const listSubnets = async () => (JSON.parse(await call("GET", API)) as { items: SubnetObject[] }).items;
 
 const log = (msg: string) => console.log(`${new Date().toISOString()} ${msg}`);
 let applied: string | undefined;
@@ -45,13 +55,46 @@ async function tick() {
     const stateFile = path.join(stateDir, "state.json");
     if (!fs.existsSync(stateFile)) return;
     const t = buildTopology((JSON.parse(fs.readFileSync(stateFile, "utf8")) as { options: LabOptions }).options);
-    const plan = planEgress(await listSubnets(), t);
+    relay(t.mgmtLink.address);
+    const subnets = await listSubnets();
+    const healthy = await healthyNodes(t);
+    for (const [name, active] of activateGatewayStatus(subnets, t, healthy)) {
+        const s = subnets.find((x) => x.metadata.name === name)!;
+        if ((s.status?.activateGateway ?? "") === active) continue;
+        await call("PATCH", `${API}/${name}/status`, JSON.stringify({ status: { activateGateway: active } }));
+        log(`subnet ${name}: activateGateway ${JSON.stringify(s.status?.activateGateway ?? "")} -> ${JSON.stringify(active)}`);
+    }
+    const plan = planEgress(subnets, t, healthy);
     const key = JSON.stringify(plan);
     if (key === applied) return;
     applied = undefined;
     await applyEgress(plan, t);
     applied = key;
     log(`egress steering: ${plan.length === 0 ? "none" : plan.map((p) => `${p.netns} from ${p.cidr} via ${p.via.join("+")}`).join("; ")}`);
+}
+
+let relaying = false;
+
+/**
+ * The API server's port on the management address, piped to loopback (TLS
+ * passes through; the certificate names both addresses). Started once the
+ * management link exists, which the lab makes before its API server.
+ */
+function relay(address: string) {
+    if (relaying) return;
+    relaying = true;
+    const server = net.createServer((c) => {
+        const up = net.connect(API_PORT, "127.0.0.1");
+        c.pipe(up).pipe(c);
+        const close = () => { c.destroy(); up.destroy(); };
+        c.on("error", close);
+        up.on("error", close);
+    });
+    server.on("error", (e) => {
+        relaying = false;
+        log(`relay ${address}:${API_PORT}: ${e.message} (retrying)`);
+    });
+    server.listen(API_PORT, address, () => log(`relaying ${address}:${API_PORT} to the API server`));
 }
 
 async function main() {

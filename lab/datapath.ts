@@ -11,13 +11,14 @@
  * objects and the topology, so it is unit-tested without the lab.
  */
 import { execArgv } from "../provider/transport/exec";
-import { addressOf, Topology } from "./topology";
+import { addressOf, HostSpec, Topology } from "./topology";
 import { gatewayNodeNames } from "../components/render/subnet";
 
 /** The subset of a kubeovn.io/v1 Subnet the lab datapath acts on. */
 export interface SubnetObject {
     metadata: { name: string };
     spec?: { cidrBlock?: string; gatewayType?: string; gatewayNode?: string; enableEcmp?: boolean };
+    status?: { activateGateway?: string };
 }
 
 export interface EgressSteering {
@@ -38,28 +39,47 @@ export const PRIO_EGRESS = 1000;
 /**
  * Kube-OVN's choice of gateway for a centralized subnet: the first ready
  * node of gatewayNode ("node" or "node:ip", comma-separated), or all of them
- * with enableEcmp. Lab nodes are always ready; names that are not lab nodes
- * are ignored as Kube-OVN ignores unknown nodes.
+ * with enableEcmp. A lab node is ready while its datapath is (`healthy`:
+ * every node when not given); names that are not lab nodes are ignored as
+ * Kube-OVN ignores unknown nodes. Keyed by subnet name, in name order.
  */
-export function planEgress(subnets: SubnetObject[], t: Topology): EgressSteering[] {
+export function activeGateways(subnets: SubnetObject[], t: Topology, healthy?: ReadonlySet<string>): Map<string, HostSpec[]> {
+    const nodes = t.hosts.filter((h) => h.node && (!healthy || healthy.has(h.name)));
+    const out = new Map<string, HostSpec[]>();
+    subnets
+        .filter((s) => s.spec?.gatewayType === "centralized" && s.spec.cidrBlock && s.spec.gatewayNode)
+        .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+        .forEach((s) => {
+            const ready = gatewayNodeNames(s.spec!.gatewayNode).map((w) => nodes.find((n) => n.name === w)).filter((n): n is HostSpec => !!n);
+            out.set(s.metadata.name, s.spec!.enableEcmp ? ready : ready.slice(0, 1));
+        });
+    return out;
+}
+
+/**
+ * What status.activateGateway says for each centralized subnet, as Kube-OVN
+ * writes it: the active gateway node's name ("" when none is ready; the
+ * active nodes comma-separated with enableEcmp).
+ */
+export function activateGatewayStatus(subnets: SubnetObject[], t: Topology, healthy?: ReadonlySet<string>): Map<string, string> {
+    return new Map([...activeGateways(subnets, t, healthy)].map(([name, active]) => [name, active.map((h) => h.name).join(",")]));
+}
+
+/** The steering that sends each centralized subnet's egress from every other node to its active gateways. */
+export function planEgress(subnets: SubnetObject[], t: Topology, healthy?: ReadonlySet<string>): EgressSteering[] {
     const nodes = t.hosts.filter((h) => h.node);
     const out: EgressSteering[] = [];
-    const centralized = subnets
-        .filter((s) => s.spec?.gatewayType === "centralized" && s.spec.cidrBlock && s.spec.gatewayNode)
-        .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-    centralized.forEach((s, i) => {
-        const wanted = gatewayNodeNames(s.spec!.gatewayNode);
-        const ready = wanted.map((w) => nodes.find((n) => n.name === w)).filter((n): n is (typeof nodes)[number] => !!n);
-        if (ready.length === 0) return;
-        const active = s.spec!.enableEcmp ? ready : [ready[0]];
+    const byName = new Map(subnets.map((s) => [s.metadata.name, s]));
+    [...activeGateways(subnets, t, healthy)].forEach(([name, active], i) => {
+        if (active.length === 0) return;
         // Only IPv4 CIDRs: the lab's datapath carries IPv4.
-        const cidrs = s.spec!.cidrBlock!.split(",").map((c) => c.trim()).filter((c) => !c.includes(":"));
+        const cidrs = byName.get(name)!.spec!.cidrBlock!.split(",").map((c) => c.trim()).filter((c) => !c.includes(":"));
         for (const n of nodes) {
             if (active.includes(n)) continue;
             for (const cidr of cidrs) {
                 out.push({
                     netns: n.node!.ovsNetns,
-                    subnet: s.metadata.name,
+                    subnet: name,
                     cidr,
                     table: EGRESS_TABLE_BASE + 1 + i,
                     via: active.map((a) => addressOf(a.node!.tunnelAddress)),
@@ -67,6 +87,19 @@ export function planEgress(subnets: SubnetObject[], t: Topology): EgressSteering
             }
         }
     });
+    return out;
+}
+
+/** The names of the nodes whose datapath works: its links to the host (ovn0) and to the other nodes (tun0) are up. */
+export async function healthyNodes(t: Topology): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const h of t.hosts.filter((x) => x.node)) {
+        const res = await ip(h.node!.ovsNetns, "-j", "link", "show");
+        if (res.code !== 0) continue;
+        const links = JSON.parse(res.stdout) as { ifname: string; flags?: string[] }[];
+        const up = (name: string) => links.some((l) => l.ifname === name && (l.flags ?? []).includes("UP"));
+        if (up("ovn0") && up("tun0")) out.add(h.name);
+    }
     return out;
 }
 

@@ -9,18 +9,24 @@ import * as crypto from "crypto";
 import { spawn } from "child_process";
 import { execArgv } from "../provider/transport/exec";
 import { toolchainBin } from "./toolchain";
+import { MGMT_ADDRESS } from "./topology";
 
 export interface KubeInfo {
     server: string;
+    /** The API server as the lab's hosts reach it: the management address, relayed by the datapath controller. */
+    hostServer: string;
     kubeconfig: string;
     token: string;
+    /** A token of user "gateway-reader", with no rights until a program grants some (RBAC). */
+    readerToken: string;
     caFile: string;
     version: string;
 }
 
 const ETCD_CLIENT = "127.0.0.1:23790";
 const ETCD_PEER = "127.0.0.1:23800";
-const API_PORT = 16443;
+export const API_PORT = 16443;
+const SAN = `subjectAltName=IP:127.0.0.1,IP:${MGMT_ADDRESS},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n`;
 // Not upstream's 10257, which a cluster on this machine may already use.
 const KCM_PORT = 16457;
 const CRD_DIR = path.resolve(__dirname, "..", "..", "lab", "crds");
@@ -56,13 +62,15 @@ function startDetached(argv: string[], logFile: string, pidFile: string) {
 
 async function ensureCerts(dir: string) {
     const ca = path.join(dir, "ca.crt");
-    if (fs.existsSync(ca)) return;
+    const san = path.join(dir, "san.ext");
+    // A lab made before the certificate named the management address gets a new one.
+    if (fs.existsSync(ca) && fs.existsSync(san) && fs.readFileSync(san, "utf8") === SAN) return;
     const o = (...a: string[]) => execArgv(["openssl", ...a]);
     await o("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=routed-overlay-lab-ca",
         "-keyout", path.join(dir, "ca.key"), "-out", ca);
     await o("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
         "-keyout", path.join(dir, "apiserver.key"), "-out", path.join(dir, "apiserver.csr"));
-    fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n");
+    fs.writeFileSync(san, SAN);
     await o("x509", "-req", "-in", path.join(dir, "apiserver.csr"), "-CA", ca, "-CAkey", path.join(dir, "ca.key"),
         "-CAcreateserial", "-days", "3650", "-extfile", path.join(dir, "san.ext"), "-out", path.join(dir, "apiserver.crt"));
     await o("genrsa", "-out", path.join(dir, "sa.key"), "2048");
@@ -96,10 +104,11 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     await ensureCerts(dir);
     const tokenFile = path.join(dir, "tokens.csv");
-    if (!fs.existsSync(tokenFile)) {
-        fs.writeFileSync(tokenFile, `${crypto.randomBytes(24).toString("hex")},admin,admin,system:masters\n`, { mode: 0o600 });
+    if (!fs.existsSync(tokenFile) || !fs.readFileSync(tokenFile, "utf8").includes(",gateway-reader,")) {
+        const lines = [`${crypto.randomBytes(24).toString("hex")},admin,admin,system:masters`, `${crypto.randomBytes(24).toString("hex")},gateway-reader,gateway-reader`];
+        fs.writeFileSync(tokenFile, `${lines.join("\n")}\n`, { mode: 0o600 });
     }
-    const token = fs.readFileSync(tokenFile, "utf8").split(",")[0];
+    const [token, readerToken] = fs.readFileSync(tokenFile, "utf8").trim().split("\n").map((l) => l.split(",")[0]);
     const caFile = path.join(dir, "ca.crt");
     const server = `https://127.0.0.1:${API_PORT}`;
 
@@ -166,7 +175,7 @@ export async function startKube(stateDir: string, log: Log): Promise<KubeInfo> {
     }
     const version = JSON.parse((await kc("version", "-o", "json")).stdout).serverVersion.gitVersion as string;
     log(`lab: Kubernetes API ${version} at ${server} with ${crds.length} upstream CRDs`);
-    return { server, kubeconfig, token, caFile, version };
+    return { server, hostServer: `https://${MGMT_ADDRESS}:${API_PORT}`, kubeconfig, token, readerToken, caFile, version };
 }
 
 /**

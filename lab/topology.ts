@@ -70,6 +70,8 @@ export interface Topology {
 }
 
 export const MGMT_CIDR = "198.18.0.0/24";
+/** The machine's end of the management link. */
+export const MGMT_ADDRESS = "198.18.0.1";
 
 export function nodeName(i: number): string {
     return `node${i}`;
@@ -123,7 +125,7 @@ export function buildTopology(options: LabOptions = DEFAULT_OPTIONS): Topology {
         options,
         mgmtNetns: `${NETNS_PREFIX}mgmt`,
         switchNetns: `${NETNS_PREFIX}sw1`,
-        mgmtLink: { name: "ro-mgmt0", address: "198.18.0.1", cidr: MGMT_CIDR },
+        mgmtLink: { name: "ro-mgmt0", address: MGMT_ADDRESS, cidr: MGMT_CIDR },
         hosts,
         datapathGateway: "172.30.0.1",
         tunnel: { vni: 100, port: 6081, cidr: "172.31.0.0/24" },

@@ -327,7 +327,7 @@ export class Keepalived extends HostObject {
 
     constructor(name: string, args: KeepalivedArgs, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs("Keepalived", name, args);
-        super("Keepalived", name, { ...args }, ["configPath", "pidFile", "running"], opts, ["config"]);
+        super("Keepalived", name, { ...args }, ["configPath", "pidFile", "files", "scratch", "running"], opts, ["config", "files"]);
     }
 }
 

@@ -70,6 +70,40 @@ export interface TrackScript {
 }
 
 /**
+ * Ties a GatewayVip to Kube-OVN's active gateway of a centralized subnet.
+ * Each node runs a check (a script the component installs beside
+ * keepalived.conf) that reads the Subnet's status.activateGateway from the
+ * Kubernetes API; the node it names gets `weight` on top of its priority and
+ * so holds the VIP. When Kube-OVN moves the gateway (the active node's
+ * datapath failed), the VIP follows within one check interval and one VRRP
+ * advertisement. When the API cannot be read, each node keeps its last
+ * verdict: an API outage never moves the VIP. List the GatewayVip's nodes in
+ * the subnet's gatewayNode order: priorities fall in that order, so with no
+ * verdict yet the VIP sits where Kube-OVN puts the gateway first. The nodes
+ * need curl (7.55 or later).
+ */
+export interface FollowGateway {
+    /** The Subnet's name (kubeovn.io/v1, cluster-scoped), e.g. the RoutedSubnet's `subnet.metadata.name`. */
+    subnet: pulumi.Input<string>;
+    /**
+     * The Kubernetes API server's URL as the nodes reach it, e.g.
+     * "https://192.168.2.5:6443": https, a host name or IPv4 address, an
+     * optional port, no path.
+     */
+    apiServer: pulumi.Input<string>;
+    /** PEM of the CA that signed the API server's certificate. */
+    caCert: pulumi.Input<string>;
+    /**
+     * A bearer token allowed to `get` that Subnet, and nothing more is needed
+     * (a ClusterRole with resourceNames: [subnet]). A secret: written to a 0600
+     * file on each node, kept secret in the state, never in an argv.
+     */
+    token: pulumi.Input<string>;
+    /** Seconds between checks, 1..60 (whole seconds, as keepalived reads them). Default 1. */
+    interval?: pulumi.Input<number>;
+}
+
+/**
  * The keepalived fields as GatewayVip takes them, documented once. Plain:
  * virtualRouterId, checked at construction against the other GatewayVips of
  * the program (two VRRP groups with one id on one segment fight over the
@@ -122,6 +156,8 @@ export interface GatewayVipFields {
      * interface itself: keepalived always tracks that one. Default: none.
      */
     trackInterfaces?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Moves the VIP with Kube-OVN's active gateway of a centralized subnet (see FollowGateway). Default: absent. */
+    followGateway?: FollowGateway;
     /**
      * keepalived's vrrp_garp_master_delay, 0..3600 seconds: when a second round
      * of gratuitous ARPs follows a transition to MASTER, so switches and peers
@@ -152,14 +188,16 @@ export const VIP_DEFAULTS = {
     scriptInterval: 2,
     scriptFall: 2,
     scriptRise: 2,
+    followInterval: 1,
 } as const;
 
 const SPEC_PROPS = [
     "instanceName", "vip", "segment", "virtualRouterId", "nodes", "advertInt", "authPass", "nopreempt",
-    "trackScript", "trackInterfaces", "garpMasterDelay",
+    "trackScript", "trackInterfaces", "garpMasterDelay", "followGateway",
 ] as const;
 const NODE_PROPS = ["name", "address", "interface", "priority"] as const;
 const SCRIPT_PROPS = ["argv", "interval", "fall", "rise", "weight"] as const;
+const FOLLOW_PROPS = ["subnet", "apiServer", "caCert", "token", "interval"] as const;
 
 // 255 is reserved for the owner of the address (RFC 3768), which a VIP never has.
 const MAX_PRIORITY = 254;
@@ -391,6 +429,76 @@ function checkTrackInterfaces(arg: string, v: unknown, nodes: VipNode[], errs: P
 }
 
 // ---------------------------------------------------------------------------
+// Following Kube-OVN's active gateway
+
+/** RFC 6750's b64token: the token goes into an HTTP header line, where a newline would add headers. */
+const BEARER = /^[A-Za-z0-9\-._~+/]+=*$/;
+const PEM = /^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+\r?\n-----END CERTIFICATE-----\s*$/;
+
+/** The https URL goes into the script line, so it keeps to the plain set (no IPv6 brackets) and has no path. */
+function checkApiServer(arg: string, v: unknown, errs: Problem[]) {
+    let url: URL | undefined;
+    try {
+        url = typeof v === "string" ? new URL(v) : undefined;
+    } catch { /* reported below */ }
+    const why = "must be https://host[:port] (a host name or IPv4 address, no path, user, query or fragment)";
+    if (typeof v !== "string" || !SAFE_ARG.test(v) || !url || url.protocol !== "https:" || url.username || url.password ||
+        url.search || url.hash || (url.pathname !== "/" && url.pathname !== "") || v.endsWith("/")) {
+        errs.push(problem(arg, why, v));
+    }
+}
+
+/** The followGateway check's files go beside keepalived.conf and are named in its script line: a plain path. */
+export function checkFollowConfigPath(arg: string, configPath: unknown, errs: Problem[]) {
+    if (typeof configPath === "string" && !SAFE_ARG.test(configPath)) {
+        errs.push(problem(arg, "with followGateway, may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (the check's files go beside it, named in keepalived's script line)", configPath));
+    }
+}
+
+/** The effective priorities must fall in node order: with no verdict yet, the first node (the first gateway) holds the VIP. */
+function checkFollowOrder(arg: string, nodes: VipNode[], errs: Problem[]) {
+    const prios = priorities(nodes);
+    for (let i = 1; i < prios.length; i++) {
+        if (prios[i] >= prios[i - 1]) {
+            errs.push(problem(`${arg}[${i}].priority`, `with followGateway, priorities must fall in node order (the subnet's gatewayNode order): not below nodes[${i - 1}]'s ${prios[i - 1]}`, prios[i]));
+            return;
+        }
+    }
+}
+
+/**
+ * The weight the active gateway gets: more than the spread of the
+ * priorities, so it outranks every other node whatever their order.
+ */
+export function followWeight(nodes: VipNode[]): number {
+    const prios = priorities(nodes);
+    return Math.max(...prios) - Math.min(...prios) + 1;
+}
+
+function checkFollowGateway(arg: string, v: unknown, nodes: VipNode[] | undefined, nopreempt: boolean, errs: Problem[]) {
+    if (v === undefined) return;
+    if (!net.object(arg, v, FOLLOW_PROPS, errs)) return;
+    if (subdomain(`${arg}.subnet`, v.subnet, "Subnet name", errs) !== undefined && !SAFE_ARG.test(v.subnet as string)) {
+        errs.push(problem(`${arg}.subnet`, "must be a Subnet name", v.subnet));
+    }
+    checkApiServer(`${arg}.apiServer`, v.apiServer, errs);
+    if (typeof v.caCert !== "string" || v.caCert.length > 100_000 || !PEM.test(v.caCert)) {
+        errs.push(problem(`${arg}.caCert`, "must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)", typeof v.caCert === "string" ? `${v.caCert.slice(0, 40)}…` : v.caCert));
+    }
+    // Shown by render as its type and length only (a secret by its name).
+    if (typeof v.token !== "string" || v.token.length > 16_384 || !BEARER.test(v.token)) {
+        errs.push(problem(`${arg}.token`, "must be a bearer token: A-Z a-z 0-9 - . _ ~ + / then any = signs, at most 16384 characters", v.token));
+    }
+    if (v.interval !== undefined) checkInt(`${arg}.interval`, v.interval, 1, 60, errs);
+    // The active node takes the VIP by preemption, which nopreempt forbids.
+    if (nopreempt) errs.push(problem(arg, "needs preemption: the active gateway takes the VIP by outranking the holder; remove nopreempt"));
+    if (!nodes) return;
+    checkFollowOrder(`${arg.slice(0, arg.lastIndexOf("."))}.nodes`, nodes, errs);
+    const top = Math.max(...priorities(nodes)) + followWeight(nodes);
+    if (top > MAX_PRIORITY) errs.push(problem(arg, `the highest priority plus the active gateway's weight (${followWeight(nodes)}) is ${top}, above ${MAX_PRIORITY}: narrow the priorities`));
+}
+
+// ---------------------------------------------------------------------------
 // Validation
 
 /** Every problem of a GatewayVipSpec, each naming the argument path and (except for the secret) the bad value. */
@@ -411,6 +519,7 @@ export function validateGatewayVip(s: GatewayVipSpec, arg = "args", opts: { node
     checkAuthPass(`${arg}.authPass`, raw.authPass, errs);
     net.bool(`${arg}.nopreempt`, raw.nopreempt, errs);
     checkTrackScript(`${arg}.trackScript`, raw.trackScript, prios, raw.nopreempt === true, errs);
+    checkFollowGateway(`${arg}.followGateway`, raw.followGateway, prios ? nodes : undefined, raw.nopreempt === true, errs);
     checkTrackInterfaces(`${arg}.trackInterfaces`, raw.trackInterfaces, nodes, errs);
     checkVipNetwork(`${arg}.vip`, raw.vip, vip, segment, nodes, errs);
     if (raw.garpMasterDelay !== undefined) checkInt(`${arg}.garpMasterDelay`, raw.garpMasterDelay, 0, 3600, errs);
@@ -432,7 +541,7 @@ function globalDefs(s: GatewayVipSpec, node: string): string[] {
     const body: string[] = [`router_id ${node}`];
     // Without enable_script_security keepalived runs scripts as root even when
     // a non-root user could replace them; with it, it refuses such scripts.
-    if (s.trackScript) body.push("enable_script_security", "script_user root");
+    if (s.trackScript || s.followGateway) body.push("enable_script_security", "script_user root");
     if (s.garpMasterDelay !== undefined) body.push(`vrrp_garp_master_delay ${s.garpMasterDelay}`);
     return [...block("global_defs", body), ""];
 }
@@ -451,6 +560,60 @@ function vrrpScript(s: GatewayVipSpec): string[] {
     ];
     if (t.weight !== undefined) body.push(`weight ${t.weight}`);
     return [...block(`vrrp_script ${scriptName(s)}`, body), ""];
+}
+
+/**
+ * The check a node runs to learn whether it is the active gateway. Constant
+ * text: every value reaches it as an argument, so no input is ever parsed by
+ * a shell. keepalived passes the arguments split on spaces, which is why
+ * they keep to the plain set (SAFE_ARG).
+ */
+export const GATEWAY_CHECK_SCRIPT = `#!/bin/sh
+# Installed by routed-overlay (GatewayVip followGateway) for keepalived.
+# Exit 0 when the Kube-OVN Subnet reports this node as an active gateway
+# (status.activateGateway), 1 when it reports another. When the API cannot be
+# read, the last verdict stands: an API outage must not move the VIP.
+# Arguments: API URL, subnet, node, header file, CA file, verdict file, max seconds.
+api=$1 subnet=$2 node=$3 header=$4 ca=$5 verdict=$6 max=$7
+body=$(curl -sSf --max-time "$max" --cacert "$ca" -H "@$header" "$api/apis/kubeovn.io/v1/subnets/$subnet") || {
+    [ -f "$verdict" ] && exit "$(cat "$verdict")"
+    exit 1
+}
+# The API's JSON is one line; sed, because nodes seldom have jq.
+active=$(printf '%s\\n' "$body" | sed -n 's/.*"activateGateway":"\\([^"]*\\)".*/\\1/p')
+case ",$active," in
+    *",$node,"*) v=0 ;;
+    *) v=1 ;;
+esac
+printf '%s\\n' "$v" > "$verdict.tmp" && mv "$verdict.tmp" "$verdict"
+exit "$v"
+`;
+
+/** Where a node's keepalived files go: beside keepalived.conf, and the check's verdict in /run (gone with a reboot, like the VIP). */
+export function gatewayCheckPaths(s: GatewayVipSpec, dir: string) {
+    const base = `${dir}/${instanceName(s)}-gateway`;
+    return { script: `${base}.sh`, header: `${base}.header`, ca: `${base}.ca`, verdict: `/run/routed-overlay-${instanceName(s)}-gateway.verdict` };
+}
+
+const followName = (s: GatewayVipSpec) => `${instanceName(s)}_gateway`;
+
+function followScript(s: GatewayVipSpec, node: string, dir: string): string[] {
+    const f = s.followGateway;
+    if (!f) return [];
+    const p = gatewayCheckPaths(s, dir);
+    const interval = f.interval ?? VIP_DEFAULTS.followInterval;
+    // curl gives up before keepalived's timeout would count the run as failed.
+    const max = Math.max(0.5, interval - 0.2).toFixed(1);
+    const body = [
+        `script "${[p.script, f.apiServer, f.subnet, node, p.header, p.ca, p.verdict, max].join(" ")}"`,
+        `interval ${interval}`,
+        `timeout ${interval}`,
+        // One run each way: the verdict is the cluster's, not a flaky probe to be smoothed.
+        "fall 1",
+        "rise 1",
+        `weight ${followWeight(s.nodes)}`,
+    ];
+    return [...block(`vrrp_script ${followName(s)}`, body), ""];
 }
 
 function vipText(s: GatewayVipSpec): string {
@@ -478,13 +641,16 @@ function vrrpInstance(s: GatewayVipSpec, i: number): string[] {
         ...(s.authPass !== undefined ? block("authentication", ["auth_type PASS", `auth_pass ${s.authPass}`]) : []),
         ...block("virtual_ipaddress", [`${vipText(s)} dev ${node.interface}`]),
         ...(s.trackInterfaces?.length ? block("track_interface", s.trackInterfaces) : []),
-        ...(s.trackScript ? block("track_script", [scriptName(s)]) : []),
+        ...(s.trackScript || s.followGateway ? block("track_script", [...(s.trackScript ? [scriptName(s)] : []), ...(s.followGateway ? [followName(s)] : [])]) : []),
     ];
     return block(`vrrp_instance ${instanceName(s)}`, body);
 }
 
-/** keepalived.conf for the node named `node` of a spec that validateGatewayVip accepted. */
-export function renderKeepalivedConf(s: GatewayVipSpec, node: string): string {
+/** The directory of keepalived.conf, where the files it names go. */
+export const DEFAULT_CONFIG_DIR = "/etc/keepalived";
+
+/** keepalived.conf for the node named `node` of a spec that validateGatewayVip accepted; `dir` holds the files it names. */
+export function renderKeepalivedConf(s: GatewayVipSpec, node: string, dir = DEFAULT_CONFIG_DIR): string {
     const i = s.nodes.findIndex((n) => n.name === node);
     if (i < 0) throw new Error(`renderKeepalivedConf: no node named ${JSON.stringify(node)} in the spec`);
     const lines = [
@@ -492,14 +658,39 @@ export function renderKeepalivedConf(s: GatewayVipSpec, node: string): string {
         "",
         ...globalDefs(s, node),
         ...vrrpScript(s),
+        ...followScript(s, node, dir),
         ...vrrpInstance(s, i),
     ];
     return `${lines.join("\n")}\n`;
 }
 
-/** One keepalived.conf per node, in node order, of a valid spec. The configs hold authPass: treat them as secrets. */
-export function planGatewayVip(s: GatewayVipSpec): { node: string; config: string }[] {
-    return s.nodes.map((n) => ({ node: n.name, config: renderKeepalivedConf(s, n.name) }));
+export interface NodePlan {
+    node: string;
+    /** keepalived.conf: holds authPass, a secret. */
+    config: string;
+    /** The files it names, by path (the followGateway check and its token: secrets). */
+    files: Record<string, { content: string; mode: "0600" | "0700" }>;
+    /** What the check writes while it runs, to remove with the instance. */
+    scratch: string[];
+}
+
+/** Per node, in node order, of a valid spec: keepalived.conf and the files it names. Treat all of it as secret. */
+export function planGatewayVip(s: GatewayVipSpec, dir = DEFAULT_CONFIG_DIR): NodePlan[] {
+    return s.nodes.map((n) => {
+        const f = s.followGateway;
+        const p = gatewayCheckPaths(s, dir);
+        return {
+            node: n.name,
+            config: renderKeepalivedConf(s, n.name, dir),
+            files: f ? {
+                [p.script]: { content: GATEWAY_CHECK_SCRIPT, mode: "0700" as const },
+                // curl -H @file: the token never appears in an argv (visible in ps).
+                [p.header]: { content: `Authorization: Bearer ${f.token}\n`, mode: "0600" as const },
+                [p.ca]: { content: f.caCert.endsWith("\n") ? f.caCert : `${f.caCert}\n`, mode: "0600" as const },
+            } : {},
+            scratch: f ? [p.verdict, `${p.verdict}.tmp`] : [],
+        };
+    });
 }
 
 /** How long a failover of the VIP is expected to take, from the settings (see failoverBudget). */
@@ -508,7 +699,15 @@ export interface FailoverBudget {
     silentMaster: number;
     /** The track script failing on the master (when there is one): fall runs of interval, then the backup's skew. */
     trackScript?: number;
-    /** The larger of the two: what an operator should expect at most. */
+    /**
+     * With followGateway: from the cluster reporting a new active gateway to
+     * the VIP on it: one check interval (the old node's verdict falls, the
+     * new one's rises) and one advertisement, on which the new node preempts.
+     * Kube-OVN's own time to notice the failure and move the gateway comes
+     * before it, and is the cluster's.
+     */
+    followGateway?: number;
+    /** The largest of them: what an operator should expect at most. */
     seconds: number;
 }
 
@@ -525,17 +724,19 @@ export interface FailoverBudget {
  * transition move the peers at once, so the budget is the outage a client
  * sees.
  */
-export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "trackScript">): FailoverBudget {
+export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "trackScript" | "followGateway">): FailoverBudget {
     const advert = s.advertInt ?? VIP_DEFAULTS.advertInt;
     const backup = priorities(s.nodes).sort((a, b) => b - a)[1] ?? 0;
     const skew = (256 - backup) / 256;
     const silentMaster = 3 * advert + skew;
     const ts = s.trackScript;
     const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? advert : 0) + skew : undefined;
+    const follow = s.followGateway ? (s.followGateway.interval ?? VIP_DEFAULTS.followInterval) + advert : undefined;
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
         silentMaster: round(silentMaster),
         ...(trackScript !== undefined ? { trackScript: round(trackScript) } : {}),
-        seconds: round(Math.max(silentMaster, trackScript ?? 0)),
+        ...(follow !== undefined ? { followGateway: round(follow) } : {}),
+        seconds: round(Math.max(silentMaster, trackScript ?? 0, follow ?? 0)),
     };
 }

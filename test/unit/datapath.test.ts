@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { planEgress, SubnetObject } from "../../lab/datapath";
+import { activateGatewayStatus, planEgress, SubnetObject } from "../../lab/datapath";
 import { buildTopology } from "../../lab/topology";
 
 const subnet = (name: string, spec: SubnetObject["spec"]): SubnetObject => ({ metadata: { name }, spec });
@@ -30,5 +30,17 @@ describe("lab datapath: Kube-OVN's centralized-gateway egress", () => {
             subnet("b", { cidrBlock: "10.168.0.0/16", gatewayType: "centralized", gatewayNode: "nobody" }),
         ], t);
         assert.deepStrictEqual(plan.map((p) => [p.netns, p.cidr, p.table]), [["ro-node1-ovs", "100.64.0.0/16", 1002], ["ro-node2-ovs", "100.64.0.0/16", 1002]]);
+    });
+
+    it("a gateway node whose datapath fails hands the egress and status.activateGateway to the next one, and gets them back", () => {
+        const subnets = [subnet("c", { cidrBlock: "10.166.0.0/16", gatewayType: "centralized", gatewayNode: "node1,node2" })];
+        const all = new Set(["node1", "node2", "node3"]);
+        assert.deepStrictEqual([...activateGatewayStatus(subnets, t, all)], [["c", "node1"]]);
+        const failed = new Set(["node2", "node3"]);
+        assert.deepStrictEqual([...activateGatewayStatus(subnets, t, failed)], [["c", "node2"]]);
+        assert.deepStrictEqual(planEgress(subnets, t, failed).map((p) => [p.netns, p.via]), [["ro-node1-ovs", ["172.31.0.2"]], ["ro-node3-ovs", ["172.31.0.2"]]]);
+        assert.deepStrictEqual([...activateGatewayStatus(subnets, t, new Set(["node3"]))], [["c", ""]]);
+        assert.deepStrictEqual(planEgress(subnets, t, new Set(["node3"])), []);
+        assert.deepStrictEqual([...activateGatewayStatus([subnet("e", { ...subnets[0].spec, enableEcmp: true })], t, all)], [["e", "node1,node2"]]);
     });
 });

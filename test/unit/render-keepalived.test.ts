@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { failoverBudget, GatewayVipSpec, planGatewayVip, renderKeepalivedConf, validateGatewayVip, VipNode } from "../../components/render/keepalived";
+import { failoverBudget, GATEWAY_CHECK_SCRIPT, GatewayVipSpec, planGatewayVip, renderKeepalivedConf, validateGatewayVip, VipNode } from "../../components/render/keepalived";
 import { expectGolden } from "../support/golden";
 
 /** The lab segment of seed 000: node1 is 192.168.2.10, as in its `ip route add ... via 192.168.2.10`. */
@@ -31,7 +31,17 @@ const NOPREEMPT: GatewayVipSpec = {
     nopreempt: true,
 };
 
-const CASES: Record<string, GatewayVipSpec> = { basic: BASIC, nopreempt: NOPREEMPT };
+/** A throwaway self-signed certificate's shape: only the PEM armour is checked. */
+const CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+const FOLLOW: GatewayVipSpec = {
+    vip: "192.168.2.250/24",
+    virtualRouterId: 53,
+    // In the subnet's gatewayNode order.
+    nodes: NODES.slice(0, 2),
+    followGateway: { subnet: "central", apiServer: "https://192.168.2.5:6443", caCert: CA, token: "abc.DEF-123_~+/=" },
+};
+
+const CASES: Record<string, GatewayVipSpec> = { basic: BASIC, nopreempt: NOPREEMPT, follow: FOLLOW };
 
 const stateOf = (conf: string) => /^ {4}state (\w+)$/m.exec(conf)?.[1];
 
@@ -123,7 +133,9 @@ describe("keepalived --config-test", () => {
             }
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-keepalived-"));
             try {
-                for (const { node, config } of planGatewayVip(localised(spec))) {
+                // The check's files where the config names them (enable_script_security wants a root-owned path).
+                for (const { node, config, files } of planGatewayVip(localised(spec), dir)) {
+                    for (const [p, f] of Object.entries(files)) fs.writeFileSync(p, f.content, { mode: Number.parseInt(f.mode, 8) });
                     const conf = path.join(dir, `${node}.conf`), log = path.join(dir, `${node}.log`);
                     fs.writeFileSync(conf, config);
                     const r = spawnSync(bin, [`--config-test=${log}`, "-f", conf], { encoding: "utf8", timeout: 20000 });
@@ -173,6 +185,16 @@ describe("GatewayVip validation", () => {
         { why: "a weight with nopreempt", spec: { nopreempt: true, trackScript: { argv: ["/bin/check"], weight: -50 } }, msg: /^args\.trackScript\.weight: with nopreempt .*: -50$/ },
         { why: "a weight pushing a priority past 254", spec: { trackScript: { argv: ["/bin/check"], weight: 120 } }, msg: /^args\.trackScript\.weight: priority 150 \+ weight leaves 1\.\.254.*: 120$/ },
         { why: "a negative garp delay", spec: { garpMasterDelay: -1 }, msg: /^args\.garpMasterDelay: must be an integer from 0 to 3600: -1$/ },
+        { why: "followGateway with an http API URL", spec: { followGateway: { ...FOLLOW.followGateway!, apiServer: "http://10.0.0.1:6443" } }, msg: /^args\.followGateway\.apiServer: must be https:\/\/host\[:port\] .*: "http:\/\/10\.0\.0\.1:6443"$/ },
+        { why: "followGateway with an API URL holding a path", spec: { followGateway: { ...FOLLOW.followGateway!, apiServer: "https://k8s:6443/api" } }, msg: /^args\.followGateway\.apiServer: must be https:\/\/host.*: "https:\/\/k8s:6443\/api"$/ },
+        { why: "followGateway with a token holding a newline (a header of its own)", spec: { followGateway: { ...FOLLOW.followGateway!, token: "abc\nX-Evil: 1" } }, msg: /^args\.followGateway\.token: must be a bearer token.*: \(not shown: a secret, 13 characters\)$/ },
+        { why: "followGateway with a CA that is no PEM", spec: { followGateway: { ...FOLLOW.followGateway!, caCert: "/etc/kubernetes/pki/ca.crt" } }, msg: /^args\.followGateway\.caCert: must be a PEM certificate .*: "\/etc\/kubernetes\/pki\/ca\.crt…"$/ },
+        { why: "followGateway with a subnet name that is not DNS-1123", spec: { followGateway: { ...FOLLOW.followGateway!, subnet: "Central" } }, msg: /^args\.followGateway\.subnet: not a valid Subnet name.*: "Central"$/ },
+        { why: "followGateway with an interval of 0", spec: { followGateway: { ...FOLLOW.followGateway!, interval: 0 } }, msg: /^args\.followGateway\.interval: must be an integer from 1 to 60: 0$/ },
+        { why: "followGateway with nopreempt", spec: { nopreempt: true, followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: needs preemption: .*remove nopreempt$/ },
+        { why: "followGateway with priorities that do not fall in node order", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [100, 200, 50][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.nodes\[1\]\.priority: with followGateway, priorities must fall in node order .*: 200$/ },
+        { why: "followGateway whose weight would pass 254", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [250, 100, 1][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: the highest priority plus the active gateway's weight \(250\) is 500, above 254/ },
+        { why: "a misspelt followGateway property", spec: { followGateway: { ...FOLLOW.followGateway!, apiserver: "x" } as never }, msg: /^args\.followGateway\.apiserver: unknown property/ },
         { why: "a misspelt property", spec: { advert_int: 1 }, msg: /^args\.advert_int: unknown property .*: 1$/ },
         { why: "a misspelt secret, whose value is not echoed", spec: { authpass: "hunter22" }, msg: /^args\.authpass: unknown property .*: \(not shown: a secret, 8 characters\)$/ },
     ];
@@ -227,9 +249,101 @@ describe("failover budget (RFC 3768 Master_Down_Interval and Skew_Time)", () => 
         assert.ok(failoverBudget({ nodes: NODES }).seconds <= 3 * 1 + 1, "within 3 x advertInt + 1 s with the defaults");
     });
 
+    it("following the gateway: one check interval and one advertisement after the cluster reports the new gateway", () => {
+        assert.deepStrictEqual(failoverBudget(FOLLOW), { silentMaster: 3.45, followGateway: 2, seconds: 3.45 });
+        assert.deepStrictEqual(failoverBudget({ ...FOLLOW, advertInt: 2, followGateway: { ...FOLLOW.followGateway!, interval: 5 } }), { silentMaster: 6.45, followGateway: 7, seconds: 7 });
+    });
+
     it("a failing track script: fall runs of interval, then the skew (FAULT), or one advertisement more with a weight", () => {
         assert.deepStrictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"] } }), { silentMaster: 3.45, trackScript: 4.45, seconds: 4.45 });
         assert.deepStrictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"], interval: 1, fall: 1 } }), { silentMaster: 3.45, trackScript: 1.45, seconds: 3.45 });
         assert.strictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"], weight: -20 } }).trackScript, 5.45);
+    });
+});
+
+describe("followGateway: the check keepalived runs on each node", () => {
+    it("weights the active gateway above every other node and names its files beside keepalived.conf", () => {
+        const plans = planGatewayVip({ ...FOLLOW, nodes: NODES }, "/etc/ka");
+        const conf = plans[2].config;
+        // Priorities 150, 140, 130: the active node gets more than the spread (20).
+        assert.match(conf, /^ {4}weight 21$/m);
+        assert.match(conf, /^ {4}script "\/etc\/ka\/RO_53-gateway\.sh https:\/\/192\.168\.2\.5:6443 central node3 \/etc\/ka\/RO_53-gateway\.header \/etc\/ka\/RO_53-gateway\.ca \/run\/routed-overlay-RO_53-gateway\.verdict 0\.8"$/m);
+        assert.deepStrictEqual(Object.entries(plans[2].files).map(([p, f]) => [p, f.mode]),
+            [["/etc/ka/RO_53-gateway.sh", "0700"], ["/etc/ka/RO_53-gateway.header", "0600"], ["/etc/ka/RO_53-gateway.ca", "0600"]]);
+        assert.strictEqual(plans[2].files["/etc/ka/RO_53-gateway.header"].content, "Authorization: Bearer abc.DEF-123_~+/=\n");
+        assert.ok(!conf.includes("abc.DEF"), "the token is in the config");
+        assert.deepStrictEqual(plans[2].scratch, ["/run/routed-overlay-RO_53-gateway.verdict", "/run/routed-overlay-RO_53-gateway.verdict.tmp"]);
+        assert.deepStrictEqual(planGatewayVip(BASIC)[0].files, {});
+    });
+
+    /** Runs the script as keepalived would, against a local HTTPS stand-in for the API (openssl s_server answers one request). */
+    describe("the script, run with sh against a local API", function () {
+        this.timeout(60_000);
+        let dir: string;
+        let port = 0;
+        let server: import("https").Server | undefined;
+        let answer: { status: number; body: string } = { status: 200, body: "" };
+        let seen: { url?: string; auth?: string } = {};
+        before(async function () {
+            const have = (c: string) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0;
+            if (!have("curl") || !have("openssl")) {
+                if (process.env.CI === "true") throw new Error("curl or openssl is missing, and CI=true forbids skipping");
+                this.skip();
+            }
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-follow-"));
+            const key = path.join(dir, "key.pem"), crt = path.join(dir, "crt.pem");
+            const r = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", crt], { encoding: "utf8" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            const https = await import("https");
+            server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(crt) }, (req, res) => {
+                seen = { url: req.url, auth: req.headers.authorization };
+                res.writeHead(answer.status, { "Content-Type": "application/json" });
+                res.end(answer.body);
+            });
+            await new Promise<void>((ok) => server!.listen(0, "127.0.0.1", ok));
+            port = (server.address() as import("net").AddressInfo).port;
+            const spec = { ...FOLLOW, followGateway: { ...FOLLOW.followGateway!, apiServer: `https://127.0.0.1:${port}`, caCert: fs.readFileSync(crt, "utf8") } };
+            for (const [p, f] of Object.entries(planGatewayVip(spec, dir)[0].files)) fs.writeFileSync(p, f.content, { mode: Number.parseInt(f.mode, 8) });
+        });
+        after(() => {
+            server?.close();
+            if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        });
+        const verdict = () => path.join(dir, "verdict");
+        const run = async (node: string) => {
+            const { spawn } = await import("child_process");
+            const child = spawn("sh", [path.join(dir, "RO_53-gateway.sh"), `https://127.0.0.1:${port}`, "central", node,
+                path.join(dir, "RO_53-gateway.header"), path.join(dir, "RO_53-gateway.ca"), verdict(), "0.8"]);
+            return new Promise<number>((ok) => child.on("exit", (code) => ok(code ?? -1)));
+        };
+        const subnet = (active: string) => JSON.stringify({ kind: "Subnet", metadata: { name: "central" }, spec: { gatewayNode: "node1,node2" }, status: { activateGateway: active, v4usingIPs: 3 } });
+
+        it("exits 0 on the node the Subnet names and 1 elsewhere, asking for that Subnet with the token from the header file", async () => {
+            answer = { status: 200, body: subnet("node2") };
+            assert.strictEqual(await run("node2"), 0);
+            assert.deepStrictEqual(seen, { url: "/apis/kubeovn.io/v1/subnets/central", auth: "Bearer abc.DEF-123_~+/=" });
+            assert.strictEqual(await run("node1"), 1);
+            assert.strictEqual(await run("node"), 1, "a prefix of the active node's name is another node");
+            answer = { status: 200, body: subnet("node1,node2") };
+            assert.strictEqual(await run("node2"), 0, "one of several active gateways (enableEcmp)");
+        });
+
+        it("keeps the last verdict while the API answers with an error or not at all, and says 1 with no verdict yet", async () => {
+            answer = { status: 200, body: subnet("node1") };
+            assert.strictEqual(await run("node1"), 0);
+            answer = { status: 503, body: "{}" };
+            assert.strictEqual(await run("node1"), 0, "an API error moved the VIP");
+            answer = { status: 200, body: subnet("node2") };
+            assert.strictEqual(await run("node1"), 1);
+            server!.close();
+            assert.strictEqual(await run("node1"), 1, "the last verdict, with the API gone");
+            fs.rmSync(verdict());
+            assert.strictEqual(await run("node1"), 1);
+        });
+
+        it("is the constant text the renderer ships", () => {
+            assert.strictEqual(fs.readFileSync(path.join(dir, "RO_53-gateway.sh"), "utf8"), GATEWAY_CHECK_SCRIPT);
+        });
     });
 });
