@@ -75,7 +75,8 @@ export function planEgress(subnets: SubnetObject[], t: Topology, healthy?: Reado
         // Only IPv4 CIDRs: the lab's datapath carries IPv4.
         const cidrs = byName.get(name)!.spec!.cidrBlock!.split(",").map((c) => c.trim()).filter((c) => !c.includes(":"));
         for (const n of nodes) {
-            if (active.includes(n)) continue;
+            // A node whose datapath failed can steer nothing (its tunnel is down), as in Kube-OVN's OVN.
+            if (active.includes(n) || (healthy && !healthy.has(n.name))) continue;
             for (const cidr of cidrs) {
                 out.push({
                     netns: n.node!.ovsNetns,

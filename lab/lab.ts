@@ -256,14 +256,8 @@ async function wireNode(t: Topology, h: HostSpec, nodes: HostSpec[]) {
     for (const other of nodes) {
         if (other === h) continue;
         await execArgv(["bridge", "-n", ovs, "fdb", "append", "00:00:00:00:00:00", "dev", "tun0", "dst", addressOf(other.interfaces.eth0)]);
-        // Join addresses are per node, as in Kube-OVN, so a node's traffic to a remote pod gets its reply.
-        await ip("-n", ovs, "route", "add", `${addressOf(other.node!.ovn0)}/32`, "via", addressOf(other.node!.tunnelAddress), "dev", "tun0");
-        for (const p of other.node!.pods) {
-            for (const a of p.addresses) {
-                await ip("-n", ovs, "route", "add", `${a}/32`, "via", addressOf(other.node!.tunnelAddress), "dev", "tun0");
-            }
-        }
     }
+    for (const argv of tunnelRoutes(h, nodes)) await ip(...argv);
     for (const p of n.pods) {
         await veth(ovs, p.ovsIf, p.netns, "eth0");
         await sysctl(ovs, `net.ipv4.conf.${p.ovsIf}.proxy_arp`, "1");
@@ -471,4 +465,36 @@ export async function labDown(log: Log = console.log, stateDir = DEFAULT_STATE_D
     fs.rmSync(path.join(stateDir, "state.json"), { force: true });
     fs.rmSync(path.join(stateDir, "lab.json"), { force: true });
     log(`lab: down (${mine.length} namespaces removed)`);
+}
+
+/**
+ * The routes of a node's datapath to the other nodes, over its tunnel. Join
+ * addresses are per node, as in Kube-OVN, so a node's traffic to a remote
+ * pod gets its reply. The kernel drops them when tun0 goes down.
+ */
+export function tunnelRoutes(h: HostSpec, nodes: HostSpec[]): string[][] {
+    const out: string[][] = [];
+    for (const other of nodes) {
+        if (other === h) continue;
+        const via = ["via", addressOf(other.node!.tunnelAddress), "dev", "tun0"];
+        out.push(["-n", h.node!.ovsNetns, "route", "replace", `${addressOf(other.node!.ovn0)}/32`, ...via]);
+        for (const p of other.node!.pods) for (const a of p.addresses) out.push(["-n", h.node!.ovsNetns, "route", "replace", `${a}/32`, ...via]);
+    }
+    return out;
+}
+
+/**
+ * Fails or repairs a node's datapath, as a broken OVS or tunnel would on a
+ * Kube-OVN node: its tunnel goes down (the lab's datapath controller then
+ * moves the gateways of centralized subnets away from it), or comes back with
+ * its routes.
+ */
+export async function setDatapath(lab: LabInfo, node: string, state: "up" | "down"): Promise<void> {
+    const recorded = readState(lab.stateDir);
+    if (!recorded) throw new Error(`lab: no lab recorded in ${lab.stateDir}`);
+    const nodes = buildTopology(recorded.options).hosts.filter((x) => x.node);
+    const h = nodes.find((x) => x.name === node);
+    if (!h) throw new Error(`lab: no node ${node}`);
+    await ip("-n", h.node!.ovsNetns, "link", "set", "tun0", state);
+    if (state === "up") for (const argv of tunnelRoutes(h, nodes)) await ip(...argv);
 }

@@ -116,6 +116,7 @@ async function running(t: Transport, k: KeepalivedState): Promise<boolean> {
 async function apply(t: Transport, k: KeepalivedState, olds?: KeepalivedState): Promise<void> {
     // install reads stdin: a token in a file never appears in an argv either. -D makes the directories.
     for (const [p, f] of Object.entries(k.files)) await t.run(["install", "-D", "-m", f.mode, "/dev/stdin", p], { input: f.content });
+    await t.run(writeArgv(k), { input: k.config });
     const test = await t.run(testArgv(k), { allowFailure: true });
     if (test.code !== 0) throw new Error(`${t.name}: keepalived rejects ${k.configPath}: ${(test.stderr || test.stdout).trim()}`);
     if (await running(t, k)) await t.run(reloadArgv(k));
