@@ -7,6 +7,7 @@
  *   --runs N        runs per figure (default 3)
  *   --w1 LIST       W1 route counts (default 1000,5000,10000)
  *   --per-route LIST  route counts for the per-route baseline (default 1000)
+ *   --ansible LIST  route counts for the Ansible baseline (default 1000,10000; "none" to skip)
  *   --w2 LIST       W2 node counts (default 8,16,32)
  *   --pods N        W2 per-pod routes per node (default 20)
  *   --only w1|w2    one workload
@@ -14,7 +15,7 @@
  *   --w2-variants L package and/or engine-floor (the fabric's resources, a provider that
  *                   does nothing); default package,engine-floor
  *   --merge         keep the samples of results.json that this run does not measure again
- *   --quick         --runs 1 --w1 200 --per-route 200 --w2 4 (a smoke run)
+ *   --quick         --runs 1 --w1 200 --per-route 200 --ansible 200 --w2 4 (a smoke run)
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -24,11 +25,13 @@ import { execArgv } from "../provider/transport/exec";
 import { parseJsonArray } from "../provider/kinds/iproute";
 import { programStack, TestStack } from "../test/support/pulumi";
 import { renderMarkdown, Sample, summarizeStats, OpStats, w1Destinations } from "./stats";
+import { ansibleProject, runPlay } from "./ansible";
 
 interface Options {
     runs: number;
     w1: number[];
     perRoute: number[];
+    ansible: number[];
     w2: number[];
     pods: number;
     only?: "w1" | "w2";
@@ -38,7 +41,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { runs: 3, w1: [1000, 5000, 10000], perRoute: [1000], w2: [8, 16, 32], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false };
+    const o: Options = { runs: 3, w1: [1000, 5000, 10000], perRoute: [1000], ansible: [1000, 10000], w2: [8, 16, 32], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false };
     const list = (v: string | undefined, flag: string) => {
         const xs = (v ?? "").split(",").filter(Boolean).map(Number);
         if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${flag}: expected a comma-separated list of counts, got ${JSON.stringify(v)}`);
@@ -48,10 +51,11 @@ function parseArgs(argv: string[]): Options {
         const a = argv[i];
         const v = argv[i + 1];
         switch (a) {
-            case "--quick": Object.assign(o, { runs: 1, w1: [200], perRoute: [200], w2: [4] }); break;
+            case "--quick": Object.assign(o, { runs: 1, w1: [200], perRoute: [200], ansible: [200], w2: [4] }); break;
             case "--runs": o.runs = list(v, a)[0]; i++; break;
             case "--w1": o.w1 = list(v, a); i++; break;
             case "--per-route": o.perRoute = v === "none" ? [] : list(v, a); i++; break;
+            case "--ansible": o.ansible = v === "none" ? [] : list(v, a); i++; break;
             case "--w2": o.w2 = list(v, a); i++; break;
             case "--pods": o.pods = list(v, a)[0]; i++; break;
             case "--only":
@@ -134,6 +138,21 @@ async function w1Floor(lab: LabInfo, n: number, run: number) {
         samples.push({ workload: "W1", size: n, variant: "ip-batch", op, run, seconds, date: RUN_DATE });
         expectCount(`peer routes after ip -batch ${verb}`, await peerRoutes(lab), op === "add" ? n : 0);
         log(`W1 ${n} ip-batch run ${run}: ${op} ${seconds.toFixed(3)} s`);
+    }
+}
+
+/** The Ansible baseline: a play that loops `ip route replace` over the routes, and one that deletes them. */
+async function w1Ansible(lab: LabInfo, n: number, run: number) {
+    const project = ansibleProject(lab, w1Destinations(n));
+    try {
+        for (const [op, play] of [["up", "add.yml"], ["destroy", "delete.yml"]] as const) {
+            const seconds = await runPlay(project, play);
+            samples.push({ workload: "W1", size: n, variant: "ansible", op, run, seconds, date: RUN_DATE });
+            expectCount(`peer routes after the ansible ${play}`, await peerRoutes(lab), op === "up" ? n : 0);
+            log(`W1 ${n} ansible run ${run}: ${op} ${seconds.toFixed(2)} s`);
+        }
+    } finally {
+        project.cleanup();
     }
 }
 
@@ -223,6 +242,7 @@ async function main() {
                     await w1Pulumi(lab, n, "engine-floor", run);
                     await w1Pulumi(lab, n, "package", run);
                     if (o.perRoute.includes(n)) await w1Pulumi(lab, n, "per-route", run);
+                    if (o.ansible.includes(n)) await w1Ansible(lab, n, run);
                     write(o, meta);
                 }
             }

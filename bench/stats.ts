@@ -66,7 +66,7 @@ export interface Sample {
     workload: "W1" | "W2";
     /** Routes (W1) or nodes (W2). */
     size: number;
-    /** "package", "per-route", "engine-floor", "ip-batch". */
+    /** "package", "per-route", "engine-floor", "ansible", "ip-batch". */
     variant: string;
     op: string;
     run: number;
@@ -144,21 +144,23 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
         out.push("## W1: return routes on one peer host", "");
         out.push(table(
             ["routes", "variant", "up", "no-op up", "refresh", "destroy", "resources", "round trips per host (up / no-op / refresh / destroy)", "provider peak MiB"],
-            sizes("W1").flatMap((n) => ["package", "engine-floor", "per-route", "ip-batch"].flatMap((v) => {
+            sizes("W1").flatMap((n) => ["package", "engine-floor", "per-route", "ansible", "ip-batch"].flatMap((v) => {
                 const up = get("W1", n, v, v === "ip-batch" ? "add" : "up");
                 if (!up) return [];
-                const ops = v === "ip-batch" ? ["add", "", "", "delete"] : ["up", "noop-up", "refresh", "destroy"];
+                // Outside Pulumi: ip-batch adds and deletes; Ansible runs a play for each (no no-op or refresh of its own).
+                const outside = v === "ip-batch" || v === "ansible";
+                const ops = v === "ip-batch" ? ["add", "", "", "delete"] : v === "ansible" ? ["up", "", "", "destroy"] : ["up", "noop-up", "refresh", "destroy"];
                 const c = ops.map((op) => (op ? get("W1", n, v, op) : undefined));
-                const trips = v === "ip-batch" ? "–" : c.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / ");
-                return [[String(n), v, ...c.map(secs), String(up.resources ?? "–"), trips, v === "ip-batch" ? "–" : String(Math.max(...c.map((x) => x?.peakMiB ?? 0)))]];
+                const trips = outside ? "–" : c.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / ");
+                return [[String(n), v, ...c.map(secs), String(up.resources ?? "–"), trips, outside ? "–" : String(Math.max(...c.map((x) => x?.peakMiB ?? 0)))]];
             })),
         ));
         out.push("", "Ratios (medians):", "");
         out.push(table(
-            ["routes", "up − engine floor", "per-route up ÷ package up", "package up ÷ ip-batch floor"],
+            ["routes", "up − engine floor", "per-route up ÷ package up", "Ansible play ÷ package up", "package up ÷ ip-batch floor"],
             sizes("W1").map((n) => {
                 const p = get("W1", n, "package", "up"), f = get("W1", n, "engine-floor", "up");
-                return [String(n), p && f ? `${(p.seconds - f.seconds).toFixed(2)} s` : "–", ratio(get("W1", n, "per-route", "up"), p), ratio(p, get("W1", n, "ip-batch", "add"))];
+                return [String(n), p && f ? `${(p.seconds - f.seconds).toFixed(2)} s` : "–", ratio(get("W1", n, "per-route", "up"), p), ratio(get("W1", n, "ansible", "up"), p), ratio(p, get("W1", n, "ip-batch", "add"))];
             }),
         ));
         out.push("");

@@ -739,8 +739,9 @@ export interface FailoverBudget {
  * is first. A master whose track script fails enters FAULT after `fall`
  * runs `interval` seconds apart and sends priority 0, on which the backup
  * takes over after its Skew_Time only (§6.4.2); with a weight the master
- * stays MASTER at a lower priority instead, and the backup preempts on the
- * next advertisement it hears (one interval more). Gratuitous ARPs at the
+ * stays MASTER at a lower priority instead, and the backup, which discards
+ * an advertisement of lower priority than its own (§6.4.2), takes over when
+ * its Master_Down_Timer runs out: a whole Master_Down_Interval more. Gratuitous ARPs at the
  * transition move the peers at once, so the budget is the outage a client
  * sees.
  */
@@ -750,7 +751,7 @@ export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "
     const skew = (256 - backup) / 256;
     const silentMaster = 3 * advert + skew;
     const ts = s.trackScript;
-    const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? advert : 0) + skew : undefined;
+    const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? 3 * advert : 0) + skew : undefined;
     const follow = s.followGateway ? (s.followGateway.interval ?? VIP_DEFAULTS.followInterval) + (256 - Math.min(MAX_PRIORITY, backup + followWeight(s.nodes))) / 256 : undefined;
     const round = (x: number) => Math.round(x * 100) / 100;
     return {

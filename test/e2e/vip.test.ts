@@ -55,7 +55,8 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
             const ping = hostExec(lab, "peer", ["ping", "-n", "-i", "0.1", "-W", "1", "-w", "10", POD.address], { allowFailure: true });
             await new Promise((r) => setTimeout(r, 2000));
             await fault();
-            const seqs = [...(await ping).stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+            // Answers only: an ICMP error ("From ... icmp_seq=N Destination Host Unreachable") carries a sequence number too.
+            const seqs = [...(await ping).stdout.matchAll(/bytes from .* icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
             assert.ok(seqs.length > 0, "no answer at all");
             let gap = 1;
             for (let i = 1; i < seqs.length; i++) gap = Math.max(gap, seqs[i] - seqs[i - 1]);

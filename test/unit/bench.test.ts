@@ -40,9 +40,12 @@ describe("bench: the arithmetic behind the tables", () => {
             sample("engine-floor", "up", 1, 4),
             sample("per-route", "up", 1, 300, 1000),
             { workload: "W1", size: 1000, variant: "ip-batch", op: "add", run: 1, seconds: 0.012 },
+            { workload: "W1", size: 1000, variant: "ansible", op: "up", run: 1, seconds: 90 },
+            { workload: "W1", size: 1000, variant: "ansible", op: "destroy", run: 1, seconds: 80 },
         ], { machine: "test" });
         assert.match(md, /\| 1000 \| package \| 6\.00 \| 4\.00 \| 5\.00 \| 5\.00 \| 3 \| 2 \/ 0 \/ 1 \/ 1 \| 61 \|/);
-        assert.match(md, /\| 1000 \| 2\.00 s \| 50\.0× \| 500\.0× \|/);
+        assert.match(md, /\| 1000 \| ansible \| 90\.0 \| – \| – \| 80\.0 \| – \| – \| – \|/);
+        assert.match(md, /\| 1000 \| 2\.00 s \| 50\.0× \| 15\.0× \| 500\.0× \|/);
         assert.match(md, /- machine: test/);
         assert.doesNotMatch(md, /kept from earlier runs/);
     });

@@ -255,10 +255,11 @@ describe("failover budget (RFC 3768 Master_Down_Interval and Skew_Time)", () => 
         assert.deepStrictEqual(failoverBudget({ ...FOLLOW, followGateway: { ...FOLLOW.followGateway!, interval: 5 } }), { silentMaster: 3.45, followGateway: 5.41, seconds: 5.41 });
     });
 
-    it("a failing track script: fall runs of interval, then the skew (FAULT), or one advertisement more with a weight", () => {
+    it("a failing track script: fall runs of interval, then the skew (FAULT), or a whole master-down interval with a weight", () => {
         assert.deepStrictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"] } }), { silentMaster: 3.45, trackScript: 4.45, seconds: 4.45 });
         assert.deepStrictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"], interval: 1, fall: 1 } }), { silentMaster: 3.45, trackScript: 1.45, seconds: 3.45 });
-        assert.strictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"], weight: -20 } }).trackScript, 5.45);
+        // The backup discards the demoted master's adverts (lower priority than its own) and waits out its Master_Down_Interval.
+        assert.strictEqual(failoverBudget({ nodes: NODES, trackScript: { argv: ["/bin/check"], weight: -20 } }).trackScript, 7.45);
     });
 });
 
