@@ -89,8 +89,9 @@ async function measure<T>(f: () => Promise<T>): Promise<{ seconds: number; stats
 
 const total = (rc: Record<string, number> | undefined) => Object.values(rc ?? {}).reduce((a, b) => a + b, 0);
 
-async function stackFor(program: "w1" | "w2", config: Record<string, string>): Promise<TestStack> {
-    const t = await programStack(`bench-${program}`, {}, { RO_PROVIDER_STATS: STATS }, { workDir: path.join(REPO_ROOT, "bench", "programs", program) });
+async function stackFor(lab: LabInfo, program: "w1" | "w2", config: Record<string, string>): Promise<TestStack> {
+    const env = { RO_PROVIDER_STATS: STATS, RO_LAB_JSON: path.join(lab.stateDir, "lab.json") };
+    const t = await programStack(`bench-${program}`, {}, env, { workDir: path.join(REPO_ROOT, "bench", "programs", program) });
     for (const [k, v] of Object.entries(config)) await t.stack.setConfig(k, { value: v });
     return t;
 }
@@ -105,7 +106,7 @@ function expectCount(what: string, got: number, want: number) {
 }
 
 async function w1Pulumi(lab: LabInfo, n: number, variant: string, run: number) {
-    const t = await stackFor("w1", { routes: String(n), variant });
+    const t = await stackFor(lab, "w1", { routes: String(n), variant });
     const add = (op: string, m: { seconds: number; stats: OpStats }, resources?: number) => {
         samples.push({ workload: "W1", size: n, variant, op, run, seconds: m.seconds, stats: m.stats, resources, date: RUN_DATE });
         log(`W1 ${n} ${variant} run ${run}: ${op} ${m.seconds.toFixed(2)} s, round trips ${JSON.stringify(m.stats.callsByHost)}, peak ${m.stats.peakMiB} MiB`);
@@ -169,7 +170,7 @@ async function fabricObjects(lab: LabInfo): Promise<Record<string, number>> {
 }
 
 async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number, variant = "package") {
-    const t = await stackFor("w2", { podsPerNode: String(pods), activeGateway: "node1", variant });
+    const t = await stackFor(lab, "w2", { podsPerNode: String(pods), activeGateway: "node1", variant });
     const add = (op: string, m: { seconds: number; stats: OpStats }, extra: Partial<Sample> = {}) => {
         samples.push({ workload: "W2", size: nodes, variant, op, run, seconds: m.seconds, stats: m.stats, ...extra, date: RUN_DATE });
         log(`W2 ${nodes} nodes ${variant} run ${run}: ${op} ${m.seconds.toFixed(2)} s, max round trips per host ${Math.max(0, ...Object.values(m.stats.callsByHost))}, peak ${m.stats.peakMiB} MiB`);

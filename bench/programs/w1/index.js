@@ -5,7 +5,7 @@
 const path = require("path");
 const pulumi = require("@pulumi/pulumi");
 const { ExternalReturnRoute } = require("routed-overlay");
-const { connection } = require("../../../examples/lib/lab");
+const { connection } = require("../lab");
 
 const cfg = new pulumi.Config();
 const count = cfg.requireNumber("routes");

@@ -7,7 +7,7 @@
 const path = require("path");
 const pulumi = require("@pulumi/pulumi");
 const { TunnelFabric } = require("routed-overlay");
-const { nodes } = require("../../../examples/lib/lab");
+const { nodes } = require("../lab");
 
 const cfg = new pulumi.Config();
 const podsPerNode = cfg.getNumber("podsPerNode") ?? 20;
