@@ -51,7 +51,12 @@ export async function programStack(program: string, files: Record<string, string
             `name: ${program}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n`);
     }
     const backend = fs.mkdtempSync(path.join(os.tmpdir(), "ro-backend-"));
-    const tcEnv: Record<string, string> = { ...toolchainEnv(), PULUMI_BACKEND_URL: `file://${backend}`, ...env };
+    // The CLI's plugins leave files in TMPDIR that nothing removes (the Node language host's
+    // pulumi-node-pipes folders, the kubernetes provider's kubeconfig copies): here they go
+    // with the backend when the test cleans up.
+    const tmp = path.join(backend, "tmp");
+    fs.mkdirSync(tmp);
+    const tcEnv: Record<string, string> = { ...toolchainEnv(), PULUMI_BACKEND_URL: `file://${backend}`, TMPDIR: tmp, ...env };
     const pulumiCommand = await PulumiCommand.get({ root: toolchainDir(), skipVersionCheck: true });
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, workDir: dir },
