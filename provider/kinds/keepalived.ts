@@ -149,7 +149,14 @@ export const keepalivedKind: Kind<KeepalivedState> = {
     async create(t, k, adopt) {
         const file = await t.run(["cat", k.configPath], { allowFailure: true });
         if (file.code === 0 && file.stdout !== k.config && !adopt) throw alreadyExists(t.name, `the keepalived configuration ${k.configPath}`);
-        await apply(t, k);
+        try {
+            await apply(t, k);
+        } catch (e) {
+            // A failed create is not in the state, so nothing would ever remove what it wrote: it takes that back
+            // itself, unless a config was there before it or keepalived runs on what it wrote.
+            if (file.code !== 0 && !(await running(t, k))) await t.run(["rm", "-f", "--", k.configPath, ...Object.keys(k.files)], { allowFailure: true });
+            throw e;
+        }
     },
     async update(t, olds, news) {
         await apply(t, news, olds);

@@ -36,7 +36,7 @@ function host() {
                 return ok();
             }
             // keepalived's own exit code for a missing config (KEEPALIVED_EXIT_NO_CONFIG in 2.2).
-            if (a[0] === "keepalived" && a[1] === "--config-test") return files.has(a[3]) ? ok() : fail(6);
+            if (a[0] === "keepalived" && a[1] === "--config-test") return files.has(a[3]) && !files.get(a[3])!.content.includes("bogus") ? ok() : fail(6);
             if (a[0] === "keepalived") {
                 if (!files.has(a[2])) return fail(6);
                 running = true;
@@ -108,6 +108,16 @@ describe("Keepalived kind: the config and the files it names", () => {
         await keepalivedKind.update(h.t, olds, state({ config: CONFIG }), false);
         assert.deepStrictEqual([...h.files.keys()], ["/etc/keepalived/keepalived.conf"]);
         assert.ok(h.sent.includes("pkill -HUP -F /run/keepalived.pid"));
+    });
+
+    it("a create keepalived refuses takes back the config and the files it wrote, and leaves a config that was there", async () => {
+        const h = host();
+        const bad = state({ config: "bogus {\n", files: FILES });
+        await assert.rejects(keepalivedKind.create(h.t, bad, false), /keepalived rejects \/etc\/keepalived\/keepalived\.conf/);
+        assert.deepStrictEqual([...h.files.keys()], []);
+        h.files.set("/etc/keepalived/keepalived.conf", { content: "bogus {\n", mode: "0600" });
+        await assert.rejects(keepalivedKind.create(h.t, bad, false));
+        assert.ok(h.files.has("/etc/keepalived/keepalived.conf"), "a config that was there before is not removed");
     });
 
     it("refuses a file that is not { content, mode } without showing it, a relative path and the config's own path", () => {
