@@ -569,70 +569,61 @@ function vrrpScript(s: GatewayVipSpec): string[] {
  * they keep to the plain set (SAFE_ARG).
  */
 export const GATEWAY_CHECK_SCRIPT = `#!/bin/sh
-# Installed by routed-overlay (GatewayVip followGateway) for keepalived, which
-# runs it in two modes against the Kube-OVN Subnet's status.activateGateway:
-#  weight:   exit 0 while the Subnet names this node an active gateway (keepalived
-#            adds the weight), 1 while it names another. Without an answer, or
-#            with no gateway named, the last verdict stands: an API outage must
-#            not move the VIP.
-#  handover: exit 1 once, on the first run after the Subnet stops naming this
-#            node (keepalived puts it in FAULT for that run, and a master sends
-#            priority 0, so the new gateway takes over after its skew time
-#            instead of a whole master-down interval); 0 otherwise.
-# Arguments: mode, API URL, subnet, node, header file, CA file, record file, max seconds.
-mode=$1 api=$2 subnet=$3 node=$4 header=$5 ca=$6 record=$7 max=$8
+# Installed by routed-overlay (GatewayVip followGateway) for keepalived: exit 0
+# while the Kube-OVN Subnet's status.activateGateway names this node (keepalived
+# adds the weight), 1 while it names another. Without an answer, or with no
+# gateway named, the last verdict stands: an API outage must not move the VIP.
+# Arguments: API URL, subnet, node, header file, CA file, record file, max seconds.
+api=$1 subnet=$2 node=$3 header=$4 ca=$5 record=$6 max=$7
 last=$(cat "$record" 2>/dev/null)
-unknown() {
-    if [ "$mode" = weight ]; then exit "\${last:-1}"; fi
-    exit 0
-}
-body=$(curl -sSf --max-time "$max" --cacert "$ca" -H "@$header" "$api/apis/kubeovn.io/v1/subnets/$subnet") || unknown
+body=$(curl -sSf --max-time "$max" --cacert "$ca" -H "@$header" "$api/apis/kubeovn.io/v1/subnets/$subnet") || exit "\${last:-1}"
 # sed, because nodes seldom have jq. The API server indents its JSON for curl
 # (by User-Agent) and not for others: either way the field is on one line.
 active=$(printf '%s\\n' "$body" | sed -n 's/.*"activateGateway" *: *"\\([^"]*\\)".*/\\1/p' | head -n 1)
-[ -n "$active" ] || unknown
+[ -n "$active" ] || exit "\${last:-1}"
 case ",$active," in
     *",$node,"*) v=0 ;;
     *) v=1 ;;
 esac
 printf '%s\\n' "$v" > "$record.tmp" && mv "$record.tmp" "$record"
-if [ "$mode" = handover ]; then
-    [ "$last" = 0 ] && [ "$v" = 1 ] && exit 1
-    exit 0
-fi
 exit "$v"
 `;
 
-/** Where a node's keepalived files go: beside keepalived.conf, and the check's records in /run (gone with a reboot, like the VIP). */
+/** Where a node's keepalived files go: beside keepalived.conf, and the check's record in /run (gone with a reboot, like the VIP). */
 export function gatewayCheckPaths(s: GatewayVipSpec, dir: string) {
     const base = `${dir}/${instanceName(s)}-gateway`;
-    const run = `/run/routed-overlay-${instanceName(s)}-gateway`;
-    return { script: `${base}.sh`, header: `${base}.header`, ca: `${base}.ca`, records: { weight: `${run}.weight`, handover: `${run}.handover` } };
+    return { script: `${base}.sh`, header: `${base}.header`, ca: `${base}.ca`, record: `/run/routed-overlay-${instanceName(s)}-gateway.verdict` };
 }
 
-const followNames = (s: GatewayVipSpec) => ({ weight: `${instanceName(s)}_gateway`, handover: `${instanceName(s)}_handover` });
+const followName = (s: GatewayVipSpec) => `${instanceName(s)}_gateway`;
 
-function followScripts(s: GatewayVipSpec, node: string, dir: string): string[] {
+/**
+ * The weighted check. No faster handover is attempted: a node whose check
+ * fails into FAULT drops the VIP, but keepalived 2.2 sends no priority 0
+ * then (measured: the new gateway still waited its whole Master_Down_Interval,
+ * with the VIP held by no one meanwhile), so a FAULT would only add an outage
+ * where the old gateway could still forward.
+ */
+function followScript(s: GatewayVipSpec, node: string, dir: string): string[] {
     const f = s.followGateway;
     if (!f) return [];
     const p = gatewayCheckPaths(s, dir);
     const interval = f.interval ?? VIP_DEFAULTS.followInterval;
-    // curl gives up before keepalived's timeout would count the run as failed.
+    // curl gives up within the interval; keepalived's timeout is longer still, since a run it cuts short counts as
+    // failed, and a slow API on a busy node must not read as "not the gateway".
     const max = Math.max(0.5, interval - 0.2).toFixed(1);
-    const names = followNames(s);
-    return (["weight", "handover"] as const).flatMap((mode) => [
-        ...block(`vrrp_script ${names[mode]}`, [
-            `script "${[p.script, mode, f.apiServer, f.subnet, node, p.header, p.ca, p.records[mode], max].join(" ")}"`,
+    return [
+        ...block(`vrrp_script ${followName(s)}`, [
+            `script "${[p.script, f.apiServer, f.subnet, node, p.header, p.ca, p.record, max].join(" ")}"`,
             `interval ${interval}`,
-            `timeout ${interval}`,
+            `timeout ${interval + 2}`,
             // One run each way: the verdict is the cluster's, not a flaky probe to be smoothed.
             "fall 1",
             "rise 1",
-            // Without a weight, a failing handover run puts the node in FAULT.
-            ...(mode === "weight" ? [`weight ${followWeight(s.nodes)}`] : []),
+            `weight ${followWeight(s.nodes)}`,
         ]),
         "",
-    ]);
+    ];
 }
 
 function vipText(s: GatewayVipSpec): string {
@@ -660,7 +651,7 @@ function vrrpInstance(s: GatewayVipSpec, i: number): string[] {
         ...(s.authPass !== undefined ? block("authentication", ["auth_type PASS", `auth_pass ${s.authPass}`]) : []),
         ...block("virtual_ipaddress", [`${vipText(s)} dev ${node.interface}`]),
         ...(s.trackInterfaces?.length ? block("track_interface", s.trackInterfaces) : []),
-        ...(s.trackScript || s.followGateway ? block("track_script", [...(s.trackScript ? [scriptName(s)] : []), ...(s.followGateway ? Object.values(followNames(s)) : [])]) : []),
+        ...(s.trackScript || s.followGateway ? block("track_script", [...(s.trackScript ? [scriptName(s)] : []), ...(s.followGateway ? [followName(s)] : [])]) : []),
     ];
     return block(`vrrp_instance ${instanceName(s)}`, body);
 }
@@ -677,7 +668,7 @@ export function renderKeepalivedConf(s: GatewayVipSpec, node: string, dir = DEFA
         "",
         ...globalDefs(s, node),
         ...vrrpScript(s),
-        ...followScripts(s, node, dir),
+        ...followScript(s, node, dir),
         ...vrrpInstance(s, i),
     ];
     return `${lines.join("\n")}\n`;
@@ -707,7 +698,7 @@ export function planGatewayVip(s: GatewayVipSpec, dir = DEFAULT_CONFIG_DIR): Nod
                 [p.header]: { content: `Authorization: Bearer ${f.token}\n`, mode: "0600" as const },
                 [p.ca]: { content: f.caCert.endsWith("\n") ? f.caCert : `${f.caCert}\n`, mode: "0600" as const },
             } : {},
-            scratch: f ? Object.values(p.records).flatMap((r) => [r, `${r}.tmp`]) : [],
+            scratch: f ? [p.record, `${p.record}.tmp`] : [],
         };
     });
 }
@@ -719,12 +710,13 @@ export interface FailoverBudget {
     /** The track script failing on the master (when there is one): fall runs of interval, then the backup's skew. */
     trackScript?: number;
     /**
-     * With followGateway: from the cluster reporting a new active gateway to
-     * the VIP on it: one check interval (the old holder's handover run fails
-     * and it sends priority 0) and the new gateway's Skew_Time at its weighted
-     * priority, when the new gateway is the next node of the list, as Kube-OVN
-     * picks it. Kube-OVN's own time to notice the failure and move the
-     * gateway comes before it, and is the cluster's.
+     * With followGateway: from the cluster naming a new active gateway to the
+     * VIP on it: one check interval (the old gateway loses its weight, the new
+     * one gains it), then the new gateway's Master_Down_Interval at its
+     * weighted priority, since a backup discards the advertisements of a
+     * master below its own priority (RFC 3768 §6.4.2). Kube-OVN's own time to
+     * notice the failure and move the gateway comes before it, and is the
+     * cluster's.
      */
     followGateway?: number;
     /** The largest of them: what an operator should expect at most. */
@@ -752,7 +744,7 @@ export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "
     const silentMaster = 3 * advert + skew;
     const ts = s.trackScript;
     const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? 3 * advert : 0) + skew : undefined;
-    const follow = s.followGateway ? (s.followGateway.interval ?? VIP_DEFAULTS.followInterval) + (256 - Math.min(MAX_PRIORITY, backup + followWeight(s.nodes))) / 256 : undefined;
+    const follow = s.followGateway ? (s.followGateway.interval ?? VIP_DEFAULTS.followInterval) + 3 * advert + (256 - Math.min(MAX_PRIORITY, backup + followWeight(s.nodes))) / 256 : undefined;
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
         silentMaster: round(silentMaster),

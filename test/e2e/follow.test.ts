@@ -132,7 +132,6 @@ describe("e2e: a GatewayVip that follows Kube-OVN's active gateway (keepalived, 
         assert.ok(outage > 0, "with node1's datapath down, packets through it must be lost until the VIP moves");
         // Resolution: one ping interval (0.1 s) for the outage and one poll (0.05 s) for the report.
         assert.ok(outage <= cluster + budget.followGateway! + 0.2, `outage ${outage.toFixed(1)} s exceeds the report (${cluster.toFixed(1)} s) + the budget (${budget.followGateway} s)`);
-        assert.ok(outage <= 3 * 1 + 1, "at most 3 x advertInt + 1 s with the defaults");
         assert.deepStrictEqual(await holders(), ["node2"]);
         assert.strictEqual(await sourceSeenBy(lab, "peer", POD.address), "192.168.2.100");
     });

@@ -249,10 +249,10 @@ describe("failover budget (RFC 3768 Master_Down_Interval and Skew_Time)", () => 
         assert.ok(failoverBudget({ nodes: NODES }).seconds <= 3 * 1 + 1, "within 3 x advertInt + 1 s with the defaults");
     });
 
-    it("following the gateway: one check interval and the new gateway's skew after the cluster reports it", () => {
-        // Priorities 150, 140 and the weight 11: the new gateway at 151 takes over (256 - 151) / 256 s after the old one's priority 0.
-        assert.deepStrictEqual(failoverBudget(FOLLOW), { silentMaster: 3.45, followGateway: 1.41, seconds: 3.45 });
-        assert.deepStrictEqual(failoverBudget({ ...FOLLOW, followGateway: { ...FOLLOW.followGateway!, interval: 5 } }), { silentMaster: 3.45, followGateway: 5.41, seconds: 5.41 });
+    it("following the gateway: one check interval and the new gateway's master-down interval after the cluster names it", () => {
+        // Priorities 150, 140 and the weight 11: one interval, then the new gateway (at 151) waits 3 x 1 + (256 - 151) / 256 s.
+        assert.deepStrictEqual(failoverBudget(FOLLOW), { silentMaster: 3.45, followGateway: 4.41, seconds: 4.41 });
+        assert.deepStrictEqual(failoverBudget({ ...FOLLOW, followGateway: { ...FOLLOW.followGateway!, interval: 5 } }), { silentMaster: 3.45, followGateway: 8.41, seconds: 8.41 });
     });
 
     it("a failing track script: fall runs of interval, then the skew (FAULT), or a whole master-down interval with a weight", () => {
@@ -269,16 +269,13 @@ describe("followGateway: the check keepalived runs on each node", () => {
         const conf = plans[2].config;
         // Priorities 150, 140, 130: the active node gets more than the spread (20).
         assert.match(conf, /^ {4}weight 21$/m);
-        assert.match(conf, /^ {4}script "\/etc\/ka\/RO_53-gateway\.sh weight https:\/\/192\.168\.2\.5:6443 central node3 \/etc\/ka\/RO_53-gateway\.header \/etc\/ka\/RO_53-gateway\.ca \/run\/routed-overlay-RO_53-gateway\.weight 0\.8"$/m);
-        // The handover check has no weight: its failing run is a FAULT.
-        assert.match(conf, /vrrp_script RO_53_handover \{\n {4}script "\/etc\/ka\/RO_53-gateway\.sh handover [^"]+ \/run\/routed-overlay-RO_53-gateway\.handover 0\.8"\n {4}interval 1\n {4}timeout 1\n {4}fall 1\n {4}rise 1\n\}/);
-        assert.match(conf, /track_script \{\n {8}RO_53_gateway\n {8}RO_53_handover\n {4}\}/);
+        assert.match(conf, /vrrp_script RO_53_gateway \{\n {4}script "\/etc\/ka\/RO_53-gateway\.sh https:\/\/192\.168\.2\.5:6443 central node3 \/etc\/ka\/RO_53-gateway\.header \/etc\/ka\/RO_53-gateway\.ca \/run\/routed-overlay-RO_53-gateway\.verdict 0\.8"\n {4}interval 1\n {4}timeout 3\n {4}fall 1\n {4}rise 1\n {4}weight 21\n\}/);
+        assert.match(conf, /track_script \{\n {8}RO_53_gateway\n {4}\}/);
         assert.deepStrictEqual(Object.entries(plans[2].files).map(([p, f]) => [p, f.mode]),
             [["/etc/ka/RO_53-gateway.sh", "0700"], ["/etc/ka/RO_53-gateway.header", "0600"], ["/etc/ka/RO_53-gateway.ca", "0600"]]);
         assert.strictEqual(plans[2].files["/etc/ka/RO_53-gateway.header"].content, "Authorization: Bearer abc.DEF-123_~+/=\n");
         assert.ok(!conf.includes("abc.DEF"), "the token is in the config");
-        assert.deepStrictEqual(plans[2].scratch, ["/run/routed-overlay-RO_53-gateway.weight", "/run/routed-overlay-RO_53-gateway.weight.tmp",
-            "/run/routed-overlay-RO_53-gateway.handover", "/run/routed-overlay-RO_53-gateway.handover.tmp"]);
+        assert.deepStrictEqual(plans[2].scratch, ["/run/routed-overlay-RO_53-gateway.verdict", "/run/routed-overlay-RO_53-gateway.verdict.tmp"]);
         assert.deepStrictEqual(planGatewayVip(BASIC)[0].files, {});
     });
 
@@ -316,11 +313,11 @@ describe("followGateway: the check keepalived runs on each node", () => {
             server?.close();
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         });
-        const verdict = (mode = "weight") => path.join(dir, mode);
-        const run = async (node: string, mode: "weight" | "handover" = "weight") => {
+        const verdict = () => path.join(dir, "verdict");
+        const run = async (node: string) => {
             const { spawn } = await import("child_process");
-            const child = spawn("sh", [path.join(dir, "RO_53-gateway.sh"), mode, `https://127.0.0.1:${port}`, "central", node,
-                path.join(dir, "RO_53-gateway.header"), path.join(dir, "RO_53-gateway.ca"), verdict(mode), "0.8"]);
+            const child = spawn("sh", [path.join(dir, "RO_53-gateway.sh"), `https://127.0.0.1:${port}`, "central", node,
+                path.join(dir, "RO_53-gateway.header"), path.join(dir, "RO_53-gateway.ca"), verdict(), "0.8"]);
             return new Promise<number>((ok) => child.on("exit", (code) => ok(code ?? -1)));
         };
         // Indented, as kube-apiserver answers curl, and compact, as it answers other clients: both must read.
@@ -342,20 +339,6 @@ describe("followGateway: the check keepalived runs on each node", () => {
             pretty = true;
         });
 
-        it("handover: fails once, on the first run after the Subnet stops naming this node, and never without an answer", async () => {
-            answer = { status: 200, body: subnet("node1") };
-            assert.strictEqual(await run("node1", "handover"), 0);
-            assert.strictEqual(await run("node1", "handover"), 0);
-            answer = { status: 503, body: "{}" };
-            assert.strictEqual(await run("node1", "handover"), 0, "an API error is no handover");
-            answer = { status: 200, body: subnet("") };
-            assert.strictEqual(await run("node1", "handover"), 0, "no gateway named is no handover");
-            answer = { status: 200, body: subnet("node2") };
-            assert.strictEqual(await run("node1", "handover"), 1, "node1 hands over");
-            assert.strictEqual(await run("node1", "handover"), 0, "once");
-            assert.strictEqual(await run("node2", "handover"), 0, "the new gateway never had it");
-        });
-
         it("keeps the last verdict while the API answers with an error, not at all, or names no gateway, and says 1 with no verdict yet", async () => {
             answer = { status: 200, body: subnet("node1") };
             assert.strictEqual(await run("node1"), 0);
@@ -367,7 +350,7 @@ describe("followGateway: the check keepalived runs on each node", () => {
             assert.strictEqual(await run("node1"), 1);
             server!.close();
             assert.strictEqual(await run("node1"), 1, "the last verdict, with the API gone");
-            fs.rmSync(verdict("weight"));
+            fs.rmSync(verdict());
             assert.strictEqual(await run("node1"), 1);
         });
 
