@@ -12,12 +12,11 @@
  * where the lab hosts reach it (the API server itself listens on loopback).
  */
 import * as fs from "fs";
-import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import { activateGatewayStatus, applyEgress, healthyNodes, planEgress, SubnetObject } from "./datapath";
 import { buildTopology, LabOptions } from "./topology";
-import { API_PORT } from "./kube";
+import { API_PORT, apiRequest } from "./kube";
 
 const stateDir = process.argv[2];
 if (!stateDir) {
@@ -27,22 +26,11 @@ if (!stateDir) {
 const kubeDir = path.join(stateDir, "kube");
 const API = `https://127.0.0.1:${API_PORT}/apis/kubeovn.io/v1/subnets`;
 
-function call(method: "GET" | "PATCH", url: string, body?: string): Promise<string> {
+async function call(method: "GET" | "PATCH", url: string, mergePatch?: unknown): Promise<string> {
     const token = fs.readFileSync(path.join(kubeDir, "tokens.csv"), "utf8").split(",")[0];
-    const ca = fs.readFileSync(path.join(kubeDir, "ca.crt"));
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
-    if (body !== undefined) headers["Content-Type"] = "application/merge-patch+json";
-    return new Promise((resolve, reject) => {
-        const req = https.request(url, { method, ca, headers, timeout: 3000 }, (res) => {
-            let out = "";
-            res.setEncoding("utf8");
-            res.on("data", (c) => (out += c));
-            res.on("end", () => (res.statusCode === 200 ? resolve(out) : reject(new Error(`${method} ${url}: HTTP ${res.statusCode}: ${out.slice(0, 200)}`))));
-        });
-        req.on("timeout", () => req.destroy(new Error(`${method} ${url}: timeout`)));
-        req.on("error", reject);
-        req.end(body);
-    });
+    const r = await apiRequest(url, { method, token, caFile: path.join(kubeDir, "ca.crt"), mergePatch });
+    if (r.status !== 200) throw new Error(`${method} ${url}: ${r.status ? `HTTP ${r.status}: ${r.body.slice(0, 200)}` : "no answer"}`);
+    return r.body;
 }
 
 const listSubnets = async () => (JSON.parse(await call("GET", API)) as { items: SubnetObject[] }).items;
@@ -61,7 +49,7 @@ async function tick() {
     for (const [name, active] of activateGatewayStatus(subnets, t, healthy)) {
         const s = subnets.find((x) => x.metadata.name === name)!;
         if ((s.status?.activateGateway ?? "") === active) continue;
-        await call("PATCH", `${API}/${name}/status`, JSON.stringify({ status: { activateGateway: active } }));
+        await call("PATCH", `${API}/${name}/status`, { status: { activateGateway: active } });
         log(`subnet ${name}: activateGateway ${JSON.stringify(s.status?.activateGateway ?? "")} -> ${JSON.stringify(active)}`);
     }
     const plan = planEgress(subnets, t, healthy);

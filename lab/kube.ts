@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as crypto from "crypto";
 import { spawn } from "child_process";
+import * as https from "https";
 import { execArgv } from "../provider/transport/exec";
 import { toolchainBin } from "./toolchain";
 import { MGMT_ADDRESS } from "./topology";
@@ -86,6 +87,26 @@ async function waitFor(what: string, logFile: string, probe: () => Promise<boole
         }
         await new Promise((r) => setTimeout(r, 250));
     }
+}
+
+/**
+ * One request to the lab's API server, for the lab's own controller and its tests (programs go
+ * through @pulumi/kubernetes): status and body, or status 0 when no answer came in time.
+ */
+export function apiRequest(url: string, o: { token: string; caFile: string; method?: "GET" | "PATCH"; mergePatch?: unknown; timeoutMs?: number }): Promise<{ status: number; body: string }> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${o.token}` };
+    if (o.mergePatch !== undefined) headers["Content-Type"] = "application/merge-patch+json";
+    return new Promise((resolve) => {
+        const req = https.request(url, { method: o.method ?? "GET", ca: fs.readFileSync(o.caFile), headers, timeout: o.timeoutMs ?? 3000 }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", () => resolve({ status: 0, body: "" }));
+        req.end(o.mergePatch === undefined ? undefined : JSON.stringify(o.mergePatch));
+    });
 }
 
 async function httpOk(url: string, token?: string, caFile?: string): Promise<boolean> {

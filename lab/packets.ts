@@ -64,3 +64,13 @@ export async function forwardedPackets(lab: LabInfo, flows: Flow[], traffic: () 
         for (const f of flows) await hostExec(lab, f.host, ["iptables", "-D", ...rule(f)], { allowFailure: true });
     }
 }
+
+/** The nodes among `nodes` whose `dev` holds `address` now. */
+export async function holdersOf(lab: LabInfo, nodes: string[], address: string, dev = "eth0"): Promise<string[]> {
+    const out: string[] = [];
+    for (const n of nodes) {
+        const a = JSON.parse((await hostExec(lab, n, ["ip", "-j", "addr", "show", "dev", dev])).stdout) as { addr_info: { local: string }[] }[];
+        if (a[0]?.addr_info.some((i) => i.local === address)) out.push(n);
+    }
+    return out;
+}

@@ -1,10 +1,9 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as https from "https";
 import { ensureLab, requireRoot } from "../support/lab";
 import { changes, exportAsUser, TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
-import { sourceSeenBy, whoAmIServer } from "../../lab/packets";
+import { holdersOf, sourceSeenBy, whoAmIServer } from "../../lab/packets";
+import { apiRequest } from "../../lab/kube";
 import { labSnapshot } from "../support/snapshot";
 import { hostExec, LabInfo, setDatapath } from "../../lab/lab";
 import { failoverBudget, VipNode } from "../../components/render/keepalived";
@@ -33,14 +32,7 @@ describe("e2e: a GatewayVip that follows Kube-OVN's active gateway (keepalived, 
     let stop: () => void;
 
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const holders = async () => {
-        const out: string[] = [];
-        for (const n of GATEWAYS) {
-            const a = JSON.parse((await hostExec(lab, n, ["ip", "-j", "addr", "show", "dev", "eth0"])).stdout);
-            if (a[0].addr_info.some((i: { local: string }) => i.local === VIP)) out.push(n);
-        }
-        return out;
-    };
+    const holders = () => holdersOf(lab, GATEWAYS, VIP);
     const waitFor = async <T>(what: string, read: () => Promise<T>, want: T, seconds = 15) => {
         for (let i = 0; i < seconds * 10; i++) {
             if (JSON.stringify(await read()) === JSON.stringify(want)) return;
@@ -49,22 +41,11 @@ describe("e2e: a GatewayVip that follows Kube-OVN's active gateway (keepalived, 
         assert.deepStrictEqual(await read(), want, what);
     };
     /** status.activateGateway, read straight from the API: kubectl takes longer than the resolution the measurement needs. */
-    const activeGateway = () => new Promise<string>((resolve) => {
+    const activeGateway = async () => {
         const k = lab.kubernetes!;
-        const req = https.get(`${k.server}/apis/kubeovn.io/v1/subnets/central`, { ca: fs.readFileSync(k.caFile), headers: { Authorization: `Bearer ${k.token}` }, timeout: 2000 }, (res) => {
-            let body = "";
-            res.on("data", (c) => (body += c));
-            res.on("end", () => {
-                try {
-                    resolve(res.statusCode === 200 ? JSON.parse(body).status?.activateGateway ?? "" : "");
-                } catch {
-                    resolve("");
-                }
-            });
-        });
-        req.on("timeout", () => req.destroy());
-        req.on("error", () => resolve(""));
-    });
+        const r = await apiRequest(`${k.server}/apis/kubeovn.io/v1/subnets/central`, { token: k.token, caFile: k.caFile, timeoutMs: 2000 });
+        return r.status === 200 ? (JSON.parse(r.body).status?.activateGateway ?? "") as string : "";
+    };
     const datapath = (node: string, state: "up" | "down") => setDatapath(lab, node, state);
     const blockApi = (node: string, on: boolean) =>
         hostExec(lab, node, ["iptables", on ? "-I" : "-D", "OUTPUT", "-p", "tcp", "-d", "198.18.0.1", "--dport", "16443", "-j", "REJECT"]);

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { ensureLab, requireRoot } from "../support/lab";
 import { changes, exportAsUser, TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
-import { sourceSeenBy, whoAmIServer } from "../../lab/packets";
+import { holdersOf, sourceSeenBy, whoAmIServer } from "../../lab/packets";
 import { labSnapshot } from "../support/snapshot";
 import { hostExec, LabInfo } from "../../lab/lab";
 
@@ -30,14 +30,7 @@ describe("e2e: GatewayVip as next hop (examples/vip-return-route, keepalived, pa
         let stop: () => void;
         let budget: number;
 
-        const holders = async () => {
-            const out: string[] = [];
-            for (const n of NODES) {
-                const a = JSON.parse((await hostExec(lab, n, ["ip", "-j", "addr", "show", "dev", "eth0"])).stdout);
-                if (a[0].addr_info.some((i: any) => i.local === VIP)) out.push(n);
-            }
-            return out;
-        };
+        const holders = () => holdersOf(lab, NODES, VIP);
         const pollUntilAll = async (ok: () => Promise<boolean>) => {
             for (let i = 0; i < 100 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 100));
             assert.ok(await ok(), "every node holds the VIP");
