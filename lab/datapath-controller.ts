@@ -2,7 +2,7 @@
 /**
  * `node datapath-controller.js STATE_DIR`: started by the lab beside its
  * kube-apiserver, stopped with it. Polls the Subnet objects and the nodes'
- * datapaths once a second and, as Kube-OVN's controller does:
+ * datapaths twice a second and, as Kube-OVN's controller does:
  * - keeps the lab datapath's egress steering (lab/datapath.ts) in line with
  *   them, as Kube-OVN keeps OVN's policy routes;
  * - moves a centralized subnet's egress to the next gateway node when the
@@ -97,7 +97,7 @@ async function main() {
             if (msg !== lastError) log(`error (retrying): ${msg}`);
             lastError = msg;
         }
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, 500));
     }
 }
 

@@ -71,16 +71,17 @@ export interface TrackScript {
 
 /**
  * Ties a GatewayVip to Kube-OVN's active gateway of a centralized subnet.
- * Each node runs a check (a script the component installs beside
- * keepalived.conf) that reads the Subnet's status.activateGateway from the
- * Kubernetes API; the node it names gets `weight` on top of its priority and
- * so holds the VIP. When Kube-OVN moves the gateway (the active node's
- * datapath failed), the VIP follows within one check interval and one VRRP
- * advertisement. When the API cannot be read, each node keeps its last
- * verdict: an API outage never moves the VIP. List the GatewayVip's nodes in
- * the subnet's gatewayNode order: priorities fall in that order, so with no
- * verdict yet the VIP sits where Kube-OVN puts the gateway first. The nodes
- * need curl (7.55 or later).
+ * Each node runs a watcher (a script the component installs beside
+ * keepalived.conf) that watches the Subnet's status.activateGateway through
+ * the Kubernetes API and keeps the verdict in a file keepalived tracks; the
+ * node it names gets a weight on top of its priority and so holds the VIP.
+ * When Kube-OVN moves the gateway (the active node's datapath failed), the
+ * new gateway outranks the old at once and takes the VIP within one VRRP
+ * master-down interval (see failoverBudget). When the API cannot be read,
+ * each node keeps its last verdict: an API outage never moves the VIP. List
+ * the GatewayVip's nodes in the subnet's gatewayNode order: priorities fall
+ * in that order, so with no verdict yet the VIP sits where Kube-OVN puts the
+ * gateway first. The nodes need curl (7.55 or later).
  */
 export interface FollowGateway {
     /** The Subnet's name (kubeovn.io/v1, cluster-scoped), e.g. the RoutedSubnet's `subnet.metadata.name`. */
@@ -99,8 +100,6 @@ export interface FollowGateway {
      * file on each node, kept secret in the state, never in an argv.
      */
     token: pulumi.Input<string>;
-    /** Seconds between checks, 1..60 (whole seconds, as keepalived reads them). Default 1. */
-    interval?: pulumi.Input<number>;
 }
 
 /**
@@ -188,7 +187,12 @@ export const VIP_DEFAULTS = {
     scriptInterval: 2,
     scriptFall: 2,
     scriptRise: 2,
-    followInterval: 1,
+    /**
+     * keepalived starts the followGateway watcher this often; each run
+     * watches for one second less, so a report misses no watch for longer
+     * than that second (and the next run reads the Subnet before it watches).
+     */
+    followRun: 30,
 } as const;
 
 const SPEC_PROPS = [
@@ -197,7 +201,7 @@ const SPEC_PROPS = [
 ] as const;
 const NODE_PROPS = ["name", "address", "interface", "priority"] as const;
 const SCRIPT_PROPS = ["argv", "interval", "fall", "rise", "weight"] as const;
-const FOLLOW_PROPS = ["subnet", "apiServer", "caCert", "token", "interval"] as const;
+const FOLLOW_PROPS = ["subnet", "apiServer", "caCert", "token"] as const;
 
 // 255 is reserved for the owner of the address (RFC 3768), which a VIP never has.
 const MAX_PRIORITY = 254;
@@ -448,10 +452,10 @@ function checkApiServer(arg: string, v: unknown, errs: Problem[]) {
     }
 }
 
-/** The followGateway check's files go beside keepalived.conf and are named in its script line: a plain path. */
+/** The followGateway watcher's files go beside keepalived.conf and are named in its script line: a plain path. */
 export function checkFollowConfigPath(arg: string, configPath: unknown, errs: Problem[]) {
     if (typeof configPath === "string" && !SAFE_ARG.test(configPath)) {
-        errs.push(problem(arg, "with followGateway, may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (the check's files go beside it, named in keepalived's script line)", configPath));
+        errs.push(problem(arg, "with followGateway, may hold only A-Z a-z 0-9 and _ . , : ; % + = ~ ^ * @ / - (the watcher's files go beside it, named in keepalived's script line)", configPath));
     }
 }
 
@@ -489,7 +493,6 @@ function checkFollowGateway(arg: string, v: unknown, nodes: VipNode[] | undefine
     if (typeof v.token !== "string" || v.token.length > 16_384 || !BEARER.test(v.token)) {
         errs.push(problem(`${arg}.token`, "must be a bearer token: A-Z a-z 0-9 - . _ ~ + / then any = signs, at most 16384 characters", v.token));
     }
-    if (v.interval !== undefined) checkInt(`${arg}.interval`, v.interval, 1, 60, errs);
     // The active node takes the VIP by preemption, which nopreempt forbids.
     if (nopreempt) errs.push(problem(arg, "needs preemption: the active gateway takes the VIP by outranking the holder; remove nopreempt"));
     if (!nodes) return;
@@ -563,64 +566,100 @@ function vrrpScript(s: GatewayVipSpec): string[] {
 }
 
 /**
- * The check a node runs to learn whether it is the active gateway. Constant
+ * The watcher a node runs to learn whether it is the active gateway. Constant
  * text: every value reaches it as an argument, so no input is ever parsed by
  * a shell. keepalived passes the arguments split on spaces, which is why
  * they keep to the plain set (SAFE_ARG).
+ *
+ * Why a watch and a tracked file rather than a check's exit status: keepalived
+ * runs a check at most once a second (sub-second intervals arrive in 2.3.2)
+ * and a weighted check moves the VIP only after the new gateway's whole
+ * master-down interval, so a periodic check put up to one interval more on
+ * every failover. A watch hears the report within milliseconds, and keepalived
+ * reads a track_file through inotify the moment it changes.
  */
 export const GATEWAY_CHECK_SCRIPT = `#!/bin/sh
-# Installed by routed-overlay (GatewayVip followGateway) for keepalived: exit 0
-# while the Kube-OVN Subnet's status.activateGateway names this node (keepalived
-# adds the weight), 1 while it names another. Without an answer, or with no
-# gateway named, the last verdict stands: an API outage must not move the VIP.
-# Arguments: API URL, subnet, node, header file, CA file, record file, max seconds.
-api=$1 subnet=$2 node=$3 header=$4 ca=$5 record=$6 max=$7
-last=$(cat "$record" 2>/dev/null)
-body=$(curl -sSf --max-time "$max" --cacert "$ca" -H "@$header" "$api/apis/kubeovn.io/v1/subnets/$subnet") || exit "\${last:-1}"
-# sed, because nodes seldom have jq. The API server indents its JSON for curl
-# (by User-Agent) and not for others: either way the field is on one line.
-active=$(printf '%s\\n' "$body" | sed -n 's/.*"activateGateway" *: *"\\([^"]*\\)".*/\\1/p' | head -n 1)
-[ -n "$active" ] || exit "\${last:-1}"
-case ",$active," in
-    *",$node,"*) v=0 ;;
-    *) v=1 ;;
-esac
-printf '%s\\n' "$v" > "$record.tmp" && mv "$record.tmp" "$record"
-exit "$v"
+# Installed by routed-overlay (GatewayVip followGateway) for keepalived. Watches
+# the Kube-OVN Subnet and keeps in the record file 1 while its
+# status.activateGateway names this node, 0 while it names another; keepalived
+# tracks the file (track_file) and adds the weight for a 1. Without an answer,
+# or with no gateway named, the file stands: an API outage must not move the
+# VIP. It runs for about the given seconds, then keepalived starts it again, and
+# it always exits 0: keepalived tracks it with weight 0, so a failure would put
+# the node in FAULT, and neither an API outage nor a missing curl may do that.
+# Arguments: API URL, subnet, node, header file, CA file, record file, seconds.
+api=$1 subnet=$2 node=$3 header=$4 ca=$5 record=$6 seconds=$7
+end=$(( $(date +%s) + seconds ))
+# sed, because nodes seldom have jq. A User-Agent other than curl's gets compact
+# JSON, one object or watch event to a line, from the API server.
+field() { sed -n "s/.*\\"$1\\" *: *\\"\\([^\\"]*\\)\\".*/\\1/p" | head -n 1; }
+verdict() {
+    active=$(printf '%s\\n' "$1" | field activateGateway)
+    [ -n "$active" ] || return 0
+    case ",$active," in
+        *",$node,"*) v=1 ;;
+        *) v=0 ;;
+    esac
+    [ "$(cat "$record" 2>/dev/null)" = "$v" ] && return 0
+    printf '%s\\n' "$v" > "$record.tmp" && mv "$record.tmp" "$record"
+}
+ask() { curl -sSf -A routed-overlay --cacert "$ca" -H "@$header" "$@"; }
+while left=$(( end - $(date +%s) )); [ "$left" -gt 2 ]; do
+    if body=$(ask --max-time 5 "$api/apis/kubeovn.io/v1/subnets/$subnet"); then
+        verdict "$body"
+        rv=$(printf '%s\\n' "$body" | field resourceVersion)
+        left=$(( end - $(date +%s) ))
+        # The API server ends the watch first; curl's bound is for a server that never does.
+        ask -N --max-time "$left" "$api/apis/kubeovn.io/v1/subnets?watch=1&fieldSelector=metadata.name%3D$subnet&resourceVersion=$rv&timeoutSeconds=$(( left - 1 ))" |
+            while IFS= read -r event; do verdict "$event"; done
+    fi
+    sleep 1
+done
+exit 0
 `;
 
-/** Where a node's keepalived files go: beside keepalived.conf, and the check's record in /run (gone with a reboot, like the VIP). */
+/** Where a node's keepalived files go: beside keepalived.conf, and the watcher's record in /run (gone with a reboot, like the VIP). */
 export function gatewayCheckPaths(s: GatewayVipSpec, dir: string) {
     const base = `${dir}/${instanceName(s)}-gateway`;
-    return { script: `${base}.sh`, header: `${base}.header`, ca: `${base}.ca`, record: `/run/routed-overlay-${instanceName(s)}-gateway.verdict` };
+    return { script: `${base}.sh`, header: `${base}.header`, ca: `${base}.ca`, record: `/run/routed-overlay-${instanceName(s)}-gateway.named` };
 }
 
 const followName = (s: GatewayVipSpec) => `${instanceName(s)}_gateway`;
+const watchName = (s: GatewayVipSpec) => `${instanceName(s)}_gateway_watch`;
 
 /**
- * The weighted check. No faster handover is attempted: a node whose check
- * fails into FAULT drops the VIP, but keepalived 2.2 sends no priority 0
- * then (measured: the new gateway still waited its whole Master_Down_Interval,
- * with the VIP held by no one meanwhile), so a FAULT would only add an outage
- * where the old gateway could still forward.
+ * The watcher and the file it keeps. The file weighs: a node named active
+ * outranks every other. The watcher is tracked only because keepalived runs
+ * no script that no instance tracks; its weight is 0 and it exits 0 whatever
+ * the API does, so only a watcher killed or hung three runs in a row puts
+ * the node in FAULT.
+ * keepalived starts it every followRun seconds; each run stops one second
+ * before the next is due, and keepalived's timeout, twice the period, only
+ * ever cuts short a run that hangs. No faster handover through FAULT is
+ * attempted: keepalived 2.2 sends no priority 0 when a master enters FAULT
+ * (measured: the new gateway still waited its whole master-down interval,
+ * with the VIP held by no one meanwhile).
  */
 function followScript(s: GatewayVipSpec, node: string, dir: string): string[] {
     const f = s.followGateway;
     if (!f) return [];
     const p = gatewayCheckPaths(s, dir);
-    const interval = f.interval ?? VIP_DEFAULTS.followInterval;
-    // curl gives up within the interval; keepalived's timeout is longer still, since a run it cuts short counts as
-    // failed, and a slow API on a busy node must not read as "not the gateway".
-    const max = Math.max(0.5, interval - 0.2).toFixed(1);
+    const run = VIP_DEFAULTS.followRun;
     return [
-        ...block(`vrrp_script ${followName(s)}`, [
-            `script "${[p.script, f.apiServer, f.subnet, node, p.header, p.ca, p.record, max].join(" ")}"`,
-            `interval ${interval}`,
-            `timeout ${interval + 2}`,
-            // One run each way: the verdict is the cluster's, not a flaky probe to be smoothed.
-            "fall 1",
+        ...block(`vrrp_script ${watchName(s)}`, [
+            `script "${[p.script, f.apiServer, f.subnet, node, p.header, p.ca, p.record, run - 1].join(" ")}"`,
+            `interval ${run}`,
+            `timeout ${2 * run}`,
+            // Weight 0 makes a failed run a FAULT; three in a row (a watcher killed or hung for 90 s) before that.
+            "fall 3",
             "rise 1",
+        ]),
+        "",
+        ...block(`track_file ${followName(s)}`, [
+            `file "${p.record}"`,
             `weight ${followWeight(s.nodes)}`,
+            // Kept across a restart of keepalived: the last verdict stands until the watcher reads a new one.
+            "init_file 0",
         ]),
         "",
     ];
@@ -651,7 +690,8 @@ function vrrpInstance(s: GatewayVipSpec, i: number): string[] {
         ...(s.authPass !== undefined ? block("authentication", ["auth_type PASS", `auth_pass ${s.authPass}`]) : []),
         ...block("virtual_ipaddress", [`${vipText(s)} dev ${node.interface}`]),
         ...(s.trackInterfaces?.length ? block("track_interface", s.trackInterfaces) : []),
-        ...(s.trackScript || s.followGateway ? block("track_script", [...(s.trackScript ? [scriptName(s)] : []), ...(s.followGateway ? [followName(s)] : [])]) : []),
+        ...(s.trackScript || s.followGateway ? block("track_script", [...(s.trackScript ? [scriptName(s)] : []), ...(s.followGateway ? [`${watchName(s)} weight 0`] : [])]) : []),
+        ...(s.followGateway ? block("track_file", [followName(s)]) : []),
     ];
     return block(`vrrp_instance ${instanceName(s)}`, body);
 }
@@ -678,9 +718,9 @@ export interface NodePlan {
     node: string;
     /** keepalived.conf: holds authPass, a secret. */
     config: string;
-    /** The files it names, by path (the followGateway check and its token: secrets). */
+    /** The files it names, by path (the followGateway watcher and its token: secrets). */
     files: Record<string, { content: string; mode: "0600" | "0700" }>;
-    /** What the check writes while it runs, to remove with the instance. */
+    /** What the watcher writes while it runs, to remove with the instance. */
     scratch: string[];
 }
 
@@ -711,12 +751,15 @@ export interface FailoverBudget {
     trackScript?: number;
     /**
      * With followGateway: from the cluster naming a new active gateway to the
-     * VIP on it: one check interval (the old gateway loses its weight, the new
-     * one gains it), then the new gateway's Master_Down_Interval at its
-     * weighted priority, since a backup discards the advertisements of a
-     * master below its own priority (RFC 3768 §6.4.2). Kube-OVN's own time to
-     * notice the failure and move the gateway comes before it, and is the
-     * cluster's.
+     * VIP on it. The watchers hear the report at once (milliseconds) and the
+     * new gateway outranks the old, but a backup discards the advertisements
+     * of a master below its own priority (RFC 3768 §6.4.2): it takes over when
+     * its Master_Down_Timer, last reset by the old gateway's advertisement
+     * before the report, runs out, i.e. at most its Master_Down_Interval at its
+     * weighted priority after the report. A report in the one second a node's
+     * watcher is restarted (once every followRun seconds) waits for it. Kube-OVN's
+     * own time to notice the failure and move the gateway comes before it, and
+     * is the cluster's.
      */
     followGateway?: number;
     /** The largest of them: what an operator should expect at most. */
@@ -744,7 +787,8 @@ export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "
     const silentMaster = 3 * advert + skew;
     const ts = s.trackScript;
     const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? 3 * advert : 0) + skew : undefined;
-    const follow = s.followGateway ? (s.followGateway.interval ?? VIP_DEFAULTS.followInterval) + 3 * advert + (256 - Math.min(MAX_PRIORITY, backup + followWeight(s.nodes))) / 256 : undefined;
+    // The lowest priority a named node can have: the lowest priority + the weight = the highest + 1.
+    const follow = s.followGateway ? 3 * advert + (256 - Math.min(MAX_PRIORITY, Math.max(...priorities(s.nodes)) + 1)) / 256 : undefined;
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
         silentMaster: round(silentMaster),

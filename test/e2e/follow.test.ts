@@ -75,7 +75,7 @@ describe("e2e: a GatewayVip that follows Kube-OVN's active gateway (keepalived, 
         assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
     });
 
-    it("installs the check beside keepalived.conf: the token in a 0600 file, never in the state's plaintext or an argv", async () => {
+    it("installs the watcher beside keepalived.conf: the token in a 0600 file, never in the state's plaintext or an argv", async () => {
         const token = lab.kubernetes!.readerToken;
         for (const n of GATEWAYS) {
             const modes = (await hostExec(lab, n, ["stat", "-c", "%n %a", "/etc/keepalived/RO_61-gateway.sh", "/etc/keepalived/RO_61-gateway.header"])).stdout.trim().split("\n");
@@ -113,17 +113,29 @@ describe("e2e: a GatewayVip that follows Kube-OVN's active gateway (keepalived, 
         assert.ok(outage > 0, "with node1's datapath down, packets through it must be lost until the VIP moves");
         // Resolution: one ping interval (0.1 s) for the outage and one poll (0.05 s) for the report.
         assert.ok(outage <= cluster + budget.followGateway! + 0.2, `outage ${outage.toFixed(1)} s exceeds the report (${cluster.toFixed(1)} s) + the budget (${budget.followGateway} s)`);
+        // The issue's bound, with the defaults, on what the package owns: from the cluster's report to the VIP on node2.
+        assert.ok(outage - cluster <= 3 * 1 + 1, `after the report, the VIP took ${(outage - cluster).toFixed(1)} s: more than 3 x advertInt + 1 s`);
         assert.deepStrictEqual(await holders(), ["node2"]);
         assert.strictEqual(await sourceSeenBy(lab, "peer", POD.address), "192.168.2.100");
     });
 
-    it("the API unreachable from the nodes: each keeps its last verdict, and the VIP stays with the active gateway", async () => {
-        for (const n of GATEWAYS) await blockApi(n, true);
+    it("the API unreachable from the nodes, their watches cut: each keeps its last verdict, and the VIP stays with the active gateway", async () => {
+        const record = "/run/routed-overlay-RO_61-gateway.named";
+        const verdicts = async () => Promise.all(GATEWAYS.map(async (n) => (await hostExec(lab, n, ["cat", record])).stdout.trim()));
+        assert.deepStrictEqual(await verdicts(), ["0", "1"]);
+        for (const n of GATEWAYS) {
+            await blockApi(n, true);
+            // An open watch sends nothing while the Subnet is quiet: cut it, so each watcher retries against the block.
+            await hostExec(lab, n, ["ss", "-K", "dst", "198.18.0.1", "dport", "=", "16443"]);
+        }
         try {
-            // Several check intervals: without the last verdict, node2 would lose its weight and node1 take the VIP.
-            await sleep(4000);
+            // Several rounds of retries (one a second): a watcher that wrote a verdict without an answer would move the VIP.
+            await sleep(5000);
+            assert.deepStrictEqual(await verdicts(), ["0", "1"]);
             assert.deepStrictEqual(await holders(), ["node2"]);
             assert.strictEqual(await sourceSeenBy(lab, "peer", POD.address), "192.168.2.100");
+            const open = (await hostExec(lab, "node1", ["ss", "-Htn", "state", "established", "dst", "198.18.0.1", "dport", "=", "16443"])).stdout.trim();
+            assert.strictEqual(open, "", "node1 still has a connection to the API: the block was not tested");
         } finally {
             for (const n of GATEWAYS) await blockApi(n, false);
         }
@@ -138,11 +150,11 @@ describe("e2e: a GatewayVip that follows Kube-OVN's active gateway (keepalived, 
         assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), {});
     });
 
-    it("destroy removes the check's files and verdicts with keepalived, and leaves the lab as it was", async () => {
+    it("destroy removes the watcher's files and verdicts with keepalived, and leaves the lab as it was", async () => {
         await t.stack.destroy();
         assert.deepStrictEqual(await labSnapshot(lab), before0);
         for (const n of GATEWAYS) {
-            assert.strictEqual((await hostExec(lab, n, ["sh", "-c", "ls /etc/keepalived /run | grep -c RO_61 || true"])).stdout.trim(), "0", `${n}: a file of the check is left`);
+            assert.strictEqual((await hostExec(lab, n, ["sh", "-c", "ls /etc/keepalived /run | grep -c RO_61 || true"])).stdout.trim(), "0", `${n}: a file of the watcher is left`);
         }
     });
 });

@@ -190,7 +190,7 @@ describe("GatewayVip validation", () => {
         { why: "followGateway with a token holding a newline (a header of its own)", spec: { followGateway: { ...FOLLOW.followGateway!, token: "abc\nX-Evil: 1" } }, msg: /^args\.followGateway\.token: must be a bearer token.*: \(not shown: a secret, 13 characters\)$/ },
         { why: "followGateway with a CA that is no PEM", spec: { followGateway: { ...FOLLOW.followGateway!, caCert: "/etc/kubernetes/pki/ca.crt" } }, msg: /^args\.followGateway\.caCert: must be a PEM certificate .*: "\/etc\/kubernetes\/pki\/ca\.crt…"$/ },
         { why: "followGateway with a subnet name that is not DNS-1123", spec: { followGateway: { ...FOLLOW.followGateway!, subnet: "Central" } }, msg: /^args\.followGateway\.subnet: not a valid Subnet name.*: "Central"$/ },
-        { why: "followGateway with an interval of 0", spec: { followGateway: { ...FOLLOW.followGateway!, interval: 0 } }, msg: /^args\.followGateway\.interval: must be an integer from 1 to 60: 0$/ },
+        { why: "followGateway with an interval (a watch replaced the periodic check)", spec: { followGateway: { ...FOLLOW.followGateway!, interval: 1 } as never }, msg: /^args\.followGateway\.interval: unknown property/ },
         { why: "followGateway with nopreempt", spec: { nopreempt: true, followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: needs preemption: .*remove nopreempt$/ },
         { why: "followGateway with priorities that do not fall in node order", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [100, 200, 50][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.nodes\[1\]\.priority: with followGateway, priorities must fall in node order .*: 200$/ },
         { why: "followGateway whose weight would pass 254", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [250, 100, 1][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: the highest priority plus the active gateway's weight \(250\) is 500, above 254/ },
@@ -249,10 +249,13 @@ describe("failover budget (RFC 3768 Master_Down_Interval and Skew_Time)", () => 
         assert.ok(failoverBudget({ nodes: NODES }).seconds <= 3 * 1 + 1, "within 3 x advertInt + 1 s with the defaults");
     });
 
-    it("following the gateway: one check interval and the new gateway's master-down interval after the cluster names it", () => {
-        // Priorities 150, 140 and the weight 11: one interval, then the new gateway (at 151) waits 3 x 1 + (256 - 151) / 256 s.
-        assert.deepStrictEqual(failoverBudget(FOLLOW), { silentMaster: 3.45, followGateway: 4.41, seconds: 4.41 });
-        assert.deepStrictEqual(failoverBudget({ ...FOLLOW, followGateway: { ...FOLLOW.followGateway!, interval: 5 } }), { silentMaster: 3.45, followGateway: 8.41, seconds: 8.41 });
+    it("following the gateway: the new gateway's master-down interval at its weighted priority, after the cluster names it", () => {
+        // Priorities 150, 140 and the weight 11: the new gateway (at 151) waits at most 3 x 1 + (256 - 151) / 256 s.
+        assert.deepStrictEqual(failoverBudget(FOLLOW), { silentMaster: 3.45, followGateway: 3.41, seconds: 3.45 });
+        // Three gateways: node3 named has the lowest weighted priority, 130 + 21 = 151 again (the highest + 1).
+        assert.strictEqual(failoverBudget({ ...FOLLOW, nodes: NODES }).followGateway, 3.41);
+        assert.strictEqual(failoverBudget({ ...FOLLOW, advertInt: 2 }).followGateway, 6.41);
+        assert.ok(failoverBudget(FOLLOW).followGateway! <= 3 * 1 + 1, "within 3 x advertInt + 1 s with the defaults");
     });
 
     it("a failing track script: fall runs of interval, then the skew (FAULT), or a whole master-down interval with a weight", () => {
@@ -263,30 +266,36 @@ describe("failover budget (RFC 3768 Master_Down_Interval and Skew_Time)", () => 
     });
 });
 
-describe("followGateway: the check keepalived runs on each node", () => {
-    it("weights the active gateway above every other node and names its files beside keepalived.conf", () => {
+describe("followGateway: the watcher keepalived runs on each node", () => {
+    it("weights the active gateway above every other node through a tracked file, and names its files beside keepalived.conf", () => {
         const plans = planGatewayVip({ ...FOLLOW, nodes: NODES }, "/etc/ka");
         const conf = plans[2].config;
         // Priorities 150, 140, 130: the active node gets more than the spread (20).
-        assert.match(conf, /^ {4}weight 21$/m);
-        assert.match(conf, /vrrp_script RO_53_gateway \{\n {4}script "\/etc\/ka\/RO_53-gateway\.sh https:\/\/192\.168\.2\.5:6443 central node3 \/etc\/ka\/RO_53-gateway\.header \/etc\/ka\/RO_53-gateway\.ca \/run\/routed-overlay-RO_53-gateway\.verdict 0\.8"\n {4}interval 1\n {4}timeout 3\n {4}fall 1\n {4}rise 1\n {4}weight 21\n\}/);
-        assert.match(conf, /track_script \{\n {8}RO_53_gateway\n {4}\}/);
+        assert.match(conf, /vrrp_script RO_53_gateway_watch \{\n {4}script "\/etc\/ka\/RO_53-gateway\.sh https:\/\/192\.168\.2\.5:6443 central node3 \/etc\/ka\/RO_53-gateway\.header \/etc\/ka\/RO_53-gateway\.ca \/run\/routed-overlay-RO_53-gateway\.named 29"\n {4}interval 30\n {4}timeout 60\n {4}fall 3\n {4}rise 1\n\}/);
+        assert.match(conf, /track_file RO_53_gateway \{\n {4}file "\/run\/routed-overlay-RO_53-gateway\.named"\n {4}weight 21\n {4}init_file 0\n\}/);
+        assert.match(conf, /track_script \{\n {8}RO_53_gateway_watch weight 0\n {4}\}\n {4}track_file \{\n {8}RO_53_gateway\n {4}\}/);
         assert.deepStrictEqual(Object.entries(plans[2].files).map(([p, f]) => [p, f.mode]),
             [["/etc/ka/RO_53-gateway.sh", "0700"], ["/etc/ka/RO_53-gateway.header", "0600"], ["/etc/ka/RO_53-gateway.ca", "0600"]]);
         assert.strictEqual(plans[2].files["/etc/ka/RO_53-gateway.header"].content, "Authorization: Bearer abc.DEF-123_~+/=\n");
         assert.ok(!conf.includes("abc.DEF"), "the token is in the config");
-        assert.deepStrictEqual(plans[2].scratch, ["/run/routed-overlay-RO_53-gateway.verdict", "/run/routed-overlay-RO_53-gateway.verdict.tmp"]);
+        assert.deepStrictEqual(plans[2].scratch, ["/run/routed-overlay-RO_53-gateway.named", "/run/routed-overlay-RO_53-gateway.named.tmp"]);
         assert.deepStrictEqual(planGatewayVip(BASIC)[0].files, {});
     });
 
-    /** Runs the script as keepalived would, against a local HTTPS stand-in for the API (openssl s_server answers one request). */
+    /**
+     * Runs the script as keepalived would, against a local HTTPS stand-in for
+     * the API that answers the Subnet's GET and holds its watch open, sending
+     * the events a test pushes.
+     */
     describe("the script, run with sh against a local API", function () {
         this.timeout(60_000);
         let dir: string;
         let port = 0;
         let server: import("https").Server | undefined;
+        /** The GET's answer; a watch is answered 200 and kept open. */
         let answer: { status: number; body: string } = { status: 200, body: "" };
-        let seen: { url?: string; auth?: string } = {};
+        let requests: { url: string; auth?: string; agent?: string }[] = [];
+        let watches: import("http").ServerResponse[] = [];
         before(async function () {
             const have = (c: string) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0;
             if (!have("curl") || !have("openssl")) {
@@ -300,7 +309,15 @@ describe("followGateway: the check keepalived runs on each node", () => {
             assert.strictEqual(r.status, 0, r.stderr);
             const https = await import("https");
             server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(crt) }, (req, res) => {
-                seen = { url: req.url, auth: req.headers.authorization };
+                requests.push({ url: req.url!, auth: req.headers.authorization, agent: req.headers["user-agent"] });
+                if (req.url!.includes("watch=1")) {
+                    res.writeHead(200, { "Content-Type": "application/json" });
+                    res.flushHeaders();
+                    watches.push(res);
+                    const seconds = Number(/timeoutSeconds=(\d+)/.exec(req.url!)?.[1] ?? 1);
+                    setTimeout(() => res.end(), seconds * 1000).unref();
+                    return;
+                }
                 res.writeHead(answer.status, { "Content-Type": "application/json" });
                 res.end(answer.body);
             });
@@ -310,48 +327,84 @@ describe("followGateway: the check keepalived runs on each node", () => {
             for (const [p, f] of Object.entries(planGatewayVip(spec, dir)[0].files)) fs.writeFileSync(p, f.content, { mode: Number.parseInt(f.mode, 8) });
         });
         after(() => {
+            for (const w of watches) w.destroy();
             server?.close();
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         });
-        const verdict = () => path.join(dir, "verdict");
-        const run = async (node: string) => {
-            const { spawn } = await import("child_process");
-            const child = spawn("sh", [path.join(dir, "RO_53-gateway.sh"), `https://127.0.0.1:${port}`, "central", node,
-                path.join(dir, "RO_53-gateway.header"), path.join(dir, "RO_53-gateway.ca"), verdict(), "0.8"]);
-            return new Promise<number>((ok) => child.on("exit", (code) => ok(code ?? -1)));
-        };
-        // Indented, as kube-apiserver answers curl, and compact, as it answers other clients: both must read.
-        let pretty = true;
-        const subnet = (active: string) => JSON.stringify({ kind: "Subnet", metadata: { name: "central" }, spec: { gatewayNode: "node1,node2" }, status: { activateGateway: active, v4usingIPs: 3 } }, null, pretty ? 2 : undefined);
-
-        it("exits 0 on the node the Subnet names and 1 elsewhere, asking for that Subnet with the token from the header file", async () => {
-            answer = { status: 200, body: subnet("node2") };
-            assert.strictEqual(await run("node2"), 0);
-            assert.deepStrictEqual(seen, { url: "/apis/kubeovn.io/v1/subnets/central", auth: "Bearer abc.DEF-123_~+/=" });
-            assert.strictEqual(await run("node1"), 1);
-            assert.strictEqual(await run("node"), 1, "a prefix of the active node's name is another node");
-            answer = { status: 200, body: subnet("node1,node2") };
-            assert.strictEqual(await run("node2"), 0, "one of several active gateways (enableEcmp)");
-            pretty = false;
-            answer = { status: 200, body: subnet("node2") };
-            assert.strictEqual(await run("node2"), 0, "compact JSON");
-            assert.strictEqual(await run("node1"), 1, "compact JSON");
-            pretty = true;
+        beforeEach(() => {
+            requests = [];
+            watches = [];
+            fs.rmSync(record(), { force: true });
         });
 
-        it("keeps the last verdict while the API answers with an error, not at all, or names no gateway, and says 1 with no verdict yet", async () => {
+        const record = () => path.join(dir, "named");
+        const read = () => (fs.existsSync(record()) ? fs.readFileSync(record(), "utf8") : "(none)");
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        /** Polls until `ok` (a condition, not a deadline of the behaviour: the limit only ends a broken run). */
+        const until = async (what: string, ok: () => boolean) => {
+            for (let i = 0; i < 100 && !ok(); i++) await sleep(50);
+            assert.ok(ok(), what);
+        };
+        /** One run of the script, as keepalived starts it, for `seconds`. */
+        const start = async (node: string, seconds: number) => {
+            const { spawn } = await import("child_process");
+            const child = spawn("sh", [path.join(dir, "RO_53-gateway.sh"), `https://127.0.0.1:${port}`, "central", node,
+                path.join(dir, "RO_53-gateway.header"), path.join(dir, "RO_53-gateway.ca"), record(), String(seconds)]);
+            const exit = new Promise<number>((ok) => child.on("exit", (code) => ok(code ?? -1)));
+            return { exit, kill: () => child.kill() };
+        };
+        // Compact JSON, one object to a line, as kube-apiserver answers a client that is not curl.
+        const subnet = (active: string | undefined, rv = "4242") => JSON.stringify({ kind: "Subnet", apiVersion: "kubeovn.io/v1",
+            metadata: { name: "central", resourceVersion: rv, managedFields: [{ fieldsV1: { "f:status": { "f:activateGateway": {} } } }] },
+            spec: { gatewayNode: "node1,node2" }, status: { ...(active !== undefined ? { activateGateway: active } : {}), v4usingIPs: 3 } });
+        const push = (type: string, object: string) => watches[watches.length - 1].write(`{"type":"${type}","object":${object}}\n`);
+
+        it("reads the Subnet, then follows its watch from that resourceVersion, with the token from the header file", async () => {
+            answer = { status: 200, body: subnet("node2", "777") };
+            const run = await start("node2", 6);
+            await until("the verdict from the GET", () => read() === "1\n");
+            await until("a watch", () => watches.length === 1);
+            assert.deepStrictEqual(requests.map((r) => r.url.replace(/timeoutSeconds=\d+/, "timeoutSeconds=N")), [
+                "/apis/kubeovn.io/v1/subnets/central",
+                "/apis/kubeovn.io/v1/subnets?watch=1&fieldSelector=metadata.name%3Dcentral&resourceVersion=777&timeoutSeconds=N",
+            ]);
+            assert.ok(requests.every((r) => r.auth === "Bearer abc.DEF-123_~+/=" && r.agent === "routed-overlay"), JSON.stringify(requests));
+            push("MODIFIED", subnet("node1"));
+            await until("node1 named: 0 here", () => read() === "0\n");
+            push("MODIFIED", subnet("node1,node2"));
+            await until("one of several active gateways (enableEcmp)", () => read() === "1\n");
+            push("MODIFIED", subnet("node"));
+            await until("a prefix of this node's name is another node", () => read() === "0\n");
+            run.kill();
+            await run.exit;
+        });
+
+        it("keeps the file while the API answers with an error, sends an event naming no gateway, or ends the watch; exits 0 at the end of its run", async () => {
             answer = { status: 200, body: subnet("node1") };
-            assert.strictEqual(await run("node1"), 0);
+            const run = await start("node1", 5);
+            await until("the verdict from the GET", () => read() === "1\n");
+            await until("a watch", () => watches.length === 1);
+            push("MODIFIED", subnet(""));
+            push("MODIFIED", subnet(undefined));
+            push("ERROR", JSON.stringify({ kind: "Status", code: 410, reason: "Expired" }));
             answer = { status: 503, body: "{}" };
-            assert.strictEqual(await run("node1"), 0, "an API error moved the VIP");
-            answer = { status: 200, body: subnet("") };
-            assert.strictEqual(await run("node1"), 0, "a Subnet naming no gateway moved the VIP");
-            answer = { status: 200, body: subnet("node2") };
-            assert.strictEqual(await run("node1"), 1);
-            server!.close();
-            assert.strictEqual(await run("node1"), 1, "the last verdict, with the API gone");
-            fs.rmSync(verdict());
-            assert.strictEqual(await run("node1"), 1);
+            watches[0].end();
+            // The next round's GET fails: the file must stand through it.
+            await until("another GET", () => requests.filter((r) => !r.url.includes("watch")).length >= 2);
+            assert.strictEqual(read(), "1\n", "an event without a gateway or an API error changed the verdict");
+            assert.strictEqual(await run.exit, 0, "a run ends by itself, with 0");
+            assert.strictEqual(read(), "1\n");
+        });
+
+        it("writes nothing without an answer naming a gateway, and exits 0 with the API gone", async () => {
+            answer = { status: 200, body: subnet(undefined) };
+            const run = await start("node1", 3);
+            assert.strictEqual(await run.exit, 0);
+            assert.strictEqual(read(), "(none)");
+            const unreachable = spawnSync("sh", [path.join(dir, "RO_53-gateway.sh"), "https://127.0.0.1:9", "central", "node1",
+                path.join(dir, "RO_53-gateway.header"), path.join(dir, "RO_53-gateway.ca"), record(), "3"], { timeout: 20_000 });
+            assert.strictEqual(unreachable.status, 0);
+            assert.strictEqual(read(), "(none)");
         });
 
         it("is the constant text the renderer ships", () => {

@@ -1,7 +1,8 @@
 // A centralized RoutedSubnet with two gateway nodes, and a GatewayVip over
 // them that follows Kube-OVN's active gateway: the peer's return route points
-// at the VIP. The check on each node reads the Subnet with the token of a
-// user who may only `get` that one Subnet (a ClusterRole with resourceNames).
+// at the VIP. The watcher on each node reads and watches the Subnet with the
+// token of a user who may only `get` and `watch` that one Subnet (a
+// ClusterRole with resourceNames).
 const fs = require("fs");
 const k8s = require("@pulumi/kubernetes");
 const { GatewayVip, RoutedSubnet } = require("routed-overlay");
@@ -14,7 +15,7 @@ const node = (name, i) => ({ name, address: `192.168.2.${10 + i}`, interface: "e
 const SUBNET = "central";
 
 const reader = new k8s.rbac.v1.ClusterRole("gateway-reader", {
-    rules: [{ apiGroups: ["kubeovn.io"], resources: ["subnets"], resourceNames: [SUBNET], verbs: ["get"] }],
+    rules: [{ apiGroups: ["kubeovn.io"], resources: ["subnets"], resourceNames: [SUBNET], verbs: ["get", "watch"] }],
 }, { provider });
 const binding = new k8s.rbac.v1.ClusterRoleBinding("gateway-reader", {
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: reader.metadata.name },
