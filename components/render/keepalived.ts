@@ -471,12 +471,13 @@ function checkFollowOrder(arg: string, nodes: VipNode[], errs: Problem[]) {
 }
 
 /**
- * The weight the active gateway gets: more than the spread of the
- * priorities, so it outranks every other node whatever their order.
+ * The weight the active gateway gets: the spread of the priorities + 2, so
+ * it outranks every other node whatever their order, even with its own
+ * watcher failing (−1, see followScript) and theirs not.
  */
 export function followWeight(nodes: VipNode[]): number {
     const prios = priorities(nodes);
-    return Math.max(...prios) - Math.min(...prios) + 1;
+    return Math.max(...prios) - Math.min(...prios) + 2;
 }
 
 function checkFollowGateway(arg: string, v: unknown, nodes: VipNode[] | undefined, nopreempt: boolean, errs: Problem[]) {
@@ -499,6 +500,9 @@ function checkFollowGateway(arg: string, v: unknown, nodes: VipNode[] | undefine
     checkFollowOrder(`${arg.slice(0, arg.lastIndexOf("."))}.nodes`, nodes, errs);
     const top = Math.max(...priorities(nodes)) + followWeight(nodes);
     if (top > MAX_PRIORITY) errs.push(problem(arg, `the highest priority plus the active gateway's weight (${followWeight(nodes)}) is ${top}, above ${MAX_PRIORITY}: narrow the priorities`));
+    // A failing watcher takes 1 off (followScript): keepalived would clamp a priority of 0 to 1 and nodes tie.
+    const bottom = Math.min(...priorities(nodes));
+    if (bottom < 2) errs.push(problem(arg, "every priority must be 2 or more: a node whose watcher fails drops by 1", bottom));
 }
 
 // ---------------------------------------------------------------------------
@@ -585,8 +589,8 @@ export const GATEWAY_CHECK_SCRIPT = `#!/bin/sh
 # tracks the file (track_file) and adds the weight for a 1. Without an answer,
 # or with no gateway named, the file stands: an API outage must not move the
 # VIP. It runs for about the given seconds, then keepalived starts it again, and
-# it always exits 0: keepalived tracks it with weight 0, so a failure would put
-# the node in FAULT, and neither an API outage nor a missing curl may do that.
+# it always exits 0: keepalived lowers a node whose runs fail, and neither an
+# API outage nor a missing curl may move the VIP.
 # Arguments: API URL, subnet, node, header file, CA file, record file, seconds.
 api=$1 subnet=$2 node=$3 header=$4 ca=$5 record=$6 seconds=$7
 end=$(( $(date +%s) + seconds ))
@@ -630,10 +634,12 @@ const watchName = (s: GatewayVipSpec) => `${instanceName(s)}_gateway_watch`;
 /**
  * The watcher and the file it keeps. The file weighs: a node named active
  * outranks every other. The watcher is tracked only because keepalived runs
- * no script that no instance tracks; its weight is 0 and it exits 0 whatever
- * the API does, so only a watcher killed or hung three runs in a row puts
- * the node in FAULT.
- * keepalived starts it every followRun seconds; each run stops one second
+ * no script that no instance tracks, and it exits 0 whatever the API does.
+ * Its weight is −1, not 0: with weight 0 keepalived holds the instance in
+ * FAULT until the script's first run ends (measured: 29 s without a VIP), and
+ * a failure would be a FAULT; with −1, a watcher killed or hung three runs in
+ * a row only costs its node one point, which no order of priorities feels
+ * (followWeight). keepalived starts it every followRun seconds; each run stops one second
  * before the next is due, and keepalived's timeout, twice the period, only
  * ever cuts short a run that hangs. No faster handover through FAULT is
  * attempted: keepalived 2.2 sends no priority 0 when a master enters FAULT
@@ -650,7 +656,7 @@ function followScript(s: GatewayVipSpec, node: string, dir: string): string[] {
             `script "${[p.script, f.apiServer, f.subnet, node, p.header, p.ca, p.record, run - 1].join(" ")}"`,
             `interval ${run}`,
             `timeout ${2 * run}`,
-            // Weight 0 makes a failed run a FAULT; three in a row (a watcher killed or hung for 90 s) before that.
+            // A run lasts the period: three in a row fail only when the watcher is killed or hangs.
             "fall 3",
             "rise 1",
         ]),
@@ -690,7 +696,7 @@ function vrrpInstance(s: GatewayVipSpec, i: number): string[] {
         ...(s.authPass !== undefined ? block("authentication", ["auth_type PASS", `auth_pass ${s.authPass}`]) : []),
         ...block("virtual_ipaddress", [`${vipText(s)} dev ${node.interface}`]),
         ...(s.trackInterfaces?.length ? block("track_interface", s.trackInterfaces) : []),
-        ...(s.trackScript || s.followGateway ? block("track_script", [...(s.trackScript ? [scriptName(s)] : []), ...(s.followGateway ? [`${watchName(s)} weight 0`] : [])]) : []),
+        ...(s.trackScript || s.followGateway ? block("track_script", [...(s.trackScript ? [scriptName(s)] : []), ...(s.followGateway ? [`${watchName(s)} weight -1`] : [])]) : []),
         ...(s.followGateway ? block("track_file", [followName(s)]) : []),
     ];
     return block(`vrrp_instance ${instanceName(s)}`, body);
@@ -787,8 +793,8 @@ export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "
     const silentMaster = 3 * advert + skew;
     const ts = s.trackScript;
     const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? 3 * advert : 0) + skew : undefined;
-    // The lowest priority a named node can have: the lowest priority + the weight = the highest + 1.
-    const follow = s.followGateway ? 3 * advert + (256 - Math.min(MAX_PRIORITY, Math.max(...priorities(s.nodes)) + 1)) / 256 : undefined;
+    // The lowest priority a named node can have (its watcher sound): the lowest priority + the weight = the highest + 2.
+    const follow = s.followGateway ? 3 * advert + (256 - Math.min(MAX_PRIORITY, Math.max(...priorities(s.nodes)) + 2)) / 256 : undefined;
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
         silentMaster: round(silentMaster),

@@ -193,7 +193,8 @@ describe("GatewayVip validation", () => {
         { why: "followGateway with an interval (a watch replaced the periodic check)", spec: { followGateway: { ...FOLLOW.followGateway!, interval: 1 } as never }, msg: /^args\.followGateway\.interval: unknown property/ },
         { why: "followGateway with nopreempt", spec: { nopreempt: true, followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: needs preemption: .*remove nopreempt$/ },
         { why: "followGateway with priorities that do not fall in node order", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [100, 200, 50][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.nodes\[1\]\.priority: with followGateway, priorities must fall in node order .*: 200$/ },
-        { why: "followGateway whose weight would pass 254", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [250, 100, 1][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: the highest priority plus the active gateway's weight \(250\) is 500, above 254/ },
+        { why: "followGateway whose weight would pass 254", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [250, 100, 2][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: the highest priority plus the active gateway's weight \(250\) is 500, above 254/ },
+        { why: "followGateway with a priority of 1 (a failing watcher takes 1 off)", spec: { nodes: NODES.map((n, i) => ({ ...n, priority: [5, 3, 1][i] })), followGateway: FOLLOW.followGateway }, msg: /^args\.followGateway: every priority must be 2 or more: a node whose watcher fails drops by 1: 1$/ },
         { why: "a misspelt followGateway property", spec: { followGateway: { ...FOLLOW.followGateway!, apiserver: "x" } as never }, msg: /^args\.followGateway\.apiserver: unknown property/ },
         { why: "a misspelt property", spec: { advert_int: 1 }, msg: /^args\.advert_int: unknown property .*: 1$/ },
         { why: "a misspelt secret, whose value is not echoed", spec: { authpass: "hunter22" }, msg: /^args\.authpass: unknown property .*: \(not shown: a secret, 8 characters\)$/ },
@@ -250,9 +251,9 @@ describe("failover budget (RFC 3768 Master_Down_Interval and Skew_Time)", () => 
     });
 
     it("following the gateway: the new gateway's master-down interval at its weighted priority, after the cluster names it", () => {
-        // Priorities 150, 140 and the weight 11: the new gateway (at 151) waits at most 3 x 1 + (256 - 151) / 256 s.
+        // Priorities 150, 140 and the weight 12: the new gateway (at 152) waits at most 3 x 1 + (256 - 152) / 256 s.
         assert.deepStrictEqual(failoverBudget(FOLLOW), { silentMaster: 3.45, followGateway: 3.41, seconds: 3.45 });
-        // Three gateways: node3 named has the lowest weighted priority, 130 + 21 = 151 again (the highest + 1).
+        // Three gateways: node3 named has the lowest weighted priority, 130 + 22 = 152 again (the highest + 2).
         assert.strictEqual(failoverBudget({ ...FOLLOW, nodes: NODES }).followGateway, 3.41);
         assert.strictEqual(failoverBudget({ ...FOLLOW, advertInt: 2 }).followGateway, 6.41);
         assert.ok(failoverBudget(FOLLOW).followGateway! <= 3 * 1 + 1, "within 3 x advertInt + 1 s with the defaults");
@@ -270,10 +271,10 @@ describe("followGateway: the watcher keepalived runs on each node", () => {
     it("weights the active gateway above every other node through a tracked file, and names its files beside keepalived.conf", () => {
         const plans = planGatewayVip({ ...FOLLOW, nodes: NODES }, "/etc/ka");
         const conf = plans[2].config;
-        // Priorities 150, 140, 130: the active node gets more than the spread (20).
+        // Priorities 150, 140, 130: the active node gets the spread (20) + 2.
         assert.match(conf, /vrrp_script RO_53_gateway_watch \{\n {4}script "\/etc\/ka\/RO_53-gateway\.sh https:\/\/192\.168\.2\.5:6443 central node3 \/etc\/ka\/RO_53-gateway\.header \/etc\/ka\/RO_53-gateway\.ca \/run\/routed-overlay-RO_53-gateway\.named 29"\n {4}interval 30\n {4}timeout 60\n {4}fall 3\n {4}rise 1\n\}/);
-        assert.match(conf, /track_file RO_53_gateway \{\n {4}file "\/run\/routed-overlay-RO_53-gateway\.named"\n {4}weight 21\n {4}init_file 0\n\}/);
-        assert.match(conf, /track_script \{\n {8}RO_53_gateway_watch weight 0\n {4}\}\n {4}track_file \{\n {8}RO_53_gateway\n {4}\}/);
+        assert.match(conf, /track_file RO_53_gateway \{\n {4}file "\/run\/routed-overlay-RO_53-gateway\.named"\n {4}weight 22\n {4}init_file 0\n\}/);
+        assert.match(conf, /track_script \{\n {8}RO_53_gateway_watch weight -1\n {4}\}\n {4}track_file \{\n {8}RO_53_gateway\n {4}\}/);
         assert.deepStrictEqual(Object.entries(plans[2].files).map(([p, f]) => [p, f.mode]),
             [["/etc/ka/RO_53-gateway.sh", "0700"], ["/etc/ka/RO_53-gateway.header", "0600"], ["/etc/ka/RO_53-gateway.ca", "0600"]]);
         assert.strictEqual(plans[2].files["/etc/ka/RO_53-gateway.header"].content, "Authorization: Bearer abc.DEF-123_~+/=\n");
