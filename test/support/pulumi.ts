@@ -77,6 +77,31 @@ export async function programStack(program: string, files: Record<string, string
 }
 
 /**
+ * The file backend's metadata sidecars (`<stack>.json.attrs`) that do not
+ * parse. gocloud's fileblob writes the checkpoint to a temporary file and
+ * renames it, but writes this sidecar in place (os.Create, then the JSON):
+ * a kill between the two leaves it empty, and every command then fails with
+ * "failed to load checkpoint: EOF". It holds only the content type and an
+ * MD5, and a missing one reads as defaults, so removing it is the repair
+ * (README, "pulumi was killed mid-update").
+ */
+export function brokenSidecars(backend: string): string[] {
+    const root = path.join(backend, ".pulumi", "stacks");
+    if (!fs.existsSync(root)) return [];
+    return (fs.readdirSync(root, { recursive: true }) as string[])
+        .filter((f) => f.endsWith(".attrs"))
+        .map((f) => path.join(root, f))
+        .filter((f) => {
+            try {
+                JSON.parse(fs.readFileSync(f, "utf8"));
+                return false;
+            } catch {
+                return true;
+            }
+        });
+}
+
+/**
  * `pulumi stack export` as a user runs it. The Automation API's exportStack
  * adds --show-secrets, which would hide exactly the leak a test looks for.
  */

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { LabInfo } from "../../lab/lab";
 import { configJson, ConfigValue, labStackConfig } from "../../lab/stack-config";
-import { programStack, TestStack } from "./pulumi";
+import { brokenSidecars, programStack, TestStack } from "./pulumi";
 
 const PROGRAMS = path.resolve(__dirname, "..", "..", "..", "test", "e2e", "programs");
 const EXAMPLES = path.resolve(__dirname, "..", "..", "..", "examples");
@@ -43,6 +43,8 @@ async function destroyForGood(t: TestStack): Promise<void> {
     } catch (e) {
         process.stderr.write(`      cleanup: destroy failed, cancelling and clearing pending creates: ${String(e).split("\n")[0]}\n`);
     }
+    // A kill in the middle of a checkpoint write can leave the backend unreadable (brokenSidecars).
+    for (const f of brokenSidecars(t.backend)) fs.rmSync(f);
     // The objects of creates cut off in flight are on the hosts but not in the state, so destroy
     // alone would leave them: an up takes them over (each carries its resource's own marker).
     await t.stack.cancel().catch(() => undefined);
