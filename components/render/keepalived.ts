@@ -793,8 +793,8 @@ export function failoverBudget(s: Pick<GatewayVipSpec, "nodes" | "advertInt" | "
     const silentMaster = 3 * advert + skew;
     const ts = s.trackScript;
     const trackScript = ts ? (ts.interval ?? VIP_DEFAULTS.scriptInterval) * (ts.fall ?? VIP_DEFAULTS.scriptFall) + (ts.weight ? 3 * advert : 0) + skew : undefined;
-    // The lowest priority a named node can have (its watcher sound): the lowest priority + the weight = the highest + 2.
-    const follow = s.followGateway ? 3 * advert + (256 - Math.min(MAX_PRIORITY, Math.max(...priorities(s.nodes)) + 2)) / 256 : undefined;
+    // The lowest priority a named node can have (its watcher sound): the lowest priority + the weight.
+    const follow = s.followGateway ? 3 * advert + (256 - Math.min(MAX_PRIORITY, Math.min(...priorities(s.nodes)) + followWeight(s.nodes))) / 256 : undefined;
     const round = (x: number) => Math.round(x * 100) / 100;
     return {
         silentMaster: round(silentMaster),
