@@ -613,6 +613,8 @@ while left=$(( end - $(date +%s) )); [ "$left" -gt 2 ]; do
         verdict "$body"
         rv=$(printf '%s\\n' "$body" | field resourceVersion)
         left=$(( end - $(date +%s) ))
+        # A slow answer can leave too little of the run: --max-time 0 is no limit, timeoutSeconds 0 the server's own.
+        [ "$left" -gt 1 ] || break
         # The API server ends the watch first; curl's bound is for a server that never does.
         ask -N --max-time "$left" "$api/apis/kubeovn.io/v1/subnets?watch=1&fieldSelector=metadata.name%3D$subnet&resourceVersion=$rv&timeoutSeconds=$(( left - 1 ))" |
             while IFS= read -r event; do verdict "$event"; done

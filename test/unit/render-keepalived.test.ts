@@ -297,6 +297,8 @@ describe("followGateway: the watcher keepalived runs on each node", () => {
         let answer: { status: number; body: string } = { status: 200, body: "" };
         let requests: { url: string; auth?: string; agent?: string }[] = [];
         let watches: import("http").ServerResponse[] = [];
+        /** How long the GET's answer takes. */
+        let answerDelayMs = 0;
         before(async function () {
             const have = (c: string) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0;
             if (!have("curl") || !have("openssl")) {
@@ -319,8 +321,12 @@ describe("followGateway: the watcher keepalived runs on each node", () => {
                     setTimeout(() => res.end(), seconds * 1000).unref();
                     return;
                 }
-                res.writeHead(answer.status, { "Content-Type": "application/json" });
-                res.end(answer.body);
+                const send = () => {
+                    res.writeHead(answer.status, { "Content-Type": "application/json" });
+                    res.end(answer.body);
+                };
+                if (answerDelayMs) setTimeout(send, answerDelayMs).unref();
+                else send();
             });
             await new Promise<void>((ok) => server!.listen(0, "127.0.0.1", ok));
             port = (server.address() as import("net").AddressInfo).port;
@@ -333,6 +339,7 @@ describe("followGateway: the watcher keepalived runs on each node", () => {
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         });
         beforeEach(() => {
+            answerDelayMs = 0;
             requests = [];
             watches = [];
             fs.rmSync(record(), { force: true });
@@ -406,6 +413,16 @@ describe("followGateway: the watcher keepalived runs on each node", () => {
                 path.join(dir, "RO_53-gateway.header"), path.join(dir, "RO_53-gateway.ca"), record(), "3"], { timeout: 20_000 });
             assert.strictEqual(unreachable.status, 0);
             assert.strictEqual(read(), "(none)");
+        });
+
+        it("opens no watch when the GET leaves under two seconds of its run (curl's --max-time 0 has no limit, the API's timeoutSeconds 0 its own)", async () => {
+            answer = { status: 200, body: subnet("node1") };
+            // date +%s counts whole seconds: after 3.2 s of a 4 s run, 1 s at most is left by its count.
+            answerDelayMs = 3200;
+            const run = await start("node1", 4);
+            assert.strictEqual(await run.exit, 0);
+            assert.strictEqual(read(), "1\n", "the late answer still counts");
+            assert.deepStrictEqual(requests.map((r) => r.url), ["/apis/kubeovn.io/v1/subnets/central"]);
         });
 
         it("is the constant text the renderer ships", () => {
