@@ -119,6 +119,10 @@ async function w1Pulumi(lab: LabInfo, n: number, variant: string, run: number) {
         const noop = await measure(() => t.stack.up());
         expectCount(`changes in the no-op up of ${variant}`, total(noop.result.summary.resourceChanges) - (noop.result.summary.resourceChanges?.same ?? 0), 0);
         add("noop-up", noop);
+        // What a pull request's `pulumi preview --diff` costs on an unchanged set.
+        const preview = await measure(() => t.stack.preview({ diff: true }));
+        expectCount(`changes in the preview of ${variant}`, total(preview.result.changeSummary) - (preview.result.changeSummary?.same ?? 0), 0);
+        add("preview", preview);
         add("refresh", await measure(() => t.stack.refresh()));
         add("destroy", await measure(() => t.stack.destroy()));
         expectCount(`peer routes after ${variant} destroy`, await peerRoutes(lab), 0);

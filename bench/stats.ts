@@ -113,6 +113,8 @@ export function cellKey(workload: string, size: number, variant: string, op: str
 }
 
 const secs = (c?: Cell) => (c ? c.seconds.toFixed(c.seconds < 10 ? 2 : 1) : "–");
+/** The package's figure over the engine floor's, signed: the package's own cost of an operation. */
+const overFloor = (p?: Cell, f?: Cell) => (p && f ? `${(p.seconds - f.seconds).toFixed(2)} s` : "–");
 const ratio = (a?: Cell, b?: Cell) => (a && b && b.seconds > 0 ? `${(a.seconds / b.seconds).toFixed(1)}×` : "–");
 
 function table(head: string[], rows: string[][]): string {
@@ -143,13 +145,13 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
     if (sizes("W1").length) {
         out.push("## W1: return routes on one peer host", "");
         out.push(table(
-            ["routes", "variant", "up", "no-op up", "refresh", "destroy", "resources", "round trips per host (up / no-op / refresh / destroy)", "provider peak MiB"],
+            ["routes", "variant", "up", "no-op up", "preview --diff", "refresh", "destroy", "resources", "round trips per host (up / no-op / preview / refresh / destroy)", "provider peak MiB"],
             sizes("W1").flatMap((n) => ["package", "engine-floor", "per-route", "ansible", "ip-batch"].flatMap((v) => {
                 const up = get("W1", n, v, v === "ip-batch" ? "add" : "up");
                 if (!up) return [];
                 // Outside Pulumi: ip-batch adds and deletes; Ansible runs a play for each (no no-op or refresh of its own).
                 const outside = v === "ip-batch" || v === "ansible";
-                const ops = v === "ip-batch" ? ["add", "", "", "delete"] : v === "ansible" ? ["up", "", "", "destroy"] : ["up", "noop-up", "refresh", "destroy"];
+                const ops = v === "ip-batch" ? ["add", "", "", "", "delete"] : v === "ansible" ? ["up", "", "", "", "destroy"] : ["up", "noop-up", "preview", "refresh", "destroy"];
                 const c = ops.map((op) => (op ? get("W1", n, v, op) : undefined));
                 const trips = outside ? "–" : c.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / ");
                 return [[String(n), v, ...c.map(secs), String(up.resources ?? "–"), trips, outside ? "–" : String(Math.max(...c.map((x) => x?.peakMiB ?? 0)))]];
@@ -157,10 +159,11 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
         ));
         out.push("", "Ratios (medians):", "");
         out.push(table(
-            ["routes", "up − engine floor", "per-route up ÷ package up", "Ansible play ÷ package up", "package up ÷ ip-batch floor"],
+            ["routes", "up − engine floor", "no-op up − engine floor", "preview − engine floor", "per-route up ÷ package up", "Ansible play ÷ package up", "package up ÷ ip-batch floor"],
             sizes("W1").map((n) => {
-                const p = get("W1", n, "package", "up"), f = get("W1", n, "engine-floor", "up");
-                return [String(n), p && f ? `${(p.seconds - f.seconds).toFixed(2)} s` : "–", ratio(get("W1", n, "per-route", "up"), p), ratio(get("W1", n, "ansible", "up"), p), ratio(p, get("W1", n, "ip-batch", "add"))];
+                const p = get("W1", n, "package", "up");
+                const over = (op: string) => overFloor(get("W1", n, "package", op), get("W1", n, "engine-floor", op));
+                return [String(n), over("up"), over("noop-up"), over("preview"), ratio(get("W1", n, "per-route", "up"), p), ratio(get("W1", n, "ansible", "up"), p), ratio(p, get("W1", n, "ip-batch", "add"))];
             }),
         ));
         out.push("");
@@ -176,6 +179,15 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
                 const objText = Object.entries(objs).map(([k, x]) => `${x} ${k}`).join(", ") || "–";
                 return [[String(n), v, String(ops[0]?.resources ?? "–"), objText, ...ops.map(secs), ops.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / "), String(Math.max(...ops.map((x) => x?.peakMiB ?? 0)))]];
             })),
+        ));
+        out.push("", "Over the engine floor, and per node (medians):", "");
+        out.push(table(
+            ["nodes", "up − engine floor", "no-op up − engine floor", "move − engine floor", "package up ÷ nodes", "engine floor up ÷ nodes"],
+            sizes("W2").map((n) => {
+                const over = (op: string) => overFloor(get("W2", n, "package", op), get("W2", n, "engine-floor", op));
+                const perNode = (v: string) => { const c = get("W2", n, v, "up"); return c ? `${(c.seconds / n).toFixed(3)} s` : "–"; };
+                return [String(n), over("up"), over("noop-up"), over("move-gateway"), perNode("package"), perNode("engine-floor")];
+            }),
         ));
         out.push("");
     }

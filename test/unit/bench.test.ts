@@ -36,16 +36,16 @@ describe("bench: the arithmetic behind the tables", () => {
 
     it("renders the W1 table and the ratios against the baselines", () => {
         const md = renderMarkdown([
-            sample("package", "up", 1, 6, 2), sample("package", "noop-up", 1, 4), sample("package", "refresh", 1, 5, 1), sample("package", "destroy", 1, 5, 1),
-            sample("engine-floor", "up", 1, 4),
+            sample("package", "up", 1, 6, 2), sample("package", "noop-up", 1, 4), sample("package", "preview", 1, 3.5), sample("package", "refresh", 1, 5, 1), sample("package", "destroy", 1, 5, 1),
+            sample("engine-floor", "up", 1, 4), sample("engine-floor", "noop-up", 1, 3.75),
             sample("per-route", "up", 1, 300, 1000),
             { workload: "W1", size: 1000, variant: "ip-batch", op: "add", run: 1, seconds: 0.012 },
             { workload: "W1", size: 1000, variant: "ansible", op: "up", run: 1, seconds: 90 },
             { workload: "W1", size: 1000, variant: "ansible", op: "destroy", run: 1, seconds: 80 },
         ], { machine: "test" });
-        assert.match(md, /\| 1000 \| package \| 6\.00 \| 4\.00 \| 5\.00 \| 5\.00 \| 3 \| 2 \/ 0 \/ 1 \/ 1 \| 61 \|/);
-        assert.match(md, /\| 1000 \| ansible \| 90\.0 \| – \| – \| 80\.0 \| – \| – \| – \|/);
-        assert.match(md, /\| 1000 \| 2\.00 s \| 50\.0× \| 15\.0× \| 500\.0× \|/);
+        assert.match(md, /\| 1000 \| package \| 6\.00 \| 4\.00 \| 3\.50 \| 5\.00 \| 5\.00 \| 3 \| 2 \/ 0 \/ 0 \/ 1 \/ 1 \| 61 \|/);
+        assert.match(md, /\| 1000 \| ansible \| 90\.0 \| – \| – \| – \| 80\.0 \| – \| – \| – \|/);
+        assert.match(md, /\| 1000 \| 2\.00 s \| 0\.25 s \| – \| 50\.0× \| 15\.0× \| 500\.0× \|/);
         assert.match(md, /- machine: test/);
         assert.doesNotMatch(md, /kept from earlier runs/);
     });
@@ -56,6 +56,14 @@ describe("bench: the arithmetic behind the tables", () => {
             { ...sample("per-route", "up", 1, 300, 1000), date: "2026-11-23T17:51:25Z" },
         ], { date: "2026-12-02T10:00:00Z" });
         assert.match(md, /- kept from earlier runs \(--merge\): W1 1000 per-route \(2026-11-23T17:51:25Z\)\n/);
+    });
+    it("renders W2 with the package over the floor and the cost per node", () => {
+        const w2 = (variant: string, op: string, seconds: number): Sample => ({ workload: "W2", size: 64, variant, op, run: 1, seconds, resources: 258 });
+        const md = renderMarkdown([
+            w2("package", "up", 32), w2("package", "noop-up", 8), w2("package", "move-gateway", 10.5),
+            w2("engine-floor", "up", 25.6), w2("engine-floor", "noop-up", 7.5), w2("engine-floor", "move-gateway", 9.75),
+        ], { machine: "test" });
+        assert.match(md, /\| 64 \| 6\.40 s \| 0\.50 s \| 0\.75 s \| 0\.500 s \| 0\.400 s \|/);
     });
 });
 
