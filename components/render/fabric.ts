@@ -83,6 +83,20 @@ export interface TunnelFabricFields {
      */
     remoteCidrs: string[];
     /**
+     * A fixed IPv4 address inside overlayCidr that the active gateway holds on
+     * its VXLAN link besides its own overlayAddress, e.g. "172.29.0.254": the
+     * other nodes route remote CIDRs through it instead of through the
+     * active gateway's overlayAddress. Moving the gateway then changes the
+     * two gateways only (the address, their rules and routes), where without
+     * it every node's routes change. The new holder announces the address
+     * with a gratuitous ARP (`arping -U`, which Linux does not send by itself
+     * when an IPv4 address is added), so the nodes' neighbour caches follow
+     * at once; gateway candidates need arping (iputils-arping). Not a node's
+     * address, not overlayCidr's network or broadcast address. Default:
+     * absent (the nodes route through the active gateway's overlayAddress).
+     */
+    gatewayAddress?: pulumi.Input<string>;
+    /**
      * The IPv4 CIDR the nodes' overlayAddress addresses come from, /30 or shorter,
      * e.g. "172.29.0.0/24". Pick a range no other network on the hosts uses.
      */
@@ -144,6 +158,13 @@ export type TunnelFabricSpec = pulumi.Unwrap<TunnelFabricFields> & {
 export interface NodePlan {
     node: string;
     link: VxlanLinkSpec;
+    /**
+     * Nodes whose links must be settled before this node's link changes: with
+     * gatewayAddress, the active gateway's link waits for the other
+     * candidates', so the address leaves its old holder before the new one
+     * adds and announces it (otherwise both answer ARP for a moment).
+     */
+    linkAfter: string[];
     fdb: FdbSpec[];
     rules: RuleSpec[];
     routes: RouteSpec[];
@@ -170,7 +191,7 @@ export const FABRIC_DEFAULTS = {
 } as const;
 
 /** A TunnelFabricSpec with its defaults applied. */
-export type ResolvedTunnelFabric = Required<Omit<TunnelFabricSpec, "localCidrs" | "gatewayInIf">> & Pick<TunnelFabricSpec, "localCidrs" | "gatewayInIf">;
+export type ResolvedTunnelFabric = Required<Omit<TunnelFabricSpec, "localCidrs" | "gatewayInIf" | "gatewayAddress">> & Pick<TunnelFabricSpec, "localCidrs" | "gatewayInIf" | "gatewayAddress">;
 
 /** The spec with every default filled in (input assumed valid). */
 export function withFabricDefaults(s: TunnelFabricSpec): ResolvedTunnelFabric {
@@ -210,7 +231,7 @@ const inside = (c: Cidr4 | undefined, ip: Ip4) => c !== undefined && net.contain
 
 const SPEC_PROPS = [
     "nodes", "gatewayNodes", "activeGateway", "remoteCidrs", "overlayCidr", "linkName", "vni", "port", "mtu",
-    "table", "rulePriority", "localCidrs", "gatewayInIf",
+    "table", "rulePriority", "localCidrs", "gatewayInIf", "gatewayAddress",
 ] as const;
 const NODE_PROPS = ["name", "address", "overlayAddress", "interface", "pods"] as const;
 
@@ -296,6 +317,15 @@ function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, See
     if (bad) errs.push(problem(arg, `not a unicast pod address (inside ${bad.toCidrString()})`, p));
 }
 
+/** The fabric's gateway address: an overlay address like a node's, held by whichever node is active. */
+function checkGatewayAddress(arg: string, v: unknown, nets: Nets, seen: Map<string, SeenIp>, errs: Problem[]) {
+    const ip = net.ipv4(arg, v, errs);
+    if (!ip) return;
+    checkUniqueIp(arg, ip, seen, errs);
+    if (nets.overlay && !inside(nets.overlay, ip)) errs.push(problem(arg, `not inside overlayCidr ${nets.overlay.text}; the nodes reach it on-link over the VXLAN link`, v));
+    else if (nets.overlay && net.isNetworkOrBroadcast(nets.overlay, ip)) errs.push(problem(arg, `the network or broadcast address of overlayCidr ${nets.overlay.text}`, v));
+}
+
 const NOT_POD = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"].map((c) => IPv4CidrRange.fromCidr(c));
 
 function checkGateways(arg: string, s: Record<string, unknown>, nodeNames: Set<string>, errs: Problem[]) {
@@ -338,6 +368,7 @@ export function validateTunnelFabric(s: TunnelFabricSpec, arg = "args", opts: { 
         else if (name !== undefined) names.set(name, i);
     });
     checkGateways(arg, s, new Set(names.keys()), errs);
+    if (s.gatewayAddress !== undefined) checkGatewayAddress(`${arg}.gatewayAddress`, s.gatewayAddress, nets, seen, errs);
     checkKnobs(arg, s, errs);
     return errs;
 }
@@ -431,6 +462,7 @@ export function inboundSelectors(r: ResolvedTunnelFabric): { from?: string; to?:
 
 function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
     const prefix = IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue();
+    const holdsGateway = r.gatewayAddress !== undefined && n.name === r.activeGateway;
     return {
         name: r.linkName,
         vni: r.vni,
@@ -447,8 +479,10 @@ function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
         // The overlay prefix length (not /32) gives main a connected route
         // for the whole overlay on this link, which is what makes the other
         // nodes' overlay addresses valid on-link next hops below.
-        addresses: [`${n.overlayAddress}/${prefix}`],
+        addresses: [`${n.overlayAddress}/${prefix}`, ...(holdsGateway ? [`${r.gatewayAddress}/${prefix}`] : [])],
         up: true,
+        // Any candidate may be the next to add the gateway address.
+        ...(r.gatewayAddress !== undefined && r.gatewayNodes.includes(n.name) && { announce: true }),
     };
 }
 
@@ -484,7 +518,12 @@ function podRoutes(r: ResolvedTunnelFabric, n: FabricNode): RouteSpec[] {
  * The link, with its address, is created before the routes.
  */
 function remoteRoutes(r: ResolvedTunnelFabric, gw: FabricNode): RouteSpec[] {
-    return r.remoteCidrs.map((dst) => ({ dst, gateway: gw.overlayAddress, dev: r.linkName, table: r.table }));
+    return r.remoteCidrs.map((dst) => ({ dst, gateway: nextHop(r, gw), dev: r.linkName, table: r.table }));
+}
+
+/** Where the nodes send cross-cluster traffic: the gateway address when there is one, else the active gateway's own. */
+export function nextHop(r: Pick<ResolvedTunnelFabric, "gatewayAddress">, gw: Pick<FabricNode, "overlayAddress">): string {
+    return r.gatewayAddress ?? gw.overlayAddress;
 }
 
 /**
@@ -501,11 +540,21 @@ export function planRules(s: Pick<TunnelFabricSpec, "activeGateway" | "remoteCid
     return sortRules((node === r.activeGateway ? inboundSelectors(r) : outboundSelectors(r)).map((sel) => rule(r, sel)));
 }
 
+/**
+ * NodePlan.linkAfter. Like planRules, it depends only on plain fields (whether
+ * a gateway address is given, not its value), so the TunnelFabric component
+ * orders its resources before the addresses are known.
+ */
+export function planLinkAfter(s: { activeGateway: string; gatewayNodes: string[]; gatewayAddress?: unknown }, node: string): string[] {
+    if (s.gatewayAddress === undefined || node !== s.activeGateway) return [];
+    return s.gatewayNodes.filter((g) => g !== node).sort(naturalCompare);
+}
+
 function planNode(r: ResolvedTunnelFabric, n: FabricNode): NodePlan {
     const gw = r.nodes.find((o) => o.name === r.activeGateway)!;
     const active = n.name === r.activeGateway;
     const routes = [...(active ? [] : remoteRoutes(r, gw)), ...(r.gatewayNodes.includes(n.name) ? podRoutes(r, n) : [])];
-    return { node: n.name, link: link(r, n), fdb: fdb(r, n), rules: planRules(r, n.name), routes: sortRoutes(routes) };
+    return { node: n.name, link: link(r, n), linkAfter: planLinkAfter(r, n.name), fdb: fdb(r, n), rules: planRules(r, n.name), routes: sortRoutes(routes) };
 }
 
 /** One plan per node, sorted by node name, of a spec that validateTunnelFabric accepted. */

@@ -24,6 +24,7 @@ import {
     FABRIC_DEFAULTS,
     inboundSelectors,
     naturalCompare,
+    nextHop,
     outboundSelectors,
     stableKey,
     TunnelFabricSpec,
@@ -248,8 +249,9 @@ export function liqoTableId(tableName: string): number {
  *
  * - `<prefix>-node-gw` (category fabric, applied on every node), like seed
  *   004's `milan-node-gw`: one rule per remote CIDR (`dst`, plus `src` per
- *   local CIDR when given) whose route goes `gw <active gateway overlay IP>
- *   dev <linkName>`. It is the non-gateway nodes' part of the plan.
+ *   local CIDR when given) whose route goes `gw <gatewayAddress, or the
+ *   active gateway's overlay IP> dev <linkName>`. It is the non-gateway
+ *   nodes' part of the plan.
  * - `<prefix>-<node>-gw-node` for every node except the active gateway
  *   (category gateway, subcategory fabric), like seed 004's
  *   `rome-worker-gw-node`: the symmetric-routing rules (`iif gatewayInIf`,
@@ -269,9 +271,10 @@ export function liqoTableId(tableName: string): number {
  *   carry over (`priority`);
  * - "every node but the gateway": category fabric has no node selector,
  *   since in Liqo the gateway is a pod behind its own Geneve link, never a
- *   node. On the active gateway node the node-gw route via its own overlay
- *   address is refused by the kernel, so that object reports Applied=False
- *   there;
+ *   node. On the active gateway node the node-gw route points at the node
+ *   itself (its own overlay address or the gateway address it holds);
+ * - the gateway address itself: Liqo has no object for an address that
+ *   moves with the active gateway, so the VXLAN link provider keeps it;
  * - routes pre-installed on standby gateways: gateway objects are applied by
  *   the gateway pod wherever it runs, so only the active gateway's view is
  *   rendered.
@@ -317,7 +320,7 @@ export function routeConfigurationsOf(spec: TunnelFabricSpec, namespace: string)
             dst: s.to,
             ...(s.from !== undefined && { src: s.from }),
             priority: r.rulePriority,
-            routes: [{ dev: r.linkName, dst: s.to!, gw: gw.overlayAddress }],
+            routes: [{ dev: r.linkName, dst: s.to!, gw: nextHop(r, gw) }],
         })),
     };
 

@@ -4,7 +4,11 @@ import { normalizeRoute, normalizeRouteSet, parseRoute } from "../../provider/ki
 import { routeDelWords, routeWords } from "../../provider/kinds/route-text";
 import { normalizeRule, addArgv as ruleAdd, deleteArgv as ruleDel, parseRule } from "../../provider/kinds/rule";
 import { normalizeFdb, appendWords, delWords, parseFdb } from "../../provider/kinds/fdb";
-import { normalizeLink, createLines, updateLines, parseLink } from "../../provider/kinds/link";
+import { normalizeLink, createLines, updateLines, parseLink, announceArgv } from "../../provider/kinds/link";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { normalizeFirewall, iptablesInsertArgv, iptablesPresent, nftInsertArgv, nftHandles } from "../../provider/kinds/firewall";
 import { delta, normalizeFdbSet } from "../../provider/kinds/sets";
 import { parseJsonStream, failedBatchLine } from "../../provider/kinds/iproute";
@@ -90,8 +94,41 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.deepStrictEqual(updateLines({ ...l, mtu: 1400, addresses: ["172.29.0.9/24"] }, l), [
                 ["link", "set", "dev", "vx0", "mtu", "1450"],
                 ["addr", "del", "172.29.0.9/24", "dev", "vx0"],
-                ["addr", "add", "172.29.0.1/24", "dev", "vx0"],
+                ["addr", "replace", "172.29.0.1/24", "dev", "vx0"],
             ]);
+        });
+        it("announces only the IPv4 addresses it gains, only when asked and up, with values as arguments", () => {
+            const l = ok(normalizeLink, { name: "vx0", vni: 42, addresses: ["172.29.0.1/24", "fd00::1/64"], announce: true });
+            assert.strictEqual(announceArgv({ ...l, announce: false }, l.addresses), undefined);
+            assert.strictEqual(announceArgv({ ...l, up: false }, l.addresses), undefined);
+            assert.strictEqual(announceArgv(l, ["fd00::1/64"]), undefined, "arping speaks ARP only");
+            assert.strictEqual(announceArgv(l, []), undefined);
+            const argv = announceArgv(l, l.addresses)!;
+            assert.deepStrictEqual([argv[0], argv[1], ...argv.slice(3)], ["sh", "-c", "routed-overlay", "vx0", "172.29.0.1"]);
+            assert.doesNotMatch(argv[2], /vx0|172\.29/, "the script is constant");
+            assert.match(bad(normalizeLink, { name: "vx0", vni: 42, announce: "yes" }), /announce/);
+        });
+        it("runs arping once per address in the background, and fails plainly without arping", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-announce-"));
+            try {
+                const log = path.join(dir, "calls");
+                fs.mkdirSync(path.join(dir, "bin"));
+                // The stand-in blocks until released: the script can only end first if arping runs in the background.
+                const release = path.join(dir, "release");
+                fs.writeFileSync(path.join(dir, "bin", "arping"), `#!/bin/sh\necho "$*" >> ${log}\nwhile [ ! -e ${release} ]; do sleep 0.05; done\n`, { mode: 0o755 });
+                const argv = announceArgv(ok(normalizeLink, { name: "vx0", vni: 42, announce: true }), ["172.29.0.254/24", "172.29.0.253/24"])!;
+                const r = spawnSync("/bin/sh", argv.slice(1), { env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin` }, encoding: "utf8", timeout: 20_000 });
+                fs.writeFileSync(release, "");
+                assert.strictEqual(r.status, 0, `the script waited for arping or failed: ${r.signal ?? ""} ${r.stderr}`);
+                for (let i = 0; i < 50 && (fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").length : 0) < 3; i++) await new Promise((res) => setTimeout(res, 50));
+                assert.deepStrictEqual(fs.readFileSync(log, "utf8").split("\n").filter(Boolean).sort(),
+                    ["-q -U -c 1 -w 2 -I vx0 172.29.0.253", "-q -U -c 1 -w 2 -I vx0 172.29.0.254"]);
+                const none = spawnSync("/bin/sh", argv.slice(1), { env: { PATH: path.join(dir, "empty") }, encoding: "utf8" });
+                assert.strictEqual(none.status, 127);
+                assert.match(none.stderr, /arping not found: announcing 172\.29\.0\.254 172\.29\.0\.253 on vx0 needs it \(Debian and Ubuntu: iputils-arping\)/);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
         it("parses ip -j -d addr show, ignoring the kernel's link-local address", () => {
             const live = parseLink({

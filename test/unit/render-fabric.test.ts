@@ -85,6 +85,55 @@ describe("TunnelFabric plan", () => {
         assert.ok(diffPlans(p1, p1).every(isEmptyDiff));
     });
 
+    describe("with a gateway address", () => {
+        const g1 = planTunnelFabric({ ...threeNodes("node1"), gatewayAddress: "172.29.0.254" });
+        const g2 = planTunnelFabric({ ...threeNodes("node2"), gatewayAddress: "172.29.0.254" });
+
+        it("matches the goldens for active gateway node1 and node2, and their diff", () => {
+            expectGolden("fabric/plan-gateway-address-node1.json", json(g1));
+            expectGolden("fabric/plan-gateway-address-node2.json", json(g2));
+            expectGolden("fabric/diff-gateway-address-node1-to-node2.json", json(diffPlans(g1, g2)));
+        });
+
+        it("routes through the address, which the active gateway holds and every candidate may announce", () => {
+            const b = byNode(g1);
+            assert.deepStrictEqual(b.node1.link.addresses, ["172.29.0.1/24", "172.29.0.254/24"]);
+            assert.deepStrictEqual(b.node2.link.addresses, ["172.29.0.2/24"]);
+            assert.deepStrictEqual([b.node1.link.announce, b.node2.link.announce, b.node3.link.announce], [true, true, undefined]);
+            for (const n of [b.node2, b.node3]) {
+                assert.deepStrictEqual(n.routes.filter((r) => r.dst.startsWith("10.20")).map((r) => r.gateway), ["172.29.0.254", "172.29.0.254"]);
+            }
+            // The new holder's link waits for the others', so the address leaves the old holder first.
+            assert.deepStrictEqual([b.node1.linkAfter, b.node2.linkAfter, b.node3.linkAfter], [["node2"], [], []]);
+            assert.deepStrictEqual(byNode(g2).node2.linkAfter, ["node1"]);
+        });
+
+        it("changes the two gateways only when the gateway moves", () => {
+            const d = diffPlans(g1, g2).filter((x) => !isEmptyDiff(x));
+            assert.deepStrictEqual(d.map((x) => x.node), ["node1", "node2"]);
+            // node3 keeps its routes, rules and link: the same next hop, held elsewhere.
+            assert.deepStrictEqual(byNode(g1).node3, byNode(g2).node3);
+        });
+
+        it("keeps the next hop for every node as it grows: a move changes two nodes at any size", () => {
+            const big = (active: string) => planTunnelFabric({
+                ...threeNodes(active), gatewayAddress: "172.29.0.254",
+                nodes: Array.from({ length: 64 }, (_, i) => ({ name: `node${i + 1}`, address: `192.168.2.${i + 10}`, overlayAddress: `172.29.0.${i + 1}`, pods: [`10.166.${i + 1}.10`] })),
+            });
+            assert.deepStrictEqual(diffPlans(big("node1"), big("node2")).filter((x) => !isEmptyDiff(x)).map((x) => x.node), ["node1", "node2"]);
+        });
+
+        it("is refused where it cannot be the nodes' next hop", () => {
+            const errs = (gatewayAddress: unknown) => validateTunnelFabric({ ...threeNodes(), gatewayAddress } as TunnelFabricSpec).map(formatProblem);
+            assert.deepStrictEqual(errs("172.29.0.2"), ['args.gatewayAddress: duplicate address (also args.nodes[1].overlayAddress): "172.29.0.2"']);
+            assert.deepStrictEqual(errs("172.28.0.254"), ['args.gatewayAddress: not inside overlayCidr 172.29.0.0/24; the nodes reach it on-link over the VXLAN link: "172.28.0.254"']);
+            assert.deepStrictEqual(errs("172.29.0.255"), ['args.gatewayAddress: the network or broadcast address of overlayCidr 172.29.0.0/24: "172.29.0.255"']);
+            assert.match(errs("fd00::1")[0], /^args\.gatewayAddress: /);
+            assert.match(errs(42)[0], /^args\.gatewayAddress: .*42$/);
+            assert.deepStrictEqual(errs("172.29.0.254"), []);
+        });
+    });
+
     it("is deterministic: input order does not change the plan", () => {
         const s = threeNodes();
         const shuffled: TunnelFabricSpec = {

@@ -134,8 +134,7 @@ describe("Liqo RouteConfiguration: the TunnelFabric", () => {
         );
     });
 
-    it("carries the same routes as planTunnelFabric", () => {
-        const spec = threeNodes();
+    for (const [what, spec] of [["", threeNodes()], [" with a gateway address", { ...threeNodes(), gatewayAddress: "172.29.0.254" }]] as const) it(`carries the same routes as planTunnelFabric${what}`, () => {
         const plan = Object.fromEntries(planTunnelFabric(spec).map((p) => [p.node, p]));
         const objs = fabricRouteConfigurations(spec, "routed-overlay") as Obj[];
         const routes = (o: Obj) => o.spec.table.rules.flatMap((r: Obj) => r.routes).map((r: Obj) => `${r.dst} via ${r.gw} dev ${r.dev}`);
