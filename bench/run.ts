@@ -4,11 +4,11 @@
  * through the real Pulumi CLI. Writes bench/results/results.json (every
  * sample, the machine) and bench/results/results.md (medians, ratios).
  *
- *   --runs N        runs per figure (default 3)
- *   --w1 LIST       W1 route counts (default 1000,5000,10000)
+ *   --runs N        runs per figure (default 1: the committed table's; 3 or more for medians)
+ *   --w1 LIST       W1 route counts (default 1000,10000)
  *   --per-route LIST  route counts for the per-route baseline (default 1000)
- *   --ansible LIST  route counts for the Ansible baseline (default 1000,10000; "none" to skip)
- *   --w2 LIST       W2 node counts (default 8,16,32)
+ *   --ansible LIST  route counts for the Ansible baseline (default 1000; 10000 takes about 45 min; "none" to skip)
+ *   --w2 LIST       W2 node counts (default 8,16,32,64; the lab allows up to 80)
  *   --pods N        W2 per-pod routes per node (default 20)
  *   --only w1|w2    one workload
  *   --out DIR       results folder (default bench/results)
@@ -41,7 +41,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { runs: 3, w1: [1000, 5000, 10000], perRoute: [1000], ansible: [1000, 10000], w2: [8, 16, 32], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false };
+    const o: Options = { runs: 1, w1: [1000, 10000], perRoute: [1000], ansible: [1000], w2: [8, 16, 32, 64], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false };
     const list = (v: string | undefined, flag: string) => {
         const xs = (v ?? "").split(",").filter(Boolean).map(Number);
         if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${flag}: expected a comma-separated list of counts, got ${JSON.stringify(v)}`);

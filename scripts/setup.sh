@@ -6,7 +6,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 say() { echo "setup: $*" >&2; }
 
-debs=(iproute2 iputils-ping openssh-server openssh-client keepalived frr etcd-server iptables nftables conntrack curl openssl procps util-linux jq)
+debs=(iproute2 iputils-ping iputils-arping openssh-server openssh-client keepalived frr etcd-server iptables nftables conntrack curl openssl procps util-linux jq)
 missing=()
 for d in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || missing+=("$d"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -5,6 +5,9 @@
 // way back. `pulumi config set activeGateway node2 && pulumi up` moves it.
 // The same intent is published as Liqo RouteConfiguration objects in Liqo's
 // namespace "liqo" (which exists where Liqo is installed).
+// Optional: `pulumi config set gatewayAddress 172.29.0.254` makes the nodes
+// route through that address, which the active gateway holds and announces;
+// a move then changes the two gateways only (they need arping).
 const pulumi = require("@pulumi/pulumi");
 const { TunnelFabric } = require("routed-overlay");
 const { nodes, kubernetes } = require("../lib/config");
@@ -17,6 +20,7 @@ const fabric = new TunnelFabric("fabric", {
     activeGateway: cfg.get("activeGateway") || "node1",
     remoteCidrs: ["10.200.0.0/16"],
     overlayCidr: "172.29.0.0/24",
+    gatewayAddress: cfg.get("gatewayAddress"),
     routeConfigurationNamespace: "liqo",
 }, { providers: [kubernetes()] });
 

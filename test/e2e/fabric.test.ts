@@ -86,8 +86,61 @@ describe("e2e: TunnelFabric (examples/liqo-vxlan-fabric, VXLAN overlay, packets)
             assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
         });
 
-        it("destroy leaves the lab as it was", async () => {
+        const GW = "172.29.0.254";
+        const mac = async (node: string) => JSON.parse((await hostExec(lab, node, ["ip", "-j", "link", "show", "dev", "liqo.vxlan"])).stdout)[0].address as string;
+        const neighbour = async (node: string) =>
+            (JSON.parse((await hostExec(lab, node, ["ip", "-j", "neigh", "show", "to", GW, "dev", "liqo.vxlan"])).stdout)[0] ?? {}).lladdr as string | undefined;
+        const holds = async (node: string) => (await hostExec(lab, node, ["ip", "-j", "addr", "show", "dev", "liqo.vxlan"])).stdout.includes(`"${GW}"`);
+
+        it("adding gatewayAddress takes one up: node2 holds it, the other nodes route through it", async () => {
+            await t.stack.setConfig("gatewayAddress", { value: GW });
+            const up = await t.stack.up();
+            assert.strictEqual(changes(up.summary.resourceChanges).replace, undefined, JSON.stringify(up.summary.resourceChanges));
+            assert.deepStrictEqual([await holds("node1"), await holds("node2")], [false, true]);
+            assert.match((await hostExec(lab, "node3", ["ip", "route", "get", REMOTE])).stdout, new RegExp(`via ${GW.replace(/\./g, "\\.")} dev liqo\\.vxlan table 18952`));
+            const rx0 = await rx("node2");
+            assert.strictEqual(await pingRemote(), true);
+            assert.ok((await rx("node2")) >= rx0 + 2, "the echo requests arrived on node2's liqo.vxlan");
+            assert.strictEqual(await neighbour("node3"), await mac("node2"));
+            assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
+        });
+
+        it("with it, a move changes node1's and node2's resources only, preview --diff names each entry, and the nodes' neighbour entries follow at once", async () => {
+            await t.stack.setConfig("activeGateway", { value: "node1" });
+            const pv = await t.stack.preview({ diff: true });
+            // The engine's property diff of the two links: the address leaves node2 and arrives on node1.
+            assert.match(pv.stdout, new RegExp(`^\\s*- \\[1\\]: "${GW.replace(/\./g, "\\.")}/24"$`, "m"));
+            assert.match(pv.stdout, new RegExp(`^\\s*\\+ \\[1\\]: "${GW.replace(/\./g, "\\.")}/24"$`, "m"));
+            // node3's entry is fresh (REACHABLE) at node2's MAC: without an announcement it would stay so for 15-45 s.
+            assert.strictEqual(await pingRemote(), true);
+            assert.strictEqual(await neighbour("node3"), await mac("node2"));
             await remoteOn("node2", false);
+            await remoteOn("node1", true);
+            const changed: string[] = [];
+            const up = await t.stack.up({
+                onEvent: (e) => {
+                    const m = e.resOutputsEvent?.metadata;
+                    if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack" && !m.type.startsWith("pulumi:providers:")) changed.push(m.urn.split("::").pop()!);
+                },
+            });
+            process.stderr.write(`      measured: the move changed ${changed.length} resources: ${changed.sort().join(", ")}\n`);
+            assert.ok(changed.length > 0);
+            assert.deepStrictEqual(changed.filter((n) => !/node[12]\b|node[12]-/.test(n)), [], "only the two gateways' resources change");
+            assert.strictEqual(changes(up.summary.resourceChanges).replace, undefined);
+            assert.deepStrictEqual([await holds("node1"), await holds("node2")], [true, false]);
+            // The announcement runs in the background of node1's link update; the up's later steps leave it time.
+            let seen: string | undefined;
+            for (let i = 0; i < 30 && (seen = await neighbour("node3")) !== (await mac("node1")); i++) await new Promise((r) => setTimeout(r, 100));
+            assert.strictEqual(seen, await mac("node1"), "node3 learnt the gateway address at node1's MAC from the gratuitous ARP");
+            const rx0 = await rx("node1");
+            assert.strictEqual(await pingRemote(), true);
+            assert.ok((await rx("node1")) >= rx0 + 2, "the echo requests arrived on node1's liqo.vxlan");
+            assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
+        });
+
+        it("destroy leaves the lab as it was", async () => {
+            await remoteOn("node1", false);
+            await t.stack.removeConfig("gatewayAddress");
             await t.stack.destroy();
             assert.deepStrictEqual(await labSnapshot(lab), before0);
         });
