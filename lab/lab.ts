@@ -427,12 +427,14 @@ async function sshAnswers(host: string): Promise<boolean> {
 }
 
 async function waitForSsh(t: Topology, log: Log, stateDir: string) {
-    const deadline = Date.now() + 20_000;
+    // The sshds start together; at 133 namespaces (64 nodes) on 2 CPUs the last answer takes longer than 20 s.
+    const limit = 20 + Math.ceil(t.hosts.length / 2);
+    const deadline = Date.now() + limit * 1000;
     for (const h of t.hosts) {
         while (!(await sshAnswers(h.mgmt))) {
             if (Date.now() > deadline) {
                 const logFile = path.join(stateDir, "hosts", h.name, "init.log");
-                throw new Error(`lab: sshd on ${h.name} (${h.mgmt}:22) did not answer within 20 s; see ${logFile}`);
+                throw new Error(`lab: sshd on ${h.name} (${h.mgmt}:22) did not answer within ${limit} s; see ${logFile}`);
             }
             await new Promise((r) => setTimeout(r, 100));
         }
