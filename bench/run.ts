@@ -15,6 +15,7 @@
  *   --w2-variants L package and/or engine-floor (the fabric's resources, a provider that
  *                   does nothing); default package,engine-floor
  *   --merge         keep the samples of results.json that this run does not measure again
+ *   --stats DIR     also keep each operation's raw provider stats lines (RO_PROVIDER_STATS) in DIR, one file an operation
  *   --quick         --runs 1 --w1 200 --per-route 200 --ansible 200 --w2 4 (a smoke run)
  */
 import * as fs from "fs";
@@ -38,6 +39,7 @@ interface Options {
     out: string;
     w2Variants: string[];
     merge: boolean;
+    stats?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -67,6 +69,7 @@ function parseArgs(argv: string[]): Options {
                 if (!o.w2Variants.every((x) => x === "package" || x === "engine-floor")) throw new Error(`--w2-variants: expected package and/or engine-floor, got ${JSON.stringify(v)}`);
                 i++; break;
             case "--merge": o.merge = true; break;
+            case "--stats": o.stats = path.resolve(v); i++; break;
             default: throw new Error(`bench: unknown argument ${JSON.stringify(a)} (see bench/run.ts)`);
         }
     }
@@ -79,12 +82,17 @@ const samples: Sample[] = [];
 const STATS = path.join(os.tmpdir(), `ro-bench-stats-${process.pid}.jsonl`);
 
 /** One Pulumi operation, timed as wall time of the whole CLI command, with the provider's stats for that command only. */
+let keepStats: string | undefined;
+let measured = 0;
+
 async function measure<T>(f: () => Promise<T>): Promise<{ seconds: number; stats: OpStats; result: T }> {
     fs.writeFileSync(STATS, "");
     const t0 = process.hrtime.bigint();
     const result = await f();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { seconds, stats: summarizeStats(fs.readFileSync(STATS, "utf8")), result };
+    const lines = fs.readFileSync(STATS, "utf8");
+    if (keepStats) fs.writeFileSync(path.join(keepStats, `${String(++measured).padStart(3, "0")}.jsonl`), lines);
+    return { seconds, stats: summarizeStats(lines), result };
 }
 
 const total = (rc: Record<string, number> | undefined) => Object.values(rc ?? {}).reduce((a, b) => a + b, 0);
@@ -221,6 +229,7 @@ function write(o: Options, meta: Record<string, string>) {
 async function main() {
     const o = parseArgs(process.argv.slice(2));
     loadKept(o);
+    if (o.stats) fs.mkdirSync((keepStats = o.stats), { recursive: true });
     if (await labIsUp()) throw new Error("bench: a lab is up; the benchmark reshapes it, so bring it down first (npm run lab -- down)");
     const meta: Record<string, string> = {
         date: RUN_DATE,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
-import { FABRIC_DEFAULTS, naturalCompare, planLinkAfter, planRules, planTunnelFabric, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, LIQO_API_VERSION, routeConfigurationNames, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
 import { described, Problem } from "../common/problems";
@@ -102,21 +102,15 @@ export class TunnelFabric extends pulumi.ComponentResource {
         const table = a.table ?? FABRIC_DEFAULTS.table;
         const linkName = a.linkName ?? FABRIC_DEFAULTS.linkName;
 
-        const order = nodes.map((n) => n.name).sort(naturalCompare);
-        // Links first, those that wait for others (planLinkAfter) last, so every dependsOn names a link made already.
-        const links = new Map<string, VxlanLink>();
-        for (const node of [...order].sort((x, y) => planLinkAfter(structure, x).length - planLinkAfter(structure, y).length)) {
-            const l = plans.apply((p) => p.get(node)!.link);
-            links.set(node, new VxlanLink(`${name}-${node}-link`, {
-                connection: conns.get(node)!, name: linkName, vni: l.vni, dstport: l.dstport, local: l.local, dev: l.dev, mtu: l.mtu,
-                learning: l.learning, addresses: l.addresses, up: l.up, announce: l.announce,
-            }, { parent: this, dependsOn: planLinkAfter(structure, node).map((o) => links.get(o)!) }));
-        }
-        for (const node of order) {
+        for (const node of nodes.map((n) => n.name).sort(naturalCompare)) {
             const connection = conns.get(node)!;
             const plan = plans.apply((p) => p.get(node)!);
             const base = `${name}-${node}`;
-            const link = links.get(node)!;
+            const l = plan.apply((p) => p.link);
+            const link = new VxlanLink(`${base}-link`, {
+                connection, name: linkName, vni: l.vni, dstport: l.dstport, local: l.local, dev: l.dev, mtu: l.mtu,
+                learning: l.learning, addresses: l.addresses, up: l.up, announce: l.announce,
+            }, { parent: this });
             own.links.push(link);
             const after = { parent: this, dependsOn: [link] };
             own.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: plan.apply((p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));

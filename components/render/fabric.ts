@@ -89,9 +89,11 @@ export interface TunnelFabricFields {
      * active gateway's overlayAddress. Moving the gateway then changes the
      * two gateways only (the address, their rules and routes), where without
      * it every node's routes change. The new holder announces the address
-     * with a gratuitous ARP (`arping -U`, which Linux does not send by itself
+     * with gratuitous ARPs (`arping -U`, which Linux does not send by itself
      * when an IPv4 address is added), so the nodes' neighbour caches follow
-     * at once; gateway candidates need arping (iputils-arping). Not a node's
+     * at once; gateway candidates need arping (iputils-arping). The two
+     * gateways change in parallel, so a move completes on the new gateway
+     * even when the old one cannot be reached. Not a node's
      * address, not overlayCidr's network or broadcast address. Default:
      * absent (the nodes route through the active gateway's overlayAddress).
      */
@@ -158,13 +160,6 @@ export type TunnelFabricSpec = pulumi.Unwrap<TunnelFabricFields> & {
 export interface NodePlan {
     node: string;
     link: VxlanLinkSpec;
-    /**
-     * Nodes whose links must be settled before this node's link changes: with
-     * gatewayAddress, the active gateway's link waits for the other
-     * candidates', so the address leaves its old holder before the new one
-     * adds and announces it (otherwise both answer ARP for a moment).
-     */
-    linkAfter: string[];
     fdb: FdbSpec[];
     rules: RuleSpec[];
     routes: RouteSpec[];
@@ -540,21 +535,11 @@ export function planRules(s: Pick<TunnelFabricSpec, "activeGateway" | "remoteCid
     return sortRules((node === r.activeGateway ? inboundSelectors(r) : outboundSelectors(r)).map((sel) => rule(r, sel)));
 }
 
-/**
- * NodePlan.linkAfter. Like planRules, it depends only on plain fields (whether
- * a gateway address is given, not its value), so the TunnelFabric component
- * orders its resources before the addresses are known.
- */
-export function planLinkAfter(s: { activeGateway: string; gatewayNodes: string[]; gatewayAddress?: unknown }, node: string): string[] {
-    if (s.gatewayAddress === undefined || node !== s.activeGateway) return [];
-    return s.gatewayNodes.filter((g) => g !== node).sort(naturalCompare);
-}
-
 function planNode(r: ResolvedTunnelFabric, n: FabricNode): NodePlan {
     const gw = r.nodes.find((o) => o.name === r.activeGateway)!;
     const active = n.name === r.activeGateway;
     const routes = [...(active ? [] : remoteRoutes(r, gw)), ...(r.gatewayNodes.includes(n.name) ? podRoutes(r, n) : [])];
-    return { node: n.name, link: link(r, n), linkAfter: planLinkAfter(r, n.name), fdb: fdb(r, n), rules: planRules(r, n.name), routes: sortRoutes(routes) };
+    return { node: n.name, link: link(r, n), fdb: fdb(r, n), rules: planRules(r, n.name), routes: sortRoutes(routes) };
 }
 
 /** One plan per node, sorted by node name, of a spec that validateTunnelFabric accepted. */

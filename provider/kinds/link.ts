@@ -31,8 +31,8 @@ export interface VxlanLinkSpec {
     /** Default true. */
     up?: boolean;
     /**
-     * Announce each IPv4 address the link gains (at create or update) with one
-     * gratuitous ARP (`arping -U`), so hosts that cached the address at another
+     * Announce each IPv4 address the link gains (at create or update) with two
+     * gratuitous ARPs a second apart (`arping -U`), so hosts that cached the address at another
      * MAC (an address that moved here from another host) update at once:
      * Linux sends none when an IPv4 address is added. Needs arping on the
      * host (iputils-arping or busybox). Not a kernel property. Default false.
@@ -164,15 +164,20 @@ function project(live: VxlanLinkState, want: VxlanLinkState): VxlanLinkState {
 }
 
 /**
- * Sends the announcements in the background: arping waits a whole interval
- * (1 s; it takes no fraction) after its only packet before it exits, and
- * nothing here needs that wait. The missing-command check stays in the
- * foreground, so a host without arping fails the step with a clear message.
+ * Two announcements a second apart, in the background. The second one is for
+ * an address that moves: the old holder's update runs in parallel on its own
+ * host (so a move does not wait on it, and still completes when that host is
+ * down), and a host that asked for the address while both held it may have
+ * taken the old holder's answer; by the second announcement the old holder
+ * has let it go. In the background because arping waits a whole interval
+ * (it takes no fraction of a second) after each packet. The missing-command
+ * check stays in the foreground, so a host without arping fails the step
+ * with a clear message.
  */
 const ANNOUNCE = [
     'dev=$1; shift',
     'command -v arping >/dev/null 2>&1 || { echo "arping not found: announcing $* on $dev needs it (Debian and Ubuntu: iputils-arping)" >&2; exit 127; }',
-    'for a in "$@"; do arping -q -U -c 1 -w 2 -I "$dev" "$a" </dev/null >/dev/null 2>&1 & done',
+    'for a in "$@"; do arping -q -U -c 2 -w 3 -I "$dev" "$a" </dev/null >/dev/null 2>&1 & done',
 ].join("\n");
 
 /** The argv that announces these addresses on the link, or none when there is nothing to announce. */

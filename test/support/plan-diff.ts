@@ -27,7 +27,7 @@ function diffList<T>(a: T[], b: T[]): ObjectDiff<T> {
     return { added: b.filter((x) => !ka.has(stableKey(x))), removed: a.filter((x) => !kb.has(stableKey(x))) };
 }
 
-const EMPTY: NodePlan = { node: "", link: undefined as unknown as VxlanLinkSpec, linkAfter: [], fdb: [], rules: [], routes: [] };
+const EMPTY: NodePlan = { node: "", link: undefined as unknown as VxlanLinkSpec, fdb: [], rules: [], routes: [] };
 
 /**
  * Per node (union of both plans, sorted), the kernel objects to add and to

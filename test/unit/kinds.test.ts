@@ -122,7 +122,7 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
                 assert.strictEqual(r.status, 0, `the script waited for arping or failed: ${r.signal ?? ""} ${r.stderr}`);
                 for (let i = 0; i < 50 && (fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").length : 0) < 3; i++) await new Promise((res) => setTimeout(res, 50));
                 assert.deepStrictEqual(fs.readFileSync(log, "utf8").split("\n").filter(Boolean).sort(),
-                    ["-q -U -c 1 -w 2 -I vx0 172.29.0.253", "-q -U -c 1 -w 2 -I vx0 172.29.0.254"]);
+                    ["-q -U -c 2 -w 3 -I vx0 172.29.0.253", "-q -U -c 2 -w 3 -I vx0 172.29.0.254"]);
                 const none = spawnSync("/bin/sh", argv.slice(1), { env: { PATH: path.join(dir, "empty") }, encoding: "utf8" });
                 assert.strictEqual(none.status, 127);
                 assert.match(none.stderr, /arping not found: announcing 172\.29\.0\.254 172\.29\.0\.253 on vx0 needs it \(Debian and Ubuntu: iputils-arping\)/);

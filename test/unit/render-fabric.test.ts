@@ -103,9 +103,6 @@ describe("TunnelFabric plan", () => {
             for (const n of [b.node2, b.node3]) {
                 assert.deepStrictEqual(n.routes.filter((r) => r.dst.startsWith("10.20")).map((r) => r.gateway), ["172.29.0.254", "172.29.0.254"]);
             }
-            // The new holder's link waits for the others', so the address leaves the old holder first.
-            assert.deepStrictEqual([b.node1.linkAfter, b.node2.linkAfter, b.node3.linkAfter], [["node2"], [], []]);
-            assert.deepStrictEqual(byNode(g2).node2.linkAfter, ["node1"]);
         });
 
         it("changes the two gateways only when the gateway moves", () => {

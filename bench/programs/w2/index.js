@@ -42,17 +42,10 @@ if (variant === "package") {
             super("routed-overlay:bench:Floor", name, {});
             const conns = new Map(args.nodes.map((n) => [n.name, pulumi.secret(n.connection)]));
             const spec = { ...args, nodes: args.nodes.map(({ connection, ...n }) => n) };
-            const plans = planTunnelFabric(spec);
-            // The links first, those that wait for other links (linkAfter) last, as the component orders them.
-            const links = new Map();
-            for (const p of [...plans].sort((a, b) => a.linkAfter.length - b.linkAfter.length)) {
-                links.set(p.node, new pulumi.dynamic.Resource(provider, `${name}-${p.node}-link`, { connection: conns.get(p.node), ...p.link },
-                    { parent: this, dependsOn: p.linkAfter.map((o) => links.get(o)) }));
-            }
-            for (const p of plans) {
+            for (const p of planTunnelFabric(spec)) {
                 const connection = conns.get(p.node);
                 const base = `${name}-${p.node}`;
-                const link = links.get(p.node);
+                const link = new pulumi.dynamic.Resource(provider, `${base}-link`, { connection, ...p.link }, { parent: this });
                 const after = { parent: this, dependsOn: [link] };
                 new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, dev: p.link.name, entries: keyedFdb(p.fdb.map(({ dev: _d, ...e }) => e)) }, after);
                 new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, table: 18952, routes: keyedRoutes(p.routes.map(({ table: _t, ...r }) => r)) }, after);
