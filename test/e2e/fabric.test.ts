@@ -3,7 +3,7 @@ import { ensureLab, requireRoot } from "../support/lab";
 import { changes, TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
 import { labSnapshot } from "../support/snapshot";
-import { hostExec, LabInfo } from "../../lab/lab";
+import { hostExec, LabInfo, startSshd, stopSshd } from "../../lab/lab";
 import { toolchainBin } from "../../lab/toolchain";
 import { execArgv } from "../../provider/transport/exec";
 import { renderRouteConfiguration } from "../../components/render/routeconfiguration";
@@ -138,8 +138,30 @@ describe("e2e: TunnelFabric (examples/liqo-vxlan-fabric, VXLAN overlay, packets)
             assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
         });
 
-        it("destroy leaves the lab as it was", async () => {
+        it("with it, a move to node2 while node1 cannot be reached takes effect on node2; the up names node1, and a rerun converges", async () => {
+            await t.stack.setConfig("activeGateway", { value: "node2" });
             await remoteOn("node1", false);
+            await remoteOn("node2", true);
+            await stopSshd(lab, "node1");
+            try {
+                await assert.rejects(t.stack.up({ continueOnError: true }), /root@198\.18\.0\.11:22: cannot connect over SSH/);
+                assert.strictEqual(await holds("node2"), true, "node2 took the address although node1 could not give it up");
+                let seen: string | undefined;
+                for (let i = 0; i < 30 && (seen = await neighbour("node3")) !== (await mac("node2")); i++) await new Promise((r) => setTimeout(r, 100));
+                assert.strictEqual(seen, await mac("node2"));
+                const rx0 = await rx("node2");
+                assert.strictEqual(await pingRemote(), true);
+                assert.ok((await rx("node2")) >= rx0 + 2, "the echo requests arrived on node2's liqo.vxlan");
+            } finally {
+                await startSshd(lab, "node1");
+            }
+            await t.stack.up();
+            assert.deepStrictEqual([await holds("node1"), await holds("node2")], [false, true]);
+            assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
+        });
+
+        it("destroy leaves the lab as it was", async () => {
+            await remoteOn("node2", false);
             await t.stack.removeConfig("gatewayAddress");
             await t.stack.destroy();
             assert.deepStrictEqual(await labSnapshot(lab), before0);
