@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { FdbSet, RouteSet, Rule, VxlanLink } from "../provider/resources";
+import { FdbSet, InterfaceAddress, RouteSet, Rule, VxlanLink } from "../provider/resources";
 import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, LIQO_API_VERSION, routeConfigurationNames, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
@@ -69,6 +69,7 @@ interface FabricChildren {
     routes: RouteSet[];
     rules: Rule[];
     routeConfigurations: k8s.apiextensions.CustomResource[];
+    gatewayAddresses: InterfaceAddress[];
 }
 const children = new WeakMap<TunnelFabric, FabricChildren>();
 
@@ -83,6 +84,8 @@ export class TunnelFabric extends pulumi.ComponentResource {
     get routes(): RouteSet[] { return children.get(this)!.routes; }
     /** The policy Rule resources, per node in the order of `links`, each node's sorted by priority and selector. */
     get rules(): Rule[] { return children.get(this)!.rules; }
+    /** With gatewayAddress: one InterfaceAddress per gateway candidate in the order of `links`, held by the active gateway's. */
+    get gatewayAddresses(): InterfaceAddress[] { return children.get(this)!.gatewayAddresses; }
     /** The RouteConfiguration custom resources, when routeConfigurationNamespace is given. */
     get routeConfigurations(): k8s.apiextensions.CustomResource[] { return children.get(this)!.routeConfigurations; }
 
@@ -92,7 +95,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
             this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
         const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations: _a, ...structure } = a;
         this.activeGateway = a.activeGateway;
-        const own: FabricChildren = { links: [], fdbs: [], routes: [], rules: [], routeConfigurations: [] };
+        const own: FabricChildren = { links: [], fdbs: [], routes: [], rules: [], routeConfigurations: [], gatewayAddresses: [] };
         children.set(this, own);
         const what = described("TunnelFabric", name);
         const conns = new Map(nodes.map((n, i) => [n.name, checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name)]));
@@ -109,10 +112,17 @@ export class TunnelFabric extends pulumi.ComponentResource {
             const l = plan.apply((p) => p.link);
             const link = new VxlanLink(`${base}-link`, {
                 connection, name: linkName, vni: l.vni, dstport: l.dstport, local: l.local, dev: l.dev, mtu: l.mtu,
-                learning: l.learning, addresses: l.addresses, up: l.up, announce: l.announce,
+                learning: l.learning, addresses: l.addresses, up: l.up, otherAddresses: l.otherAddresses,
             }, { parent: this });
             own.links.push(link);
             const after = { parent: this, dependsOn: [link] };
+            // Nothing waits for it: a move updates two of these while the rest of the fabric goes ahead.
+            if (a.gatewayAddress !== undefined && a.gatewayNodes.includes(node)) {
+                const g = plan.apply((p) => p.gatewayAddress!);
+                own.gatewayAddresses.push(new InterfaceAddress(`${base}-gateway-address`, {
+                    connection, dev: g.dev, address: g.address, held: g.held, announce: g.announce,
+                }, after));
+            }
             own.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: plan.apply((p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
             own.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: plan.apply((p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
             // Named by selector, so moving the gateway adds and removes rules instead of rewriting all of them.

@@ -7,4 +7,5 @@ export type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
 export type { RuleSpec } from "./kinds/rule";
 export type { FdbSpec } from "./kinds/fdb";
 export type { VxlanLinkSpec } from "./kinds/link";
+export type { InterfaceAddressSpec } from "./kinds/address";
 export type { FrrStaticRouteSpec } from "./kinds/frr";

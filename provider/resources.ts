@@ -15,6 +15,7 @@ import { objectArgs } from "../common/problems";
 import type { RuleSpec } from "./kinds/rule";
 import type { FdbSpec } from "./kinds/fdb";
 import type { VxlanLinkSpec } from "./kinds/link";
+import type { InterfaceAddressSpec } from "./kinds/address";
 import type { FrrStaticRouteSpec } from "./kinds/frr";
 import type { KeepalivedSpec } from "./kinds/keepalived";
 
@@ -207,6 +208,26 @@ export class VxlanLink extends HostObject {
     constructor(name: string, args: VxlanLinkArgs, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs("VxlanLink", name, args);
         super("VxlanLink", name, { ...args }, ["dstport", "learning", "up", "addresses", "alias"], opts);
+    }
+}
+
+export type InterfaceAddressArgs = HostObjectArgs & Inputs<InterfaceAddressSpec>;
+
+/**
+ * One IP address on one interface that this resource holds or lets go
+ * (`held`): give each host that may hold a moving address (a fabric's gateway
+ * address) one of these, held on one host at a time, and a move is an update
+ * of two resources. With `announce`, the host sends gratuitous ARPs when it
+ * takes the address (needs arping). The address carries no owner mark: it is
+ * this resource's by declaration.
+ */
+export class InterfaceAddress extends HostObject {
+    declare public readonly address: pulumi.Output<string>;
+    declare public readonly held: pulumi.Output<boolean>;
+
+    constructor(name: string, args: InterfaceAddressArgs, opts?: pulumi.CustomResourceOptions) {
+        args = objectArgs("InterfaceAddress", name, args);
+        super("InterfaceAddress", name, { ...args }, ["held", "announce"], opts);
     }
 }
 

@@ -19,6 +19,7 @@ import { routeKind, routeSetKind } from "./kinds/route";
 import { ruleKind } from "./kinds/rule";
 import { fdbKind } from "./kinds/fdb";
 import { linkKind } from "./kinds/link";
+import { addressKind } from "./kinds/address";
 import { firewallKind } from "./kinds/firewall";
 import { fdbSetKind } from "./kinds/sets";
 import { frrRouteKind } from "./kinds/frr";
@@ -34,6 +35,7 @@ export const KINDS = {
     Rule: ruleKind,
     FdbEntry: fdbKind,
     VxlanLink: linkKind,
+    InterfaceAddress: addressKind,
     FirewallAccept: firewallKind,
     RouteSet: routeSetKind,
     FdbSet: fdbSetKind,

@@ -19,7 +19,7 @@ import { IPv4CidrRange, Validator } from "ip-num";
 import * as net from "../../common/net";
 import { Cidr4, Ip4, isObject, ZERO_MAC } from "../../common/net";
 import { subdomain } from "../../common/names";
-import type { FdbSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "./kernel-types";
+import type { FdbSpec, InterfaceAddressSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "./kernel-types";
 
 export interface FabricNode {
     /** The Kubernetes node name (lower-case DNS subdomain, at most 200 characters so derived RouteConfiguration names fit), unique. */
@@ -87,8 +87,9 @@ export interface TunnelFabricFields {
      * its VXLAN link besides its own overlayAddress, e.g. "172.29.0.254": the
      * other nodes route remote CIDRs through it instead of through the
      * active gateway's overlayAddress. Moving the gateway then changes the
-     * two gateways only (the address, their rules and routes), where without
-     * it every node's routes change. The new holder announces the address
+     * two gateways only (their hold on the address, an InterfaceAddress per
+     * candidate, and their rules and routes), where without it every node's
+     * routes change. The new holder announces the address
      * with gratuitous ARPs (`arping -U`, which Linux does not send by itself
      * when an IPv4 address is added), so the nodes' neighbour caches follow
      * at once; gateway candidates need arping (iputils-arping). The two
@@ -160,6 +161,8 @@ export type TunnelFabricSpec = pulumi.Unwrap<TunnelFabricFields> & {
 export interface NodePlan {
     node: string;
     link: VxlanLinkSpec;
+    /** With gatewayAddress, on every gateway candidate: the address on the link, held by the active gateway only. */
+    gatewayAddress?: InterfaceAddressSpec;
     fdb: FdbSpec[];
     rules: RuleSpec[];
     routes: RouteSpec[];
@@ -457,7 +460,7 @@ export function inboundSelectors(r: ResolvedTunnelFabric): { from?: string; to?:
 
 function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
     const prefix = IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue();
-    const holdsGateway = r.gatewayAddress !== undefined && n.name === r.activeGateway;
+    const candidate = r.gatewayAddress !== undefined && r.gatewayNodes.includes(n.name);
     return {
         name: r.linkName,
         vni: r.vni,
@@ -474,11 +477,19 @@ function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
         // The overlay prefix length (not /32) gives main a connected route
         // for the whole overlay on this link, which is what makes the other
         // nodes' overlay addresses valid on-link next hops below.
-        addresses: [`${n.overlayAddress}/${prefix}`, ...(holdsGateway ? [`${r.gatewayAddress}/${prefix}`] : [])],
+        addresses: [`${n.overlayAddress}/${prefix}`],
         up: true,
-        // Any candidate may be the next to add the gateway address.
-        ...(r.gatewayAddress !== undefined && r.gatewayNodes.includes(n.name) && { announce: true }),
+        // The gateway address is the InterfaceAddress's (gatewayAddressOf): the link neither reports nor removes it,
+        // so a move leaves the link as it is and what waits for the link (routes, FDB entries, rules) goes ahead.
+        ...(candidate && { otherAddresses: [`${r.gatewayAddress}/${prefix}`] }),
     };
+}
+
+/** A gateway candidate's hold on the gateway address; the active gateway's is held, and it announces the address when it takes it. */
+function gatewayAddressOf(r: ResolvedTunnelFabric, n: FabricNode): InterfaceAddressSpec | undefined {
+    if (r.gatewayAddress === undefined || !r.gatewayNodes.includes(n.name)) return undefined;
+    const prefix = IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue();
+    return { dev: r.linkName, address: `${r.gatewayAddress}/${prefix}`, held: n.name === r.activeGateway, announce: true };
 }
 
 function fdb(r: ResolvedTunnelFabric, n: FabricNode): FdbSpec[] {
@@ -539,7 +550,8 @@ function planNode(r: ResolvedTunnelFabric, n: FabricNode): NodePlan {
     const gw = r.nodes.find((o) => o.name === r.activeGateway)!;
     const active = n.name === r.activeGateway;
     const routes = [...(active ? [] : remoteRoutes(r, gw)), ...(r.gatewayNodes.includes(n.name) ? podRoutes(r, n) : [])];
-    return { node: n.name, link: link(r, n), fdb: fdb(r, n), rules: planRules(r, n.name), routes: sortRoutes(routes) };
+    const gatewayAddress = gatewayAddressOf(r, n);
+    return { node: n.name, link: link(r, n), ...(gatewayAddress && { gatewayAddress }), fdb: fdb(r, n), rules: planRules(r, n.name), routes: sortRoutes(routes) };
 }
 
 /** One plan per node, sorted by node name, of a spec that validateTunnelFabric accepted. */

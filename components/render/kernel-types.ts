@@ -11,3 +11,4 @@ export type RouteSpec = Omit<provider.RouteSpec, "table" | "proto"> & { table?: 
 export type RuleSpec = Omit<provider.RuleSpec, "table" | "family"> & { table: number };
 export type FdbSpec = provider.FdbSpec & { mac: string };
 export type VxlanLinkSpec = provider.VxlanLinkSpec & { dstport: number };
+export type InterfaceAddressSpec = Required<provider.InterfaceAddressSpec>;

@@ -3,8 +3,8 @@
  * change a VXLAN's VNI, port, local address or underlay device after
  * creation, so those are identity; MTU, addresses and up/down change in
  * place. The link alias (IFLA_IFALIAS) carries the ownership mark.
- * With `announce`, every IPv4 address the link gains is announced with a
- * gratuitous ARP.
+ * `otherAddresses` are addresses other resources hold on the link (an
+ * InterfaceAddress): the link neither reports nor removes them.
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
@@ -31,13 +31,11 @@ export interface VxlanLinkSpec {
     /** Default true. */
     up?: boolean;
     /**
-     * Announce each IPv4 address the link gains (at create or update) with two
-     * gratuitous ARPs a second apart (`arping -U`), so hosts that cached the address at another
-     * MAC (an address that moved here from another host) update at once:
-     * Linux sends none when an IPv4 address is added. Needs arping on the
-     * host (iputils-arping or busybox). Not a kernel property. Default false.
+     * Addresses (with prefix length) that other resources may hold on this
+     * link, e.g. a gateway address an InterfaceAddress moves between hosts:
+     * refresh does not report them and no update removes them. Default none.
      */
-    announce?: boolean;
+    otherAddresses?: string[];
 }
 
 export interface VxlanLinkState {
@@ -52,14 +50,13 @@ export interface VxlanLinkState {
     mtu?: number;
     /** The alias found on the link: routed-overlay's mark, or another owner's. */
     alias: string;
-    /** VxlanLinkSpec.announce: the desired behaviour, carried over from the spec when the link is read. */
-    announce: boolean;
+    otherAddresses: string[];
 }
 
-export const LINK_PROPS = ["name", "vni", "dstport", "local", "dev", "mtu", "learning", "addresses", "up", "announce"] as const;
+export const LINK_PROPS = ["name", "vni", "dstport", "local", "dev", "mtu", "learning", "addresses", "up", "otherAddresses"] as const;
 
 /** An interface address: host part kept (it is the address), prefix required. */
-function ifaceAddress(arg: string, v: unknown, errs: Problem[]): string | undefined {
+export function ifaceAddress(arg: string, v: unknown, errs: Problem[]): string | undefined {
     const [ip, len, ...rest] = typeof v === "string" ? v.split("/") : [];
     const fam = ip ? net.familyOf(ip) : undefined;
     // iproute2 reads a prefix with a leading zero as octal ("/024" is /20).
@@ -82,7 +79,7 @@ export function normalizeLink(raw: Record<string, any>, errs: Problem[]): VxlanL
         up: net.bool("up", raw.up, errs) ?? true,
         addresses: [],
         alias: OWN_ALIAS,
-        announce: net.bool("announce", raw.announce, errs) ?? false,
+        otherAddresses: [],
     };
     // A multicast local would make the kernel join a group, and an unspecified one leaves the source to chance.
     if (raw.local !== undefined) l.local = net.unicastAddress("local", raw.local, errs, "local is the VTEP address the peers' FDB entries name");
@@ -95,6 +92,13 @@ export function normalizeLink(raw: Record<string, any>, errs: Problem[]): VxlanL
         else if (c) l.addresses.push(c);
     }
     l.addresses.sort();
+    if (raw.otherAddresses !== undefined && !Array.isArray(raw.otherAddresses)) errs.push(problem("otherAddresses", "must be a list", raw.otherAddresses));
+    for (const [i, a] of (Array.isArray(raw.otherAddresses) ? raw.otherAddresses : []).entries()) {
+        const c = ifaceAddress(`otherAddresses[${i}]`, a, errs);
+        if (c && l.addresses.includes(c)) errs.push(problem(`otherAddresses[${i}]`, "is also one of addresses", c));
+        else if (c && !l.otherAddresses.includes(c)) l.otherAddresses.push(c);
+    }
+    l.otherAddresses.sort();
     return errs.length > before ? undefined : l;
 }
 
@@ -113,9 +117,7 @@ export function updateLines(o: VxlanLinkState, n: VxlanLinkState): string[][] {
     if (o.alias !== OWN_ALIAS) lines.push(["link", "set", "dev", n.name, "alias", OWN_ALIAS]);
     if (n.mtu !== undefined && o.mtu !== n.mtu) lines.push(["link", "set", "dev", n.name, "mtu", String(n.mtu)]);
     for (const a of o.addresses) if (!n.addresses.includes(a)) lines.push(["addr", "del", a, "dev", n.name]);
-    // replace, not add: an update that failed after this batch (say, at the announce) leaves the address in
-    // place while the state still lacks it, and the retry must not fail on "File exists".
-    for (const a of n.addresses) if (!o.addresses.includes(a)) lines.push(["addr", "replace", a, "dev", n.name]);
+    for (const a of n.addresses) if (!o.addresses.includes(a)) lines.push(["addr", "add", a, "dev", n.name]);
     if (o.up !== n.up) lines.push(["link", "set", "dev", n.name, n.up ? "up" : "down"]);
     return lines;
 }
@@ -134,7 +136,7 @@ export function parseLink(e: Record<string, any>): VxlanLinkState {
             .map((a: any) => `${a.local}/${a.prefixlen}`)
             .sort(),
         alias: e.ifalias ?? "",
-        announce: false,
+        otherAddresses: [],
     };
     if (d.local) l.local = d.local;
     if (d.link) l.dev = d.link;
@@ -156,41 +158,11 @@ const batch = (t: Transport, lines: string[][]) => runBatch(t, "ip", lines, line
 
 /** Only the fields the desired link states are compared; MTU is the kernel's choice unless given. */
 function project(live: VxlanLinkState, want: VxlanLinkState): VxlanLinkState {
-    const p = { ...live, announce: want.announce };
+    const p = { ...live, addresses: live.addresses.filter((a) => !want.otherAddresses.includes(a)), otherAddresses: want.otherAddresses };
     if (want.mtu === undefined) delete p.mtu;
     if (want.local === undefined && live.local === undefined) delete p.local;
     if (want.dev === undefined && live.dev === undefined) delete p.dev;
     return p;
-}
-
-/**
- * Two announcements a second apart, in the background. The second one is for
- * an address that moves: the old holder's update runs in parallel on its own
- * host (so a move does not wait on it, and still completes when that host is
- * down), and a host that asked for the address while both held it may have
- * taken the old holder's answer; by the second announcement the old holder
- * has let it go. In the background because arping waits a whole interval
- * (it takes no fraction of a second) after each packet. The missing-command
- * check stays in the foreground, so a host without arping fails the step
- * with a clear message.
- */
-const ANNOUNCE = [
-    'dev=$1; shift',
-    'command -v arping >/dev/null 2>&1 || { echo "arping not found: announcing $* on $dev needs it (Debian and Ubuntu: iputils-arping)" >&2; exit 127; }',
-    'for a in "$@"; do arping -q -U -c 2 -w 3 -I "$dev" "$a" </dev/null >/dev/null 2>&1 & done',
-].join("\n");
-
-/** The argv that announces these addresses on the link, or none when there is nothing to announce. */
-export function announceArgv(l: VxlanLinkState, added: readonly string[]): string[] | undefined {
-    const v4 = added.filter((a) => net.familyOf(a.split("/")[0]) === 4).map((a) => a.split("/")[0]);
-    return l.announce && l.up && v4.length ? ["sh", "-c", ANNOUNCE, "routed-overlay", l.name, ...v4] : undefined;
-}
-
-async function announce(t: Transport, l: VxlanLinkState, added: readonly string[]) {
-    const argv = announceArgv(l, added);
-    if (!argv) return;
-    const r = await t.run(argv, { allowFailure: true });
-    if (r.code !== 0) throw new Error(`${t.name}: ${r.stderr.trim() || `announcing ${added.join(", ")} on ${l.name} failed (exit ${r.code})`}`);
 }
 
 const SAME_VXLAN: (keyof VxlanLinkState)[] = ["vni", "dstport", "local", "dev", "learning"];
@@ -211,8 +183,7 @@ export const linkKind: Kind<VxlanLinkState> = {
         // `ip link add` refuses a name that is taken (EEXIST), whoever took it: one round trip, and the
         // link is read only when the name is taken.
         try {
-            await batch(t, createLines(l));
-            return void (await announce(t, l, l.addresses));
+            return void (await batch(t, createLines(l)));
         } catch (e) {
             if (!(e instanceof BatchFailed && e.applied === 0 && e.exists)) throw e;
         }
@@ -226,16 +197,12 @@ export const linkKind: Kind<VxlanLinkState> = {
                 throw new Error(`${t.name}: the link ${l.name} exists with another ${differs.join(", ")}; ` +
                     "adopt can only take over a link that matches, delete it or choose another name");
             }
-            const was = project(live, l);
-            await batch(t, updateLines(was, l));
-            return void (await announce(t, l, l.addresses.filter((a) => !was.addresses.includes(a))));
+            return void (await batch(t, updateLines(project(live, l), l)));
         }
         await batch(t, createLines(l));
-        await announce(t, l, l.addresses);
     },
     async update(t, olds, news) {
         await batch(t, updateLines(olds, news));
-        await announce(t, news, news.addresses.filter((a) => !olds.addresses.includes(a)));
     },
     async remove(t, l) {
         const live = await readLink(t, l.name);

@@ -3,7 +3,7 @@
  * the plans before and after, compared object by object. A test aid (the
  * components let Pulumi diff the resources), locked by golden files.
  */
-import type { FdbSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "../../components/render/kernel-types";
+import type { FdbSpec, InterfaceAddressSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "../../components/render/kernel-types";
 import { naturalCompare, NodePlan, stableKey } from "../../components/render/fabric";
 
 
@@ -16,6 +16,8 @@ export interface NodeDiff {
     node: string;
     /** Present when the link differs (or the node appears or disappears). */
     link?: { before?: VxlanLinkSpec; after?: VxlanLinkSpec };
+    /** Present when the node's hold on the gateway address differs. */
+    gatewayAddress?: { before?: InterfaceAddressSpec; after?: InterfaceAddressSpec };
     fdb: ObjectDiff<FdbSpec>;
     rules: ObjectDiff<RuleSpec>;
     routes: ObjectDiff<RouteSpec>;
@@ -42,11 +44,14 @@ export function diffPlans(a: NodePlan[], b: NodePlan[]): NodeDiff[] {
         const x = ma.get(node) ?? EMPTY, y = mb.get(node) ?? EMPTY;
         const d: NodeDiff = { node, fdb: diffList(x.fdb, y.fdb), rules: diffList(x.rules, y.rules), routes: diffList(x.routes, y.routes) };
         if (stableKey(x.link) !== stableKey(y.link)) d.link = { ...(x.link && { before: x.link }), ...(y.link && { after: y.link }) };
-        return { node: d.node, ...(d.link && { link: d.link }), fdb: d.fdb, rules: d.rules, routes: d.routes };
+        if (stableKey(x.gatewayAddress) !== stableKey(y.gatewayAddress)) {
+            d.gatewayAddress = { ...(x.gatewayAddress && { before: x.gatewayAddress }), ...(y.gatewayAddress && { after: y.gatewayAddress }) };
+        }
+        return { node: d.node, ...(d.link && { link: d.link }), ...(d.gatewayAddress && { gatewayAddress: d.gatewayAddress }), fdb: d.fdb, rules: d.rules, routes: d.routes };
     });
 }
 
 /** Whether a node diff changes nothing. */
 export function isEmptyDiff(d: NodeDiff): boolean {
-    return !d.link && [d.fdb, d.rules, d.routes].every((o) => o.added.length === 0 && o.removed.length === 0);
+    return !d.link && !d.gatewayAddress && [d.fdb, d.rules, d.routes].every((o) => o.added.length === 0 && o.removed.length === 0);
 }

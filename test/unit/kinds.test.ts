@@ -4,7 +4,9 @@ import { normalizeRoute, normalizeRouteSet, parseRoute } from "../../provider/ki
 import { routeDelWords, routeWords } from "../../provider/kinds/route-text";
 import { normalizeRule, addArgv as ruleAdd, deleteArgv as ruleDel, parseRule } from "../../provider/kinds/rule";
 import { normalizeFdb, appendWords, delWords, parseFdb } from "../../provider/kinds/fdb";
-import { normalizeLink, createLines, updateLines, parseLink, announceArgv } from "../../provider/kinds/link";
+import { normalizeLink, createLines, updateLines, parseLink, linkKind } from "../../provider/kinds/link";
+import type { Transport } from "../../provider/transport";
+import { addArgv as addressAdd, announceArgv, delArgv as addressDel, holdsAddress, normalizeAddress } from "../../provider/kinds/address";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -94,41 +96,26 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.deepStrictEqual(updateLines({ ...l, mtu: 1400, addresses: ["172.29.0.9/24"] }, l), [
                 ["link", "set", "dev", "vx0", "mtu", "1450"],
                 ["addr", "del", "172.29.0.9/24", "dev", "vx0"],
-                ["addr", "replace", "172.29.0.1/24", "dev", "vx0"],
+                ["addr", "add", "172.29.0.1/24", "dev", "vx0"],
             ]);
         });
-        it("announces only the IPv4 addresses it gains, only when asked and up, with values as arguments", () => {
-            const l = ok(normalizeLink, { name: "vx0", vni: 42, addresses: ["172.29.0.1/24", "fd00::1/64"], announce: true });
-            assert.strictEqual(announceArgv({ ...l, announce: false }, l.addresses), undefined);
-            assert.strictEqual(announceArgv({ ...l, up: false }, l.addresses), undefined);
-            assert.strictEqual(announceArgv(l, ["fd00::1/64"]), undefined, "arping speaks ARP only");
-            assert.strictEqual(announceArgv(l, []), undefined);
-            const argv = announceArgv(l, l.addresses)!;
-            assert.deepStrictEqual([argv[0], argv[1], ...argv.slice(3)], ["sh", "-c", "routed-overlay", "vx0", "172.29.0.1"]);
-            assert.doesNotMatch(argv[2], /vx0|172\.29/, "the script is constant");
-            assert.match(bad(normalizeLink, { name: "vx0", vni: 42, announce: "yes" }), /announce/);
-        });
-        it("runs arping once per address in the background, and fails plainly without arping", async () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-announce-"));
-            try {
-                const log = path.join(dir, "calls");
-                fs.mkdirSync(path.join(dir, "bin"));
-                // The stand-in blocks until released: the script can only end first if arping runs in the background.
-                const release = path.join(dir, "release");
-                fs.writeFileSync(path.join(dir, "bin", "arping"), `#!/bin/sh\necho "$*" >> ${log}\nwhile [ ! -e ${release} ]; do sleep 0.05; done\n`, { mode: 0o755 });
-                const argv = announceArgv(ok(normalizeLink, { name: "vx0", vni: 42, announce: true }), ["172.29.0.254/24", "172.29.0.253/24"])!;
-                const r = spawnSync("/bin/sh", argv.slice(1), { env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin` }, encoding: "utf8", timeout: 20_000 });
-                fs.writeFileSync(release, "");
-                assert.strictEqual(r.status, 0, `the script waited for arping or failed: ${r.signal ?? ""} ${r.stderr}`);
-                for (let i = 0; i < 50 && (fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").length : 0) < 3; i++) await new Promise((res) => setTimeout(res, 50));
-                assert.deepStrictEqual(fs.readFileSync(log, "utf8").split("\n").filter(Boolean).sort(),
-                    ["-q -U -c 2 -w 3 -I vx0 172.29.0.253", "-q -U -c 2 -w 3 -I vx0 172.29.0.254"]);
-                const none = spawnSync("/bin/sh", argv.slice(1), { env: { PATH: path.join(dir, "empty") }, encoding: "utf8" });
-                assert.strictEqual(none.status, 127);
-                assert.match(none.stderr, /arping not found: announcing 172\.29\.0\.254 172\.29\.0\.253 on vx0 needs it \(Debian and Ubuntu: iputils-arping\)/);
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
+        it("leaves the addresses other resources hold alone: not read back, never removed", async () => {
+            const l = ok(normalizeLink, { name: "vx0", vni: 42, addresses: ["172.29.0.1/24"], otherAddresses: ["172.29.0.254/24"] });
+            const shown = [{
+                ifname: "vx0", flags: ["UP"], ifalias: "routed-overlay", linkinfo: { info_kind: "vxlan", info_data: { id: 42, port: 4789, learning: false } },
+                addr_info: [{ family: "inet", local: "172.29.0.1", prefixlen: 24 }, { family: "inet", local: "172.29.0.254", prefixlen: 24 }],
+            }];
+            const host: Transport = {
+                name: "root@h:22", calls: 0,
+                async run(argv) {
+                    assert.deepStrictEqual(argv, ["ip", "-j", "-d", "addr", "show", "dev", "vx0"]);
+                    return { code: 0, stdout: JSON.stringify(shown), stderr: "" };
+                },
+            };
+            const live = (await linkKind.read(host, l))!;
+            assert.deepStrictEqual(live.addresses, ["172.29.0.1/24"], "the gateway address on the link is not drift");
+            assert.deepStrictEqual(updateLines(live, l), []);
+            assert.match(bad(normalizeLink, { name: "vx0", vni: 42, addresses: ["172.29.0.1/24"], otherAddresses: ["172.29.0.1/24"] }), /otherAddresses\[0\]: is also one of addresses/);
         });
         it("parses ip -j -d addr show, ignoring the kernel's link-local address", () => {
             const live = parseLink({
@@ -137,6 +124,50 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
                 addr_info: [{ family: "inet", local: "172.29.0.1", prefixlen: 24, scope: "global" }, { family: "inet6", local: "fe80::1", prefixlen: 64, scope: "link" }],
             });
             assert.deepStrictEqual(live, ok(normalizeLink, { name: "vx0", vni: 42, local: "192.168.2.10", dev: "eth0", mtu: 1450, addresses: ["172.29.0.1/24"] }));
+        });
+    });
+
+    describe("interface address", () => {
+        it("holds by default, replaces (idempotent) to take and deletes to let go, and finds itself in ip -j addr show", () => {
+            const a = ok(normalizeAddress, { dev: "liqo.vxlan", address: "172.29.0.254/24" });
+            assert.deepStrictEqual(a, { dev: "liqo.vxlan", address: "172.29.0.254/24", held: true, announce: false });
+            assert.deepStrictEqual(addressAdd(a), ["ip", "addr", "replace", "172.29.0.254/24", "dev", "liqo.vxlan"]);
+            assert.deepStrictEqual(addressDel(a), ["ip", "addr", "del", "172.29.0.254/24", "dev", "liqo.vxlan"]);
+            const listing = [{ ifname: "liqo.vxlan", addr_info: [{ family: "inet", local: "172.29.0.1", prefixlen: 24 }, { family: "inet", local: "172.29.0.254", prefixlen: 24 }] }];
+            assert.strictEqual(holdsAddress(listing, "172.29.0.254/24"), true);
+            assert.strictEqual(holdsAddress(listing, "172.29.0.254/25"), false, "another prefix length is another address");
+            assert.match(bad(normalizeAddress, { dev: "liqo.vxlan", address: "172.29.0.254" }), /address: not an interface address with a prefix length/);
+            assert.match(bad(normalizeAddress, { dev: "liqo.vxlan", address: "172.29.0.254/24", held: "yes" }), /held/);
+        });
+        it("announces IPv4 only, with values as arguments of a constant script", () => {
+            assert.strictEqual(announceArgv("vx0", "fd00::1/64"), undefined, "arping speaks ARP only");
+            const argv = announceArgv("vx0", "172.29.0.254/24")!;
+            assert.deepStrictEqual([argv[0], argv[1], ...argv.slice(3)], ["sh", "-c", "routed-overlay", "vx0", "172.29.0.254"]);
+            assert.deepStrictEqual(announceArgv("vx0", undefined)!.slice(3), ["routed-overlay", "vx0"], "no address: only the check for arping");
+            assert.doesNotMatch(argv[2], /vx0|172\.29/, "the script is constant");
+        });
+        it("runs arping twice a second apart in the background, and fails plainly without arping", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-announce-"));
+            try {
+                const log = path.join(dir, "calls");
+                fs.mkdirSync(path.join(dir, "bin"));
+                // The stand-in blocks until released: the script can only end first if arping runs in the background.
+                const release = path.join(dir, "release");
+                fs.writeFileSync(path.join(dir, "bin", "arping"), `#!/bin/sh\necho "$*" >> ${log}\nwhile [ ! -e ${release} ]; do sleep 0.05; done\n`, { mode: 0o755 });
+                const argv = announceArgv("vx0", "172.29.0.254/24")!;
+                const r = spawnSync("/bin/sh", argv.slice(1), { env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin` }, encoding: "utf8", timeout: 20_000 });
+                fs.writeFileSync(release, "");
+                assert.strictEqual(r.status, 0, `the script waited for arping or failed: ${r.signal ?? ""} ${r.stderr}`);
+                for (let i = 0; i < 50 && !fs.existsSync(log); i++) await new Promise((res) => setTimeout(res, 50));
+                assert.deepStrictEqual(fs.readFileSync(log, "utf8").split("\n").filter(Boolean), ["-q -U -c 2 -w 3 -I vx0 172.29.0.254"]);
+                for (const check of [argv, announceArgv("vx0", undefined)!]) {
+                    const none = spawnSync("/bin/sh", check.slice(1), { env: { PATH: path.join(dir, "empty") }, encoding: "utf8" });
+                    assert.strictEqual(none.status, 127);
+                    assert.match(none.stderr, /arping not found: announcing addresses on vx0 needs it \(Debian and Ubuntu: iputils-arping\)/);
+                }
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
     });
 

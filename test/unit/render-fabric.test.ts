@@ -97,17 +97,24 @@ describe("TunnelFabric plan", () => {
 
         it("routes through the address, which the active gateway holds and every candidate may announce", () => {
             const b = byNode(g1);
-            assert.deepStrictEqual(b.node1.link.addresses, ["172.29.0.1/24", "172.29.0.254/24"]);
-            assert.deepStrictEqual(b.node2.link.addresses, ["172.29.0.2/24"]);
-            assert.deepStrictEqual([b.node1.link.announce, b.node2.link.announce, b.node3.link.announce], [true, true, undefined]);
+            assert.deepStrictEqual([b.node1.link.addresses, b.node2.link.addresses], [["172.29.0.1/24"], ["172.29.0.2/24"]]);
+            // The candidates' links leave the address to its own resource, so a move does not change them.
+            assert.deepStrictEqual([b.node1.link.otherAddresses, b.node2.link.otherAddresses, b.node3.link.otherAddresses], [["172.29.0.254/24"], ["172.29.0.254/24"], undefined]);
+            assert.deepStrictEqual([b.node1.gatewayAddress, b.node2.gatewayAddress, b.node3.gatewayAddress], [
+                { dev: "liqo.vxlan", address: "172.29.0.254/24", held: true, announce: true },
+                { dev: "liqo.vxlan", address: "172.29.0.254/24", held: false, announce: true },
+                undefined,
+            ]);
             for (const n of [b.node2, b.node3]) {
                 assert.deepStrictEqual(n.routes.filter((r) => r.dst.startsWith("10.20")).map((r) => r.gateway), ["172.29.0.254", "172.29.0.254"]);
             }
         });
 
-        it("changes the two gateways only when the gateway moves", () => {
+        it("changes the two gateways only when the gateway moves, and neither link", () => {
             const d = diffPlans(g1, g2).filter((x) => !isEmptyDiff(x));
             assert.deepStrictEqual(d.map((x) => x.node), ["node1", "node2"]);
+            assert.deepStrictEqual(d.map((x) => x.link), [undefined, undefined]);
+            assert.deepStrictEqual([byNode(g2).node1.gatewayAddress!.held, byNode(g2).node2.gatewayAddress!.held], [false, true]);
             // node3 keeps its routes, rules and link: the same next hop, held elsewhere.
             assert.deepStrictEqual(byNode(g1).node3, byNode(g2).node3);
         });

@@ -47,6 +47,7 @@ if (variant === "package") {
                 const base = `${name}-${p.node}`;
                 const link = new pulumi.dynamic.Resource(provider, `${base}-link`, { connection, ...p.link }, { parent: this });
                 const after = { parent: this, dependsOn: [link] };
+                if (p.gatewayAddress) new pulumi.dynamic.Resource(provider, `${base}-gateway-address`, { connection, ...p.gatewayAddress }, after);
                 new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, dev: p.link.name, entries: keyedFdb(p.fdb.map(({ dev: _d, ...e }) => e)) }, after);
                 new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, table: 18952, routes: keyedRoutes(p.routes.map(({ table: _t, ...r }) => r)) }, after);
                 p.rules.forEach((r, i) => new pulumi.dynamic.Resource(provider, `${base}-rule-${i}`, { connection, ...r }, after));
