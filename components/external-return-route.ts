@@ -121,15 +121,16 @@ export interface Destination {
  */
 export function checkDestinations(arg: string, v: unknown, errs: Problem[], name = "destinations"): Destination[] {
     const out: Destination[] = [];
-    const given: number[] = [];
+    // By canonical text: a search of `out` per destination made 10,000 destinations cost 2 s in every program run.
+    const seen = new Map<string, number>();
     net.list(arg, v, errs, 1, "CIDRs").forEach((d, i) => {
         const cidr = net.cidr(`${arg}[${i}]`, d, errs);
         if (!cidr) return;
-        const twin = out.findIndex((o) => o.cidr.text === cidr.text);
-        if (twin >= 0) errs.push(problem(`${arg}[${i}]`, `the same destination as ${arg}[${given[twin]}]; each is routed once`, d));
+        const twin = seen.get(cidr.text);
+        if (twin !== undefined) errs.push(problem(`${arg}[${i}]`, `the same destination as ${arg}[${twin}]; each is routed once`, d));
         else {
             out.push({ arg: `${name}[${i}]`, cidr });
-            given.push(i);
+            seen.set(cidr.text, i);
         }
     });
     return out;
@@ -230,10 +231,11 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
                 args.destinations.forEach((dst) => own.routes.push(new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
                     { ...host, dst, nexthop: hop }, { parent: this })));
             } else {
-                own.routes.push(new RouteSet(`${name}-${t.name}`, {
-                    ...host,
-                    routes: args.destinations.map((dst) => ({ dst, gateway: hop, ...(t.dev !== undefined ? { dev: t.dev } : {}) })),
-                }, { parent: this }));
+                // One Output of plain routes, not a list of routes that each hold the next hop's Output: the SDK
+                // unwraps an Input list element by element, which cost 10,000 routes about a second of every run.
+                const routes = pulumi.all([hop, t.dev]).apply(([gateway, dev]) =>
+                    args.destinations.map((dst) => ({ dst, gateway, ...(dev !== undefined ? { dev } : {}) })));
+                own.routes.push(new RouteSet(`${name}-${t.name}`, { ...host, routes }, { parent: this }));
             }
         });
         if (check) own.pathCheck = verifyPath(this, name, check, own.routes);
