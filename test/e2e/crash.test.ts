@@ -114,8 +114,12 @@ describe("e2e: pulumi killed with SIGKILL in the middle of up (examples/seed-rou
         // until it is removed, as the README says. (Seen in a CI run; the kill follows a checkpoint write.)
         const broken = brokenSidecars(t.backend);
         if (broken.length) {
-            const exp = await cli("stack", "export");
-            assert.match(exp.stderr, /failed to load checkpoint: EOF/);
+            // Only the checkpoint's own sidecar stops the CLI; the backup's (<stack>.json.bak.attrs, written
+            // the same way) is cut as often and read by no command here (seen in a CI run). Both are removed.
+            if (broken.some((f) => /\.json\.attrs$/.test(f))) {
+                const exp = await cli("stack", "export");
+                assert.match(exp.stderr, /failed to load checkpoint: EOF/);
+            }
             for (const f of broken) fs.rmSync(f);
             process.stderr.write(`      measured: the kill cut the write of ${broken.map((f) => path.basename(f)).join(", ")}: removed, as the README says\n`);
         }
