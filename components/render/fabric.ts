@@ -465,8 +465,10 @@ export function inboundSelectors(r: ResolvedTunnelFabric): { from?: string; to?:
     return r.remoteCidrs.flatMap((from) => tos.map((to) => ({ from, to })));
 }
 
+/** An address as the link carries it: with overlayCidr's prefix length, so the whole overlay is on-link. */
+const onOverlay = (r: ResolvedTunnelFabric, ip: string) => `${ip}/${IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue()}`;
+
 function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
-    const prefix = IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue();
     const candidate = r.gatewayAddress !== undefined && r.gatewayNodes.includes(n.name);
     return {
         name: r.linkName,
@@ -484,19 +486,18 @@ function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
         // The overlay prefix length (not /32) gives main a connected route
         // for the whole overlay on this link, which is what makes the other
         // nodes' overlay addresses valid on-link next hops below.
-        addresses: [`${n.overlayAddress}/${prefix}`],
+        addresses: [onOverlay(r, n.overlayAddress)],
         up: true,
         // The gateway address is the InterfaceAddress's (gatewayAddressOf): the link neither reports nor removes it,
         // so a move leaves the link as it is and what waits for the link (routes, FDB entries, rules) goes ahead.
-        ...(candidate && { otherAddresses: [`${r.gatewayAddress}/${prefix}`] }),
+        ...(candidate && { otherAddresses: [onOverlay(r, r.gatewayAddress!)] }),
     };
 }
 
 /** A gateway candidate's hold on the gateway address; the active gateway's is held, and it announces the address when it takes it. */
 function gatewayAddressOf(r: ResolvedTunnelFabric, n: FabricNode): InterfaceAddressSpec | undefined {
     if (r.gatewayAddress === undefined || !r.gatewayNodes.includes(n.name)) return undefined;
-    const prefix = IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue();
-    return { dev: r.linkName, address: `${r.gatewayAddress}/${prefix}`, held: n.name === r.activeGateway, announce: true };
+    return { dev: r.linkName, address: onOverlay(r, r.gatewayAddress), held: n.name === r.activeGateway, announce: true };
 }
 
 function fdb(r: ResolvedTunnelFabric, n: FabricNode): FdbSpec[] {
