@@ -3,7 +3,7 @@ import { ensureLab, requireRoot } from "../support/lab";
 import { TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
 import { labSnapshot } from "../support/snapshot";
-import { BadInputCase, BASELINE, CORPUS as CASES, leakedSecret, MARKER, withMarkers } from "../support/bad-input";
+import { BadInputCase, BASELINE, COMPONENTS, CORPUS as CASES, leakedSecret, MARKER, RESOURCES, withMarkers } from "../support/bad-input";
 import { LabInfo } from "../../lab/lab";
 
 /**
@@ -62,7 +62,7 @@ describe("e2e: bad input is refused at a real pulumi preview", function () {
 
     it(`runs ${cases.length} cases over ${new Set(cases.map((c) => c.target)).size} targets`, () => {
         assert.ok(cases.length >= 60);
-        assert.strictEqual(new Set(cases.map((c) => c.target)).size, 15);
+        assert.strictEqual(new Set(cases.map((c) => c.target)).size, COMPONENTS.length + RESOURCES.length);
     });
 
     for (const c of cases) {

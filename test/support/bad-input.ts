@@ -23,6 +23,7 @@ import { utils as sshUtils } from "ssh2";
 export const COMPONENTS = ["RoutedSubnet", "ExternalReturnRoute", "GatewayVip", "TunnelFabric"] as const;
 export const RESOURCES = [
     "Route", "RouteSet", "Rule", "FdbEntry", "FdbSet", "VxlanLink", "ForwardAccept", "ConntrackInvalidAccept", "Sysctl", "FrrStaticRoute", "Keepalived",
+    "InterfaceAddress",
 ] as const;
 export type ComponentTarget = (typeof COMPONENTS)[number];
 export type ResourceTarget = (typeof RESOURCES)[number];
@@ -100,6 +101,7 @@ export const BASELINE: Record<Target, Record<string, unknown>> = {
     Sysctl: { connection: conn(), key: "net.ipv4.ip_forward", value: "1" },
     FrrStaticRoute: { connection: conn(), dst: "10.166.0.0/16", nexthop: "192.168.2.10" },
     Keepalived: { connection: conn(), config: "vrrp_instance RO_51 {\n    interface eth0\n    virtual_router_id 51\n}\n" },
+    InterfaceAddress: { connection: conn(), dev: "liqo.vxlan", address: "172.29.0.254/24", held: true, announce: true },
 };
 
 /**
@@ -177,6 +179,7 @@ const invalid = bad("ConntrackInvalidAccept");
 const sysctl = bad("Sysctl");
 const frr = bad("FrrStaticRoute");
 const keepalived = bad("Keepalived");
+const address = bad("InterfaceAddress");
 
 const peer = { name: "peer", connection: conn(), dev: "eth0" };
 
@@ -524,6 +527,12 @@ export const CORPUS: BadInputCase[] = [
     vxlan("vxlan-address-no-prefix", { addresses: ["172.29.0.1"] }, /addresses\[0\]: not an interface address with a prefix length .*: "172\.29\.0\.1"/),
     vxlan("vxlan-mtu-67", { mtu: 67 }, /mtu: must be an integer from 68 to 65535: 67/),
     vxlan("vxlan-local-not-ip", { local: "192.168.2.300" }, /local: not an IP address: "192\.168\.2\.300"/),
+
+    // ---- InterfaceAddress
+    address("address-no-prefix", { address: "172.29.0.254" }, /address: not an interface address with a prefix length .*: "172\.29\.0\.254"/),
+    address("address-dev-semicolon", { dev: "liqo.vxlan;id" }, /dev: not a Linux interface name .*: "liqo\.vxlan;id"/),
+    address("address-held-string", { held: "yes" }, /held: must be true or false: "yes"/),
+    address("address-unknown-property", { label: "gw" }, /label: unknown property .*: "gw"/),
 
     // ---- ForwardAccept, ConntrackInvalidAccept
     forward("forward-cidr-malformed", { cidr: "10.166.0.0/16/1" }, /cidr: not a CIDR: "10\.166\.0\.0\/16\/1"/),

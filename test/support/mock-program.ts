@@ -26,6 +26,7 @@ export const RESOURCE_CLASSES: Record<ResourceTarget, Ctor> = {
     Sysctl: resources.Sysctl,
     FrrStaticRoute: resources.FrrStaticRoute,
     Keepalived: resources.Keepalived,
+    InterfaceAddress: resources.InterfaceAddress,
 };
 export const isComponent = (t: Target): t is ComponentTarget => (COMPONENTS as readonly string[]).includes(t);
 
