@@ -70,6 +70,20 @@ function cidr4Of(network: number, prefix: number): Cidr4 {
     return { family: 4, prefix, text, get range() { return (range ??= IPv4CidrRange.fromCidr(text)); } };
 }
 
+/**
+ * An IPv4 address or CIDR in canonical form as [first address, prefix
+ * length], numbers (an address is a /32); undefined for anything else. For
+ * sorting thousands of planned routes, which ip-num's bigint parsing made a
+ * visible part of a large program's run.
+ */
+export function ipv4Order(s: string): [number, number] | undefined {
+    const slash = s.indexOf("/");
+    const n = dotted(slash < 0 ? s : s.slice(0, slash));
+    const prefix = slash < 0 ? 32 : Number(s.slice(slash + 1));
+    if (n === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return undefined;
+    return [(n & mask4(prefix)) >>> 0, prefix];
+}
+
 /** The first and last address of an IPv4 CIDR, as numbers. */
 function bounds4(c: Cidr4): [number, number] {
     const first = dotted(c.text.slice(0, c.text.indexOf("/")))!;

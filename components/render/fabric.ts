@@ -311,8 +311,8 @@ function checkPod(arg: string, p: unknown, nets: Nets, podsSeen: Map<string, See
         errs.push(problem(arg, `not inside any of localCidrs ${nets.local.map((l) => l.c.text).join(", ")}`, p));
     }
     // "This network", loopback, multicast and class E never belong to a pod.
-    const bad = NOT_POD.find((c) => c.contains(ip.ip));
-    if (bad) errs.push(problem(arg, `not a unicast pod address (inside ${bad.toCidrString()})`, p));
+    const bad = NOT_POD.find((c) => net.contains(c, ip));
+    if (bad) errs.push(problem(arg, `not a unicast pod address (inside ${bad.text})`, p));
 }
 
 /** The fabric's gateway address: an overlay address like a node's, held by whichever node is active. */
@@ -324,7 +324,7 @@ function checkGatewayAddress(arg: string, v: unknown, nets: Nets, seen: Map<stri
     else if (nets.overlay && net.isNetworkOrBroadcast(nets.overlay, ip)) errs.push(problem(arg, `the network or broadcast address of overlayCidr ${nets.overlay.text}`, v));
 }
 
-const NOT_POD = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"].map((c) => IPv4CidrRange.fromCidr(c));
+const NOT_POD = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/3"].map((c) => net.parseCidr(c) as net.Cidr);
 
 function checkGateways(arg: string, s: Record<string, unknown>, nodeNames: Set<string>, errs: Problem[]) {
     const gws = net.list(`${arg}.gatewayNodes`, s.gatewayNodes, errs, 1);
@@ -387,15 +387,17 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 /** Numeric position of an address or CIDR, for sorting (absent sorts first). */
-function addrKey(s: string | undefined): [bigint, number] {
-    if (s === undefined) return [-1n, -1];
+function addrKey(s: string | undefined): [number, number] {
+    if (s === undefined) return [-1, -1];
+    const k = net.ipv4Order(s);
+    if (k) return k;
     const r = IPv4CidrRange.fromCidr(Validator.isValidIPv4CidrNotation(s)[0] ? s : `${s}/32`);
-    return [r.getFirst().getValue(), Number(r.getPrefix().getValue())];
+    return [Number(r.getFirst().getValue()), Number(r.getPrefix().getValue())];
 }
 
 /** Address order, each address parsed once: a gateway's 1,000 pod routes made ip-num parse 20,000 times a sort. */
 function addrOrder(): (a: string | undefined, b: string | undefined) => number {
-    const memo = new Map<string | undefined, [bigint, number]>();
+    const memo = new Map<string | undefined, [number, number]>();
     const key = (s: string | undefined) => { let k = memo.get(s); if (!k) memo.set(s, (k = addrKey(s))); return k; };
     return (a, b) => {
         const [x, px] = key(a), [y, py] = key(b);
