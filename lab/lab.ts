@@ -238,6 +238,8 @@ async function wire(t: Topology, log: Log) {
 async function wireNode(t: Topology, h: HostSpec, nodes: HostSpec[]) {
     const n = h.node!;
     const ovs = n.ovsNetns;
+    // The same for links made later in the node's namespace, such as a fabric's VXLAN link (see tun0 below).
+    await sysctl(h.netns, "net.ipv6.conf.default.disable_ipv6", "1");
     await veth(h.netns, "ovn0", ovs, "ovn0");
     await ip("-n", h.netns, "addr", "add", n.ovn0, "dev", "ovn0");
     await ip("-n", ovs, "addr", "add", `${t.datapathGateway}/16`, "dev", "ovn0");
@@ -251,6 +253,13 @@ async function wireNode(t: Topology, h: HostSpec, nodes: HostSpec[]) {
     await ip("-n", h.netns, "link", "add", "tun0", "type", "vxlan", "id", String(t.tunnel.vni), "dstport", String(t.tunnel.port),
         "local", addressOf(h.interfaces.eth0), "dev", "eth0", "nolearning");
     await ip("-n", h.netns, "link", "set", "tun0", "netns", ovs);
+    // IPv4 only, for the size of the neighbour table: every multicast a link sends (IPv6 DAD, router
+    // solicitations, MLD) is flooded to every other node by the all-zero FDB entries, and each node then
+    // resolves every other node's underlay address. The kernel keeps one ARP table for all namespaces,
+    // capped by gc_thresh3 (1024) of the machine's own namespace, which the lab does not touch: at 64
+    // nodes those 64 × 63 entries overflowed it, and the machine's SSH to a lab host failed with
+    // EHOSTUNREACH. On separate machines each would hold 63.
+    await sysctl(ovs, "net.ipv6.conf.tun0.disable_ipv6", "1");
     await ip("-n", ovs, "addr", "add", n.tunnelAddress, "dev", "tun0");
     await ip("-n", ovs, "link", "set", "tun0", "up");
     for (const other of nodes) {
