@@ -188,11 +188,27 @@ export async function probed(host: string, what: string, check: () => Promise<vo
     }
 }
 
+/** JavaScript's own errors: a bug of this package, whose stack trace is what a report needs. */
+const BUG_ERRORS = [TypeError, ReferenceError, RangeError, SyntaxError];
+
+/**
+ * The error an operation fails with, without its stack trace unless it is a
+ * bug. The SDK's dynamic-provider server prints `${e}: ${e.stack}` to the
+ * provider's stderr when check, diff, read or delete throw (create and update
+ * it returns as a gRPC status only), and the CLI shows that under the stack:
+ * a refresh that cannot reach a host would print a dozen lines of ssh2 frames
+ * into a CI log below the resource's own one-line error.
+ */
+export function withoutTrace(e: unknown): unknown {
+    if (e instanceof Error && !BUG_ERRORS.some((c) => e instanceof c)) Object.defineProperty(e, "stack", { value: "", configurable: true, writable: true });
+    return e;
+}
+
 /** A lifecycle whose every operation is timed in the opt-in stats (provider/stats.ts). */
 function timed(name: string, impl: KindImpl): KindImpl {
     const out: Record<string, unknown> = {};
     for (const [op, f] of Object.entries(impl) as [string, (...a: unknown[]) => Promise<unknown>][]) {
-        out[op] = (...a: unknown[]) => timedOp(name, op, () => f(...a));
+        out[op] = (...a: unknown[]) => timedOp(name, op, () => f(...a)).catch((e) => { throw withoutTrace(e); });
     }
     return out as unknown as KindImpl;
 }

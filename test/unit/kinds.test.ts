@@ -214,6 +214,21 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
     });
 
     describe("the generic lifecycle", () => {
+        it("fails an operation without a stack trace, unless the error is a bug of ours", async () => {
+            // The SDK prints `${e}: ${e.stack}` for a failed read or delete: frames would land in the user's CI log.
+            // A key that does not parse fails before any connection is made.
+            const unusable = { host: "192.0.2.1", privateKey: "not a key", hostKey: "SHA256:x" };
+            for (const op of [() => kinds.Route.read("i", { connection: unusable, dst: "10.1.0.0/16", dev: "eth0" }),
+                () => kinds.Route.delete("i", { connection: unusable, dst: "10.1.0.0/16", dev: "eth0" })]) {
+                await assert.rejects(op(), (e: Error) => {
+                    assert.match(e.message, /privateKey/);
+                    assert.strictEqual(e.stack, "");
+                    return true;
+                });
+            }
+            // No connection at all is a state this package never writes: a TypeError, and its frames are kept for the report.
+            await assert.rejects(kinds.Route.read("i", { dst: "10.1.0.0/16", dev: "eth0" }), (e: Error) => e instanceof TypeError && /\n\s+at /.test(e.stack ?? ""));
+        });
         const conn = { host: "192.0.2.11", password: "pw", hostKey: "SHA256:KLR9DN/vOaa7+L8+65a7hReJd6C0uWaRC9D2JkaQrBw" };
         it("check returns canonical inputs and names failures by argument", async () => {
             const c = await kinds.Route.check({}, { connection: conn, dst: "10.1.0.0/16", dev: "eth0" });
