@@ -40,10 +40,12 @@ interface Options {
     w2Variants: string[];
     merge: boolean;
     stats?: string;
+    /** Gateway moves per W2 run (node1 → node2, back, …): the move has a target of its own, and one sample is a second's noise. */
+    moves: number;
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { runs: 1, w1: [1000, 10000], perRoute: [1000], ansible: [1000], w2: [8, 16, 32, 64], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false };
+    const o: Options = { runs: 1, w1: [1000, 10000], perRoute: [1000], ansible: [1000], w2: [8, 16, 32, 64], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false, moves: 3 };
     const list = (v: string | undefined, flag: string) => {
         const xs = (v ?? "").split(",").filter(Boolean).map(Number);
         if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${flag}: expected a comma-separated list of counts, got ${JSON.stringify(v)}`);
@@ -69,6 +71,10 @@ function parseArgs(argv: string[]): Options {
                 if (!o.w2Variants.every((x) => x === "package" || x === "engine-floor")) throw new Error(`--w2-variants: expected package and/or engine-floor, got ${JSON.stringify(v)}`);
                 i++; break;
             case "--merge": o.merge = true; break;
+            case "--moves":
+                o.moves = list(v, a)[0];
+                if (o.moves < 1) throw new Error(`--moves: expected 1 or more, got ${JSON.stringify(v)}`);
+                i++; break;
             case "--stats": o.stats = path.resolve(v); i++; break;
             default: throw new Error(`bench: unknown argument ${JSON.stringify(a)} (see bench/run.ts)`);
         }
@@ -181,7 +187,7 @@ async function fabricObjects(lab: LabInfo): Promise<Record<string, number>> {
     return out;
 }
 
-async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number, variant = "package") {
+async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number, moves: number, variant = "package") {
     const t = await stackFor(lab, "w2", { podsPerNode: String(pods), activeGateway: "node1", variant });
     const add = (op: string, m: { seconds: number; stats: OpStats }, extra: Partial<Sample> = {}) => {
         samples.push({ workload: "W2", size: nodes, variant, op, run, seconds: m.seconds, stats: m.stats, ...extra, date: RUN_DATE });
@@ -193,8 +199,10 @@ async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number, var
         expectCount("FDB entries after up", objects["FDB entries"], variant === "package" ? nodes * (nodes - 1) : 0);
         add("up", up, { resources: total(up.result.summary.resourceChanges), objects });
         add("noop-up", await measure(() => t.stack.up()));
-        await t.stack.setConfig("activeGateway", { value: "node2" });
-        add("move-gateway", await measure(() => t.stack.up()));
+        for (let m = 0; m < moves; m++) {
+            await t.stack.setConfig("activeGateway", { value: m % 2 === 0 ? "node2" : "node1" });
+            add("move-gateway", await measure(() => t.stack.up()));
+        }
         add("refresh", await measure(() => t.stack.refresh()));
         add("destroy", await measure(() => t.stack.destroy()));
         expectCount("FDB entries after destroy", (await fabricObjects(lab))["FDB entries"], 0);
@@ -243,7 +251,7 @@ async function main() {
             for (const nodes of o.w2) {
                 const lab = await labUp({ nodes, podsPerNode: 0, kube: false }, log);
                 for (let run = 1; run <= o.runs; run++) {
-                    for (const v of o.w2Variants) await w2Run(lab, nodes, o.pods, run, v);
+                    for (const v of o.w2Variants) await w2Run(lab, nodes, o.pods, run, o.moves, v);
                     write(o, meta);
                 }
             }

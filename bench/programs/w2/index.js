@@ -12,6 +12,7 @@ const { nodes } = require("../lab");
 const cfg = new pulumi.Config();
 const podsPerNode = cfg.getNumber("podsPerNode") ?? 20;
 const variant = cfg.get("variant") || "package";
+const slug = (s) => s.replace(/[/:]/g, "_");
 
 const args = {
     nodes: nodes().map(({ address, ...n }, i) => ({
@@ -42,15 +43,25 @@ if (variant === "package") {
             super("routed-overlay:bench:Floor", name, {});
             const conns = new Map(args.nodes.map((n) => [n.name, pulumi.secret(n.connection)]));
             const spec = { ...args, nodes: args.nodes.map(({ connection, ...n }) => n) };
-            for (const p of planTunnelFabric(spec)) {
+            // In the package's order: the gateway candidates first, the other links after theirs.
+            const candidate = (p) => args.gatewayNodes.includes(p.node);
+            const plans = planTunnelFabric(spec);
+            const candidateLinks = [];
+            for (const p of [...plans.filter(candidate), ...plans.filter((p) => !candidate(p))]) {
                 const connection = conns.get(p.node);
                 const base = `${name}-${p.node}`;
-                const link = new pulumi.dynamic.Resource(provider, `${base}-link`, { connection, ...p.link }, { parent: this });
+                const link = new pulumi.dynamic.Resource(provider, `${base}-link`, { connection, ...p.link },
+                    { parent: this, dependsOn: candidate(p) ? [] : candidateLinks });
+                if (candidate(p)) candidateLinks.push(link);
                 const after = { parent: this, dependsOn: [link] };
                 if (p.gatewayAddress) new pulumi.dynamic.Resource(provider, `${base}-gateway-address`, { connection, ...p.gatewayAddress }, after);
                 new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, dev: p.link.name, entries: keyedFdb(p.fdb.map(({ dev: _d, ...e }) => e)) }, after);
                 new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, table: 18952, routes: keyedRoutes(p.routes.map(({ table: _t, ...r }) => r)) }, after);
-                p.rules.forEach((r, i) => new pulumi.dynamic.Resource(provider, `${base}-rule-${i}`, { connection, ...r }, after));
+                // Named by selector as the package names them: a move creates and deletes rules, and the engine's deletes come last.
+                for (const r of p.rules) {
+                    const sel = [r.from && `from-${slug(r.from)}`, r.to && `to-${slug(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
+                    new pulumi.dynamic.Resource(provider, `${base}-rule-${sel}`, { connection, ...r }, after);
+                }
             }
             this.registerOutputs({});
         }
