@@ -7,6 +7,9 @@ import { Problem, problem } from "./problems";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** A CIDR or address as part of a Pulumi resource name: "/" and ":" are not welcome there. */
+export const namePart = (s: string) => s.replace(/[/:]/g, "_");
+
 /** A DNS-1123 label: namespaces, short host names in child resource names. */
 export function isDnsLabel(v: unknown): v is string {
     return typeof v === "string" && v.length <= 63 && DNS_LABEL.test(v);

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionInput, FrrStaticRoute, PathCheck, PathCheckArgs, PathCheckNode, RouteSet } from "../provider/resources";
 import * as net from "../common/net";
-import { label } from "../common/names";
+import { label, namePart } from "../common/names";
 import { described, Problem, problem } from "../common/problems";
 import { checkedConnection, Checked, requiredConnection, validateOnce } from "./validate";
 import { pathCheckArgs, PathVerifyArgs, validateVerify, verifyPath } from "./verify";
@@ -228,7 +228,7 @@ export class ExternalReturnRoute extends pulumi.ComponentResource {
             const t = trusted ? given : { ...given, connection: checkedConnection(this, what, `args.targets[${i}].connection`, given.connection) };
             const host = { connection: t.connection, adopt: t.adopt, ...(probe ? { probe } : {}) };
             if (t.kind === "frr") {
-                args.destinations.forEach((dst) => own.routes.push(new FrrStaticRoute(`${name}-${t.name}-${dst.replace(/[/:]/g, "_")}`,
+                args.destinations.forEach((dst) => own.routes.push(new FrrStaticRoute(`${name}-${t.name}-${namePart(dst)}`,
                     { ...host, dst, nexthop: hop }, { parent: this })));
             } else {
                 // One Output of plain routes, not a list of routes that each hold the next hop's Output: the SDK

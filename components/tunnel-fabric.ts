@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { FdbSet, InterfaceAddress, RouteSet, Rule, VxlanLink } from "../provider/resources";
-import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, ruleNamePart, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, LIQO_API_VERSION, routeConfigurationNames, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
 import { described, Problem } from "../common/problems";
@@ -49,9 +49,6 @@ export function validateTunnelFabricArgs(a: TunnelFabricArgs, arg = "args"): Pro
     checkNodeConnections(`${arg}.nodes`, nodes, errs);
     return errs;
 }
-
-/** A name part made of a CIDR or address: "/" and ":" are not welcome in resource names. */
-const slug = (s: string) => s.replace(/[/:]/g, "_");
 
 /**
  * A Liqo-style fabric (seed 003): per node a unicast VXLAN link with learning
@@ -113,10 +110,11 @@ export class TunnelFabric extends pulumi.ComponentResource {
         // links wait for theirs: the gateways' hosts work while the engine goes through the rest.
         const names = nodes.map((n) => n.name).sort(naturalCompare);
         const candidate = (n: string) => a.gatewayNodes.includes(n);
-        const byNode = new Map<string, FabricChildren>();
+        type NodeChildren = Omit<FabricChildren, "routeConfigurations">;
+        const byNode = new Map<string, NodeChildren>();
         const candidateLinks: VxlanLink[] = [];
         for (const node of [...names.filter(candidate), ...names.filter((n) => !candidate(n))]) {
-            const mine: FabricChildren = { links: [], fdbs: [], routes: [], rules: [], routeConfigurations: [], gatewayAddresses: [] };
+            const mine: NodeChildren = { links: [], fdbs: [], routes: [], rules: [], gatewayAddresses: [] };
             byNode.set(node, mine);
             const connection = conns.get(node)!;
             const plan = plans.apply((p) => p.get(node)!);
@@ -138,19 +136,12 @@ export class TunnelFabric extends pulumi.ComponentResource {
             }
             mine.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: plan.apply((p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
             mine.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: plan.apply((p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
-            // Named by selector, so moving the gateway adds and removes rules instead of rewriting all of them.
-            for (const r of planRules(structure, node)) {
-                const sel = [r.from && `from-${slug(r.from)}`, r.to && `to-${slug(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
-                mine.rules.push(new Rule(`${base}-rule-${sel}`, { connection, ...r }, after));
-            }
+            for (const r of planRules(structure, node)) mine.rules.push(new Rule(`${base}-rule-${ruleNamePart(r)}`, { connection, ...r }, after));
         }
+        // The getters keep natural node order, whatever the order of registration.
         for (const node of names) {
             const mine = byNode.get(node)!;
-            own.links.push(...mine.links);
-            own.gatewayAddresses.push(...mine.gatewayAddresses);
-            own.fdbs.push(...mine.fdbs);
-            own.routes.push(...mine.routes);
-            own.rules.push(...mine.rules);
+            for (const k of Object.keys(mine) as (keyof NodeChildren)[]) (own[k] as unknown[]).push(...mine[k]);
         }
         if (routeConfigurationNamespace) {
             const rcs = pulumi.all([spec, known]).apply(([s, k]) => new Map(routeConfigurationsOf(s, routeConfigurationNamespace).map((rc) => {

@@ -199,12 +199,12 @@ const BUG_ERRORS = [TypeError, ReferenceError, RangeError, SyntaxError];
  * a refresh that cannot reach a host would print a dozen lines of ssh2 frames
  * into a CI log below the resource's own one-line error.
  */
-export function withoutTrace(e: unknown): unknown {
+function withoutTrace(e: unknown): unknown {
     if (e instanceof Error && !BUG_ERRORS.some((c) => e instanceof c)) Object.defineProperty(e, "stack", { value: "", configurable: true, writable: true });
     return e;
 }
 
-/** A lifecycle whose every operation is timed in the opt-in stats (provider/stats.ts). */
+/** A lifecycle whose every operation is timed in the opt-in stats (provider/stats.ts) and fails withoutTrace. */
 function timed(name: string, impl: KindImpl): KindImpl {
     const out: Record<string, unknown> = {};
     for (const [op, f] of Object.entries(impl) as [string, (...a: unknown[]) => Promise<unknown>][]) {

@@ -18,7 +18,7 @@ import { Problem, problem } from "../../common/problems";
 import { IPv4CidrRange, Validator } from "ip-num";
 import * as net from "../../common/net";
 import { Cidr4, Ip4, isObject, ZERO_MAC } from "../../common/net";
-import { subdomain } from "../../common/names";
+import { namePart, subdomain } from "../../common/names";
 import type { FdbSpec, InterfaceAddressSpec, RouteSpec, RuleSpec, VxlanLinkSpec } from "./kernel-types";
 
 export interface FabricNode {
@@ -468,7 +468,7 @@ export function inboundSelectors(r: ResolvedTunnelFabric): { from?: string; to?:
 }
 
 /** An address as the link carries it: with overlayCidr's prefix length, so the whole overlay is on-link. */
-const onOverlay = (r: ResolvedTunnelFabric, ip: string) => `${ip}/${IPv4CidrRange.fromCidr(r.overlayCidr).getPrefix().getValue()}`;
+const onOverlay = (r: ResolvedTunnelFabric, ip: string) => `${ip}/${(net.parseCidr(r.overlayCidr) as net.Cidr).prefix}`;
 
 function link(r: ResolvedTunnelFabric, n: FabricNode): VxlanLinkSpec {
     const candidate = r.gatewayAddress !== undefined && r.gatewayNodes.includes(n.name);
@@ -502,10 +502,12 @@ function gatewayAddressOf(r: ResolvedTunnelFabric, n: FabricNode): InterfaceAddr
     return { dev: r.linkName, address: onOverlay(r, r.gatewayAddress), held: n.name === r.activeGateway, announce: true };
 }
 
+const byAddress = (cmp: ReturnType<typeof addrOrder>) => (a: FabricNode, b: FabricNode) => cmp(a.address, b.address);
+
 function fdb(r: ResolvedTunnelFabric, n: FabricNode): FdbSpec[] {
     return r.nodes
         .filter((o) => o.name !== n.name)
-        .sort(((cmp) => (a: FabricNode, b: FabricNode) => cmp(a.address, b.address))(addrOrder()))
+        .sort(byAddress(addrOrder()))
         // Unicast VXLAN without multicast: the kernel replicates broadcast and
         // unknown unicast (ARP for overlay addresses included) to every
         // all-zero-MAC entry, one per remote VTEP. Permanent so it never ages.
@@ -548,6 +550,15 @@ export function nextHop(r: Pick<ResolvedTunnelFabric, "gatewayAddress">, gw: Pic
  * TunnelFabric component names its Rule resources from them before the
  * addresses (which may be Outputs) are known.
  */
+/**
+ * A rule's part of its resource name, from its selector
+ * ("to-10.200.0.0_16"): a move adds and removes rules instead of rewriting
+ * all of them. TunnelFabric names its Rule resources with it.
+ */
+export function ruleNamePart(r: Pick<RuleSpec, "from" | "to" | "iif">): string {
+    return [r.from && `from-${namePart(r.from)}`, r.to && `to-${namePart(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
+}
+
 export function planRules(s: Pick<TunnelFabricSpec, "activeGateway" | "remoteCidrs" | "localCidrs" | "gatewayInIf" | "table" | "rulePriority">, node: string): RuleSpec[] {
     const r = withFabricDefaults({ ...s, nodes: [] } as unknown as TunnelFabricSpec);
     // The active gateway gets no outbound rules: its own path to the remote

@@ -6,7 +6,9 @@ import { diffPlans, isEmptyDiff } from "../support/plan-diff";
 import {
     FABRIC_DEFAULTS,
     NodePlan,
+    planRules,
     planTunnelFabric,
+    ruleNamePart,
     TunnelFabricSpec,
     validateTunnelFabric,
 } from "../../components/render/fabric";
@@ -19,6 +21,13 @@ const byNode = (plans: NodePlan[]) => Object.fromEntries(plans.map((p) => [p.nod
 describe("TunnelFabric plan", () => {
     const p1 = planTunnelFabric(threeNodes("node1"));
     const p2 = planTunnelFabric(threeNodes("node2"));
+
+    it("names each rule by its selector: Rule resource names, which a release must not change (a new name replaces the rule)", () => {
+        assert.deepStrictEqual(
+            [...planRules(threeNodes("node1"), "node1"), ...planRules(threeNodes("node1"), "node2")].map(ruleNamePart),
+            ["from-10.200.0.0_16", "from-10.201.0.0_16", "to-10.200.0.0_16", "to-10.201.0.0_16"]);
+        assert.strictEqual(ruleNamePart({ from: "10.166.0.0/16", to: "10.200.0.0/16", iif: "liqo-tunnel" }), "from-10.166.0.0_16-to-10.200.0.0_16-iif-liqo-tunnel");
+    });
 
     it("matches the goldens for active gateway node1 and node2, and their diff", () => {
         expectGolden("fabric/plan-active-node1.json", json(p1));

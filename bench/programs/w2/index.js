@@ -12,7 +12,6 @@ const { nodes } = require("../lab");
 const cfg = new pulumi.Config();
 const podsPerNode = cfg.getNumber("podsPerNode") ?? 20;
 const variant = cfg.get("variant") || "package";
-const slug = (s) => s.replace(/[/:]/g, "_");
 
 const args = {
     nodes: nodes().map(({ address, ...n }, i) => ({
@@ -34,7 +33,7 @@ if (variant === "package") {
     new TunnelFabric("fabric", args);
 } else if (variant === "engine-floor") {
     const dist = path.resolve(__dirname, "..", "..", "..", "dist");
-    const { planTunnelFabric } = require(path.join(dist, "components", "render", "fabric.js"));
+    const { planTunnelFabric, ruleNamePart } = require(path.join(dist, "components", "render", "fabric.js"));
     const provider = require(path.join(dist, "bench", "per-route.js")).baselineProvider("noop");
     // The sets as the package's classes send them: routes as key and ip route words, FDB entries keyed.
     const { keyedRoutes, keyedFdb } = require(path.join(dist, "provider", "wire.js"));
@@ -58,10 +57,7 @@ if (variant === "package") {
                 new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, dev: p.link.name, entries: keyedFdb(p.fdb.map(({ dev: _d, ...e }) => e)) }, after);
                 new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, table: 18952, routes: keyedRoutes(p.routes.map(({ table: _t, ...r }) => r)) }, after);
                 // Named by selector as the package names them: a move creates and deletes rules, and the engine's deletes come last.
-                for (const r of p.rules) {
-                    const sel = [r.from && `from-${slug(r.from)}`, r.to && `to-${slug(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
-                    new pulumi.dynamic.Resource(provider, `${base}-rule-${sel}`, { connection, ...r }, after);
-                }
+                for (const r of p.rules) new pulumi.dynamic.Resource(provider, `${base}-rule-${ruleNamePart(r)}`, { connection, ...r }, after);
             }
             this.registerOutputs({});
         }
