@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { FdbSet, InterfaceAddress, RouteSet, Rule, VxlanLink } from "../provider/resources";
-import { FABRIC_DEFAULTS, naturalCompare, planRules, planTunnelFabric, ruleNamePart, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { FABRIC_DEFAULTS, naturalCompare, NodePlan, planRules, planTunnelFabric, ruleNamePart, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, LIQO_API_VERSION, routeConfigurationNames, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
 import { described, Problem } from "../common/problems";
-import { checkedConnection, checkNodeConnections, validateOnce, withoutConnections } from "./validate";
+import { checkedConnection, checkNodeConnections, Planned, validateOnce, via, withoutConnections } from "./validate";
 import { NodeArgs, NODE_PROPS } from "./nodes";
 
 /**
@@ -88,7 +88,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
 
     constructor(name: string, args: TunnelFabricArgs, opts?: pulumi.ComponentResourceOptions) {
         super("routed-overlay:index:TunnelFabric", name, {}, opts);
-        const { args: a, known } = validateOnce<TunnelFabricArgs>(
+        const { args: a, known, now } = validateOnce<TunnelFabricArgs>(
             this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
         const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations: _a, ...structure } = a;
         this.activeGateway = a.activeGateway;
@@ -96,9 +96,13 @@ export class TunnelFabric extends pulumi.ComponentResource {
         children.set(this, own);
         const what = described("TunnelFabric", name);
         const conns = new Map(nodes.map((n, i) => [n.name, checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name)]));
-        const spec = known.apply(({ nodes: resolved, routeConfigurationNamespace: _n, routeConfigurationAnnotations: _a, ...rest }) =>
-            ({ ...rest, nodes: withoutConnections(resolved) }) as TunnelFabricSpec);
-        const plans = spec.apply((s) => new Map(planTunnelFabric(s).map((p) => [p.node, p])));
+        const specOf = ({ nodes: resolved, routeConfigurationNamespace: _n, routeConfigurationAnnotations: _a, ...rest }: pulumi.Unwrap<TunnelFabricArgs>) =>
+            ({ ...rest, nodes: withoutConnections(resolved) }) as TunnelFabricSpec;
+        const spec = known.apply(specOf);
+        const planAll = (s: TunnelFabricSpec) => new Map(planTunnelFabric(s).map((p) => [p.node, p]));
+        // Planned now when the fabric's fields are plain, so the children take plain values.
+        const plain = now(Object.keys(a).filter((k) => k !== "routeConfigurationAnnotations") as (keyof TunnelFabricArgs & string)[]);
+        const plans: Planned<Map<string, NodePlan>> = plain ? planAll(specOf(plain as pulumi.Unwrap<TunnelFabricArgs>)) : spec.apply(planAll);
         const table = a.table ?? FABRIC_DEFAULTS.table;
         const linkName = a.linkName ?? FABRIC_DEFAULTS.linkName;
 
@@ -117,9 +121,9 @@ export class TunnelFabric extends pulumi.ComponentResource {
             const mine: NodeChildren = { links: [], fdbs: [], routes: [], rules: [], gatewayAddresses: [] };
             byNode.set(node, mine);
             const connection = conns.get(node)!;
-            const plan = plans.apply((p) => p.get(node)!);
+            const plan = via(plans, (p) => p.get(node)!);
             const base = `${name}-${node}`;
-            const l = plan.apply((p) => p.link);
+            const l = via(plan, (p) => p.link);
             const link = new VxlanLink(`${base}-link`, {
                 connection, name: linkName, vni: l.vni, dstport: l.dstport, local: l.local, dev: l.dev, mtu: l.mtu,
                 learning: l.learning, addresses: l.addresses, up: l.up, otherAddresses: l.otherAddresses,
@@ -129,13 +133,13 @@ export class TunnelFabric extends pulumi.ComponentResource {
             const after = { parent: this, dependsOn: [link] };
             // Nothing waits for it: a move updates two of these while the rest of the fabric goes ahead.
             if (a.gatewayAddress !== undefined && candidate(node)) {
-                const g = plan.apply((p) => p.gatewayAddress!);
+                const g = via(plan, (p) => p.gatewayAddress!);
                 mine.gatewayAddresses.push(new InterfaceAddress(`${base}-gateway-address`, {
                     connection, dev: g.dev, address: g.address, held: g.held, announce: g.announce,
                 }, after));
             }
-            mine.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: plan.apply((p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
-            mine.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: plan.apply((p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
+            mine.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: via(plan, (p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
+            mine.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: via(plan, (p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
             for (const r of planRules(structure, node)) mine.rules.push(new Rule(`${base}-rule-${ruleNamePart(r)}`, { connection, ...r }, after));
         }
         // The getters keep natural node order, whatever the order of registration.

@@ -73,6 +73,14 @@ export interface Checked<A> {
     known: pulumi.Output<pulumi.Unwrap<A>>;
     /** Like `known`, for some top-level properties only: what depends on them waits for nothing else. */
     part<K extends keyof A & string>(keys: readonly K[]): pulumi.Output<pulumi.Unwrap<Pick<A, K>>>;
+    /**
+     * The same properties as `part(keys)` when none of them holds an Input
+     * not known yet (already checked, as they are), else undefined. Renderers
+     * can then run now and children take plain values: the SDK pays for every
+     * Output with promises and a captured stack trace each, and a lifted field
+     * of a planned Output is one more per field and per child.
+     */
+    now<K extends keyof A & string>(keys: readonly K[]): pulumi.Unwrap<Pick<A, K>> | undefined;
 }
 
 /**
@@ -122,7 +130,8 @@ export function validateOnce<A>(
         return resolved;
     });
     const known = part(Object.keys(b));
-    return { args: a as A, known: known as pulumi.Output<pulumi.Unwrap<A>>, part: part as Checked<A>["part"] };
+    const plainNow = (keys: readonly string[]) => pending.some((at) => keys.some((k) => under(at, `args.${k}`))) ? undefined : pick(b, keys);
+    return { args: a as A, known: known as pulumi.Output<pulumi.Unwrap<A>>, part: part as Checked<A>["part"], now: plainNow as Checked<A>["now"] };
 }
 
 const pick = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
@@ -173,4 +182,12 @@ export function checkedConnection<T>(self: pulumi.Resource, what: string, arg: s
 /** The nodes as the renderers take them: without their connections (which may be secret Outputs). */
 export function withoutConnections<T extends { connection?: unknown }>(nodes: T[]): Omit<T, "connection">[] {
     return nodes.map(({ connection: _c, ...rest }) => rest);
+}
+
+/** What a renderer made: now from plain arguments (Checked.now), or once they are known. */
+export type Planned<T> = T | pulumi.Output<T>;
+
+/** A part of a plan, as plain as the plan: a child's inputs then hold an Output only where the arguments did. */
+export function via<T, U>(p: Planned<T>, f: (t: T) => U): Planned<U> {
+    return isOutput(p) ? (p as pulumi.Output<T>).apply(f) as pulumi.Output<U> : f(p as T);
 }

@@ -103,13 +103,23 @@ export interface HostObjectArgs {
     probe?: pulumi.Input<PathCheckArgs>;
 }
 
+// One secret Output per connection, however many objects of the host take it: a component hands
+// the same connection to every child of a node, and each Output costs the SDK promises and stacks.
+const secretConnections = new WeakMap<object, pulumi.Output<unknown>>();
+function secretConnection(c: unknown): unknown {
+    if (c === null || typeof c !== "object") return pulumi.secret(c);
+    let s = secretConnections.get(c);
+    if (!s) secretConnections.set(c, (s = pulumi.secret(c)));
+    return s;
+}
+
 /** Base of the host-object resources: keeps the connection secret in inputs and outputs alike. */
 abstract class HostObject extends pulumi.dynamic.Resource {
     /** False after a refresh found the object gone from the host; the next up puts it back. */
     declare public readonly present: pulumi.Output<boolean>;
 
     protected constructor(kind: Kind, name: string, args: HostObjectArgs & Record<string, unknown>, outs: string[], opts?: pulumi.CustomResourceOptions, secrets: string[] = []) {
-        const props: Record<string, unknown> = { ...args, connection: pulumi.secret(args.connection), present: undefined };
+        const props: Record<string, unknown> = { ...args, connection: secretConnection(args.connection), present: undefined };
         if (args.probe !== undefined) props.probe = pulumi.secret(args.probe);
         for (const s of secrets) props[s] = pulumi.secret(args[s]);
         for (const o of outs) if (!(o in props)) props[o] = undefined;

@@ -94,6 +94,29 @@ describe("transport: connection validation", () => {
         assert.deepStrictEqual(validateConnection({ ...good, privateKey: ENCRYPTED, privateKeyPassword: "right" }).map(formatProblem), []);
     });
 
+    it("checks a key once per key and password: a wrong password is refused after the right one, and the right one after a wrong one", () => {
+        const check = (pass: string | undefined) => validateConnection({ ...good, privateKey: ENCRYPTED, privateKeyPassword: pass }).map((p) => p.reason);
+        const right = () => assert.deepStrictEqual(check("right"), []);
+        const wrong = () => assert.deepStrictEqual(check("wrong"), ["cannot be decrypted with privateKeyPassword"]);
+        right();
+        wrong();
+        right();
+        assert.deepStrictEqual(check(undefined), ["is encrypted: give privateKeyPassword"]);
+        wrong();
+        // Each parse of an encrypted key derives it (bcrypt rounds): the outcome is kept, not parsed again per resource.
+        const parse = sshUtils.parseKey;
+        let parses = 0;
+        sshUtils.parseKey = ((...a: Parameters<typeof parse>) => (a[0] === ENCRYPTED && parses++, parse(...a))) as typeof parse;
+        try {
+            for (let i = 0; i < 5; i++) right();
+            assert.strictEqual(parses, 0);
+            assert.deepStrictEqual(check("another"), ["cannot be decrypted with privateKeyPassword"]);
+            assert.strictEqual(parses, 1);
+        } finally {
+            sshUtils.parseKey = parse;
+        }
+    });
+
     it("allows a missing host key only with the explicit insecure opt-out", () => {
         assert.deepStrictEqual(validateConnection({ ...good, hostKey: undefined, insecureIgnoreHostKey: true }).map(formatProblem), []);
     });

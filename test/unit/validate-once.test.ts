@@ -11,6 +11,7 @@ import { resetRegistry } from "../../components/registry";
 import { InvalidArgumentsError } from "../../common/problems";
 import { BASELINE } from "../support/bad-input";
 import { useMocks } from "../support/mock-program";
+import { validateOnce, via } from "../../components/validate";
 
 /** How many times an object with `marker` among its known properties was checked while `f` ran. */
 function countChecks(marker: string, f: () => void): number {
@@ -59,5 +60,34 @@ describe("one validation pass per component", () => {
             assert.deepStrictEqual((e as InvalidArgumentsError).errors.map((p) => p.propertyPath), ["args.vni", "args.port"]);
             return true;
         });
+    });
+});
+
+describe("validateOnce: the arguments now, when nothing in them waits", () => {
+    before(useMocks);
+    const self = new pulumi.ComponentResource("test:index:Now", "now", {});
+    const check = (args: Record<string, unknown>) => validateOnce<Record<string, unknown>>(self, "Now", "now", args, () => []);
+
+    it("gives the plain properties asked for, without the connections the component hands on by itself", () => {
+        const args = { a: 1, nodes: [{ name: "n1", address: "192.168.2.10", connection: { host: "198.18.0.11" } }] };
+        assert.deepStrictEqual(check(args).now(["a", "nodes"]), { a: 1, nodes: [{ name: "n1", address: "192.168.2.10" }] });
+    });
+
+    it("gives nothing when one of them holds an Output or a Promise, however deep; the others still", () => {
+        const c = check({ a: 1, b: pulumi.output(2), nodes: [{ name: "n1" }, { name: "n2", address: Promise.resolve("192.168.2.11") }] });
+        assert.strictEqual(c.now(["a", "b"]), undefined);
+        assert.strictEqual(c.now(["nodes"]), undefined);
+        assert.deepStrictEqual(c.now(["a"]), { a: 1 });
+    });
+
+    it("a connection that is an Output does not hold the rest back", () => {
+        assert.deepStrictEqual(check({ nodes: [{ name: "n1", connection: pulumi.output({ host: "198.18.0.11" }) }] }).now(["nodes"]), { nodes: [{ name: "n1" }] });
+    });
+
+    it("via maps a plan made now to a plain value, and a plan to come to an Output of the same value", async () => {
+        assert.strictEqual(via(3, (x) => x + 1), 4);
+        const later = via(pulumi.output(3), (x) => x + 1);
+        assert.ok(pulumi.Output.isInstance(later));
+        assert.strictEqual(await (later as unknown as { promise(): Promise<number> }).promise(), 4);
     });
 });
