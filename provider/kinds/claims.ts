@@ -12,7 +12,7 @@
  * pulumi died in leaves a claim the next create recognises as its own; its
  * delete removes the claim after the objects.
  */
-import type { Transport } from "../transport";
+import type { ExecResult, Transport } from "../transport";
 import { Problem, problem } from "../../common/problems";
 
 export const CLAIMS_DIR = "/run/routed-overlay/claims";
@@ -64,6 +64,19 @@ export async function claim(t: Transport, owner: string, keys: readonly string[]
  */
 export async function unclaim(t: Transport, owner: string, keys: readonly string[]): Promise<void> {
     if (keys.length) await t.run(["sh", "-c", UNCLAIM, "routed-overlay", CLAIMS_DIR, owner], { input: keys.join("\n") });
+}
+
+// The command given after the directory and the owner, then UNCLAIM only when it succeeded; its own status otherwise.
+const UNCLAIM_AFTER = 'd=$1 o=$2; shift 2; "$@" </dev/null || exit; set -- "$d" "$o"; ' + UNCLAIM;
+
+/**
+ * Runs `argv` on the host and, when it succeeds, removes `keys` from what
+ * `owner` holds, in one round trip: a delete whose claim goes with it. The
+ * result is the command's (with allowFailure semantics): a failed command
+ * leaves the claim to the caller.
+ */
+export async function runThenUnclaim(t: Transport, owner: string, keys: readonly string[], argv: readonly string[]): Promise<ExecResult> {
+    return t.run(["sh", "-c", UNCLAIM_AFTER, "routed-overlay", CLAIMS_DIR, owner, ...argv], { input: keys.join("\n"), allowFailure: true });
 }
 
 /**

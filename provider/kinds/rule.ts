@@ -8,7 +8,7 @@ import { alreadyExists, Kind } from "./kind";
 import { isGone, OWN_PROTO, parseJsonArray } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { checkOwner, claim, moveClaims, takeBack, unclaim } from "./claims";
+import { checkOwner, claim, moveClaims, runThenUnclaim, takeBack, unclaim } from "./claims";
 
 export interface RuleSpec {
     /** 1..32765: 0 is the local-table rule and 32766/32767 are main and default. */
@@ -161,8 +161,10 @@ export const ruleKind: Kind<RuleState> = {
         await moveClaims(t, { owner: olds.owner, keys: [claimKey(olds)] }, { owner: news.owner, keys: [claimKey(news)] });
     },
     async remove(t, r) {
-        const res = await t.run(deleteArgv(r), { allowFailure: true });
-        if (res.code !== 0 && !isGone(res.stderr)) throw new Error(`${t.name}: ip rule del ${ruleWords(r).join(" ")}: ${res.stderr.trim()}`);
+        // The delete and its claim in one round trip: a move deletes rules at the end of the deployment, after everything else.
+        const res = r.owner !== undefined ? await runThenUnclaim(t, r.owner, [claimKey(r)], deleteArgv(r)) : await t.run(deleteArgv(r), { allowFailure: true });
+        if (res.code === 0) return;
+        if (!isGone(res.stderr)) throw new Error(`${t.name}: ip rule del ${ruleWords(r).join(" ")}: ${res.stderr.trim()}`);
         if (r.owner !== undefined) await unclaim(t, r.owner, [claimKey(r)]);
     },
 };

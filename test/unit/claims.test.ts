@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import type { RunOptions, Transport } from "../../provider/transport";
-import { claim, ClaimedElsewhere, moveClaims, takeBack, unclaim } from "../../provider/kinds/claims";
+import { claim, ClaimedElsewhere, moveClaims, runThenUnclaim, takeBack, unclaim } from "../../provider/kinds/claims";
 import { claimsDir, ClaimsDir } from "../support/claims-host";
 
 function host(c: ClaimsDir): Transport {
@@ -55,6 +55,20 @@ describe("claims on a host", () => {
         await unclaim(t, A, ["route 254 10.2.0.0/16"]);
         await unclaim(t, B, ["route 254 10.9.0.0/16"]);
         assert.ok(c.gone());
+    });
+
+    it("runThenUnclaim: the claim goes with a command that succeeds, stays with one that fails, whose status and stderr come back", async () => {
+        const t = host(c);
+        await claim(t, A, ["rule 4/priority 100 table 7", "rule 4/priority 200 table 7"]);
+        // `cat` would eat the keys were stdin the command's: the claim's removal reads them after it.
+        const ok = await runThenUnclaim(t, A, ["rule 4/priority 100 table 7"], ["cat"]);
+        assert.deepStrictEqual([ok.code, ok.stdout], [0, ""]);
+        assert.deepStrictEqual(c.read()[A], ["rule 4/priority 200 table 7"]);
+        const failed = await runThenUnclaim(t, A, ["rule 4/priority 200 table 7"], ["sh", "-c", "echo 'RTNETLINK answers: No such file or directory' >&2; exit 2"]);
+        assert.deepStrictEqual([failed.code, failed.stderr.trim()], [2, "RTNETLINK answers: No such file or directory"]);
+        assert.deepStrictEqual(c.read()[A], ["rule 4/priority 200 table 7"]);
+        await runThenUnclaim(t, A, ["rule 4/priority 200 table 7"], ["true"]);
+        assert.ok(c.gone(), "the last claim took the directories with it");
     });
 
     it("takeBack: its own earlier claim, or adopt; otherwise ClaimedElsewhere naming the other owners, or none", () => {
