@@ -18,7 +18,11 @@ describe("e2e: the main job (npm run demo, the root Pulumi.yaml program)", funct
     let before0: Record<string, string>;
     const stack = "e2e-demo";
     const backend = fs.mkdtempSync(path.join(os.tmpdir(), "ro-demo-backend-"));
-    const env = { ...process.env, RO_DEMO_STACK: stack, RO_DEMO_BACKEND: `file://${backend}`, RO_DEMO_KEEP_LAB: "1" };
+    // The kubernetes plugin copies the stack's kubeconfig (the lab's admin token) into TMPDIR and never
+    // removes it; here the copies go with the backend, as with programStack's stacks.
+    const tmp = path.join(backend, "tmp");
+    fs.mkdirSync(tmp);
+    const env = { ...process.env, RO_DEMO_STACK: stack, RO_DEMO_BACKEND: `file://${backend}`, RO_DEMO_KEEP_LAB: "1", TMPDIR: tmp };
     const demo = (...args: string[]) => execArgv(["bash", path.join(REPO_ROOT, "scripts/demo.sh"), ...args], { env, allowFailure: true });
 
     before(async function () {
