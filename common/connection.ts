@@ -135,11 +135,6 @@ function checkHostKey(arg: string, c: Record<string, unknown>, errs: Problem[]):
     if (typeof keys === "string") errs.push(problem(arg, keys, k));
 }
 
-/**
- * The private key, read as the transport (ssh2) will read it, so that a key
- * it cannot use fails at preview rather than on every host at `up`. The
- * value is a secret: the problem says what is wrong, never what was given.
- */
 // What parsing each key gave, by key and password. Every child resource of a node carries the node's
 // connection, and the provider checks it at every preview and up: a parse per check cost 0.4 ms for a
 // plain key and, for an encrypted one, the whole key derivation (bcrypt rounds, 0.2 s) each time.
@@ -157,6 +152,11 @@ function keyError(key: string, pass: string | undefined): Error | undefined {
     return err;
 }
 
+/**
+ * The private key, read as the transport (ssh2) will read it, so that a key
+ * it cannot use fails at preview rather than on every host at `up`. The
+ * value is a secret: the problem says what is wrong, never what was given.
+ */
 function checkPrivateKey(arg: string, c: Record<string, unknown>, errs: Problem[]): void {
     const key = c.privateKey as string;
     const pass = typeof c.privateKeyPassword === "string" ? c.privateKeyPassword : undefined;

@@ -545,12 +545,6 @@ export function nextHop(r: Pick<ResolvedTunnelFabric, "gatewayAddress">, gw: Pic
 }
 
 /**
- * A node's policy rules. They depend on the CIDRs, the table, the priority,
- * gatewayInIf and which node is active, never on a node's addresses: the
- * TunnelFabric component names its Rule resources from them before the
- * addresses (which may be Outputs) are known.
- */
-/**
  * A rule's part of its resource name, from its selector
  * ("to-10.200.0.0_16"): a move adds and removes rules instead of rewriting
  * all of them. TunnelFabric names its Rule resources with it.
@@ -559,6 +553,12 @@ export function ruleNamePart(r: Pick<RuleSpec, "from" | "to" | "iif">): string {
     return [r.from && `from-${namePart(r.from)}`, r.to && `to-${namePart(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
 }
 
+/**
+ * A node's policy rules. They depend on the CIDRs, the table, the priority,
+ * gatewayInIf and which node is active, never on a node's addresses: the
+ * TunnelFabric component names its Rule resources from them before the
+ * addresses (which may be Outputs) are known.
+ */
 export function planRules(s: Pick<TunnelFabricSpec, "activeGateway" | "remoteCidrs" | "localCidrs" | "gatewayInIf" | "table" | "rulePriority">, node: string): RuleSpec[] {
     const r = withFabricDefaults({ ...s, nodes: [] } as unknown as TunnelFabricSpec);
     // The active gateway gets no outbound rules: its own path to the remote
