@@ -12,8 +12,9 @@
  *   --pods N        W2 per-pod routes per node (default 20)
  *   --only w1|w2    one workload
  *   --out DIR       results folder (default bench/results)
- *   --w2-variants L package and/or engine-floor (the fabric's resources, a provider that
- *                   does nothing); default package,engine-floor
+ *   --w2-variants L package, engine-floor (the fabric's resources, a provider that
+ *                   does nothing) and/or engine-floor-rules (the same in version 0.1's
+ *                   graph, a resource per rule); default all three
  *   --merge         keep the samples of results.json that this run does not measure again
  *   --stats DIR     also keep each operation's raw provider stats lines (RO_PROVIDER_STATS) in DIR, one file an operation
  *   --quick         --runs 1 --w1 200 --per-route 200 --ansible 200 --w2 4 (a smoke run)
@@ -45,7 +46,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { runs: 1, w1: [1000, 10000], perRoute: [1000], ansible: [1000], w2: [8, 16, 32, 64], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor"], merge: false, moves: 3 };
+    const o: Options = { runs: 1, w1: [1000, 10000], perRoute: [1000], ansible: [1000], w2: [8, 16, 32, 64], pods: 20, out: path.join(REPO_ROOT, "bench", "results"), w2Variants: ["package", "engine-floor", "engine-floor-rules"], merge: false, moves: 3 };
     const list = (v: string | undefined, flag: string) => {
         const xs = (v ?? "").split(",").filter(Boolean).map(Number);
         if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${flag}: expected a comma-separated list of counts, got ${JSON.stringify(v)}`);
@@ -68,7 +69,7 @@ function parseArgs(argv: string[]): Options {
             case "--out": o.out = path.resolve(v); i++; break;
             case "--w2-variants":
                 o.w2Variants = (v ?? "").split(",");
-                if (!o.w2Variants.every((x) => x === "package" || x === "engine-floor")) throw new Error(`--w2-variants: expected package and/or engine-floor, got ${JSON.stringify(v)}`);
+                if (!o.w2Variants.every((x) => ["package", "engine-floor", "engine-floor-rules"].includes(x))) throw new Error(`--w2-variants: expected package, engine-floor and/or engine-floor-rules, got ${JSON.stringify(v)}`);
                 i++; break;
             case "--merge": o.merge = true; break;
             case "--moves":

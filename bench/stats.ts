@@ -66,7 +66,7 @@ export interface Sample {
     workload: "W1" | "W2";
     /** Routes (W1) or nodes (W2). */
     size: number;
-    /** "package", "per-route", "engine-floor", "ansible", "ip-batch". */
+    /** "package", "per-route", "engine-floor", "engine-floor-rules", "ansible", "ip-batch". */
     variant: string;
     op: string;
     run: number;
@@ -172,7 +172,7 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
         out.push("## W2: TunnelFabric over N lab nodes", "");
         out.push(table(
             ["nodes", "variant", "resources", "kernel objects after up", "converge (up)", "no-op up", "move gateway", "refresh", "destroy", "round trips per host (up / no-op / move / refresh / destroy)", "provider peak MiB"],
-            sizes("W2").flatMap((n) => ["package", "engine-floor"].flatMap((v) => {
+            sizes("W2").flatMap((n) => ["package", "engine-floor", "engine-floor-rules"].flatMap((v) => {
                 const ops = ["up", "noop-up", "move-gateway", "refresh", "destroy"].map((op) => get("W2", n, v, op));
                 if (!ops[0]) return [];
                 const objs = samples.find((s) => s.workload === "W2" && s.size === n && s.variant === v && s.op === "up" && s.objects)?.objects ?? {};
@@ -182,11 +182,11 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
         ));
         out.push("", "Over the engine floor, and per node (medians):", "");
         out.push(table(
-            ["nodes", "up − engine floor", "no-op up − engine floor", "move − engine floor", "package up ÷ nodes", "engine floor up ÷ nodes"],
+            ["nodes", "up − engine floor", "no-op up − engine floor", "move − engine floor", "move − floor of 0.1's graph", "package up ÷ nodes", "engine floor up ÷ nodes"],
             sizes("W2").map((n) => {
-                const over = (op: string) => overFloor(get("W2", n, "package", op), get("W2", n, "engine-floor", op));
+                const over = (op: string, floor = "engine-floor") => overFloor(get("W2", n, "package", op), get("W2", n, floor, op));
                 const perNode = (v: string) => { const c = get("W2", n, v, "up"); return c ? `${(c.seconds / n).toFixed(3)} s` : "–"; };
-                return [String(n), over("up"), over("noop-up"), over("move-gateway"), perNode("package"), perNode("engine-floor")];
+                return [String(n), over("up"), over("noop-up"), over("move-gateway"), over("move-gateway", "engine-floor-rules"), perNode("package"), perNode("engine-floor")];
             }),
         ));
         out.push("");

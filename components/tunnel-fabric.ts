@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { FdbSet, InterfaceAddress, RouteSet, Rule, VxlanLink } from "../provider/resources";
-import { FABRIC_DEFAULTS, naturalCompare, NodePlan, planRules, planTunnelFabric, ruleNamePart, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
+import { FdbSet, InterfaceAddress, RouteSet, VxlanLink } from "../provider/resources";
+import { FABRIC_DEFAULTS, legacyRuleNameParts, naturalCompare, NodePlan, planRules, planTunnelFabric, TunnelFabricFields, TunnelFabricSpec, validateTunnelFabric } from "./render/fabric";
 import { checkNamespace, LIQO_API_VERSION, routeConfigurationNames, routeConfigurationsOf } from "./render/routeconfiguration";
 import { stringMap } from "../common/names";
 import { described, Problem } from "../common/problems";
@@ -20,8 +20,8 @@ export type TunnelFabricNode = NodeArgs;
 /** The fabric's fields (TunnelFabricFields), and the component's own. */
 export interface TunnelFabricArgs extends TunnelFabricFields {
     /**
-     * The fabric's nodes, at least 2; each gets a VxlanLink, an FdbSet, a
-     * RouteSet and its Rules. The list, the names and the number of pods per
+     * The fabric's nodes, at least 2; each gets a VxlanLink, an FdbSet and a
+     * RouteSet (the fabric table's routes and the rules that select it). The list, the names and the number of pods per
      * node are plain (they name the resources); addresses may be Outputs.
      */
     nodes: NodeArgs[];
@@ -64,7 +64,6 @@ interface FabricChildren {
     links: VxlanLink[];
     fdbs: FdbSet[];
     routes: RouteSet[];
-    rules: Rule[];
     routeConfigurations: k8s.apiextensions.CustomResource[];
     gatewayAddresses: InterfaceAddress[];
 }
@@ -77,10 +76,13 @@ export class TunnelFabric extends pulumi.ComponentResource {
     get links(): VxlanLink[] { return children.get(this)!.links; }
     /** The FdbSet resources (the static all-zero-MAC entries to the other VTEPs), in the order of `links`. */
     get fdbs(): FdbSet[] { return children.get(this)!.fdbs; }
-    /** The RouteSet resources of the fabric table, in the order of `links`. */
+    /**
+     * The RouteSet resources of the fabric table, in the order of `links`:
+     * each holds the node's routes of the table and its policy rules (a
+     * move is one update of each gateway's set, no rule resource created or
+     * deleted).
+     */
     get routes(): RouteSet[] { return children.get(this)!.routes; }
-    /** The policy Rule resources, per node in the order of `links`, each node's sorted by priority and selector. */
-    get rules(): Rule[] { return children.get(this)!.rules; }
     /** With gatewayAddress: one InterfaceAddress per gateway candidate in the order of `links`, held by the active gateway's. */
     get gatewayAddresses(): InterfaceAddress[] { return children.get(this)!.gatewayAddresses; }
     /** The RouteConfiguration custom resources, when routeConfigurationNamespace is given. */
@@ -92,7 +94,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
             this, "TunnelFabric", name, args, (a) => validateTunnelFabricArgs(a as unknown as TunnelFabricArgs));
         const { nodes, routeConfigurationNamespace, routeConfigurationAnnotations: _a, ...structure } = a;
         this.activeGateway = a.activeGateway;
-        const own: FabricChildren = { links: [], fdbs: [], routes: [], rules: [], routeConfigurations: [], gatewayAddresses: [] };
+        const own: FabricChildren = { links: [], fdbs: [], routes: [], routeConfigurations: [], gatewayAddresses: [] };
         children.set(this, own);
         const what = described("TunnelFabric", name);
         const conns = new Map(nodes.map((n, i) => [n.name, checkedConnection(this, what, `args.nodes[${i}].connection`, n.connection, n.name)]));
@@ -104,6 +106,9 @@ export class TunnelFabric extends pulumi.ComponentResource {
         const plain = now(Object.keys(a).filter((k) => k !== "routeConfigurationAnnotations") as (keyof TunnelFabricArgs & string)[]);
         const plans: Planned<Map<string, NodePlan>> = plain ? planAll(specOf(plain as pulumi.Unwrap<TunnelFabricArgs>)) : spec.apply(planAll);
         const table = a.table ?? FABRIC_DEFAULTS.table;
+        // Version 0.1 gave each rule a Rule resource of its own; their deletes, the last steps of the first
+        // up of this version, leave the rules the RouteSets took over.
+        const legacyRules = legacyRuleNameParts(structure);
         const linkName = a.linkName ?? FABRIC_DEFAULTS.linkName;
 
         // The engine generates steps one registration at a time, in the order they reach it, and a
@@ -118,7 +123,7 @@ export class TunnelFabric extends pulumi.ComponentResource {
         const byNode = new Map<string, NodeChildren>();
         const candidateLinks: VxlanLink[] = [];
         for (const node of [...names.filter(candidate), ...names.filter((n) => !candidate(n))]) {
-            const mine: NodeChildren = { links: [], fdbs: [], routes: [], rules: [], gatewayAddresses: [] };
+            const mine: NodeChildren = { links: [], fdbs: [], routes: [], gatewayAddresses: [] };
             byNode.set(node, mine);
             const connection = conns.get(node)!;
             const plan = via(plans, (p) => p.get(node)!);
@@ -139,8 +144,11 @@ export class TunnelFabric extends pulumi.ComponentResource {
                 }, after));
             }
             mine.fdbs.push(new FdbSet(`${base}-fdb`, { connection, dev: linkName, entries: via(plan, (p) => p.fdb.map(({ dev: _d, ...e }) => e)) }, after));
-            mine.routes.push(new RouteSet(`${base}-routes`, { connection, table, routes: via(plan, (p) => p.routes.map(({ table: _t, ...r }) => r)) }, after));
-            for (const r of planRules(structure, node)) mine.rules.push(new Rule(`${base}-rule-${ruleNamePart(r)}`, { connection, ...r }, after));
+            mine.routes.push(new RouteSet(`${base}-routes`, {
+                connection, table, routes: via(plan, (p) => p.routes.map(({ table: _t, ...r }) => r)),
+                rules: planRules(structure, node).map(({ table: _t, ...r }) => r),
+                takeOverRules: legacyRules.map((part) => `${base}-rule-${part}`),
+            }, after));
         }
         // The getters keep natural node order, whatever the order of registration.
         for (const node of names) {

@@ -9,7 +9,7 @@ import { providerFor } from "./dynamic";
 import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
 import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
-import { keyedFdb, keyedRoutes } from "./wire";
+import { keyedFdb, keyedRoutes, keyedRules } from "./wire";
 // Everything but the args' shape is the provider's check (at preview, with the values known).
 import { objectArgs } from "../common/problems";
 import type { RuleSpec } from "./kinds/rule";
@@ -291,6 +291,19 @@ export interface RouteSetArgs extends HostObjectArgs {
     table?: pulumi.Input<number | string>;
     /** The routes, without table. Applied in one round trip (`ip -batch -`). */
     routes: pulumi.Input<pulumi.Input<Inputs<Omit<RouteSpec, "table">>>[]>;
+    /**
+     * Policy rules that look up the table (`ip rule ... table <table>`), without
+     * table. They are added after the table's routes and deleted before them,
+     * and claimed on the host as Rule's are. Default: none.
+     */
+    rules?: pulumi.Input<pulumi.Input<Inputs<Omit<RuleSpec, "table">>>[]>;
+    /**
+     * Names of Rule resources of this stack whose rules this set takes over:
+     * move a rule from a Rule resource into `rules` and list the Rule's name
+     * here, and the rule stays on the host while the Rule resource's delete
+     * lets go of it (a rule is deleted only when no resource holds it).
+     */
+    takeOverRules?: string[];
 }
 
 /**
@@ -299,16 +312,25 @@ export interface RouteSetArgs extends HostObjectArgs {
  * by destination and keeps it as its `ip route` words, so `pulumi preview
  * --diff` names each route that changes, in iproute2's terms:
  * `~ "10.203.0.0/16": "via 192.168.2.10 dev eth0" => "via 192.168.2.11 dev eth0"`.
- * Its routes are claimed on the host as Route's are.
+ * With `rules`, it is the table and the policy rules that select it, as a
+ * Liqo RouteConfiguration's table is: a change that moves both (a fabric's
+ * gateway move) is one update, and each rule shows in the diff by selector:
+ * `+ "priority 18952 from 10.166.0.0/16 to 10.200.0.0/16": "lookup 18952"`.
+ * Its routes and rules are claimed on the host as Route's and Rule's are.
  */
 export class RouteSet extends HostObject {
     declare public readonly table: pulumi.Output<number>;
     /** Destination (plus ` metric N` off the family default) → the rest of the route, defaults left out. */
     declare public readonly routes: pulumi.Output<Record<string, string>>;
+    /** The rules' selectors ("priority 100 from 10.1.0.0/16") → "lookup <table>"; undefined without rules. */
+    declare public readonly rules: pulumi.Output<Record<string, string> | undefined>;
 
     constructor(name: string, args: RouteSetArgs, opts?: pulumi.CustomResourceOptions) {
         args = objectArgs("RouteSet", name, args);
-        super("RouteSet", name, { ...args, owner: ownerId("RouteSet", name), routes: keyedRoutes(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>) }, ["table"], opts);
+        const { takeOverRules, ...rest } = args;
+        const takeOverFrom = takeOverRules?.length ? takeOverRules.map((n) => ownerId("Rule", n)) : undefined;
+        super("RouteSet", name, { ...rest, owner: ownerId("RouteSet", name), routes: keyedRoutes(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>),
+            ...(args.rules !== undefined && { rules: keyedRules(args.rules as pulumi.Input<Omit<RuleSpec, "table">[]>) }), takeOverFrom }, ["table"], opts);
     }
 }
 

@@ -9,6 +9,7 @@ import type { RouteSpec } from "./kinds/route";
 import type { FdbSpec } from "./kinds/fdb";
 import { compactRoute, routeEntryKey } from "./kinds/route-text";
 import { ZERO_MAC } from "../common/net";
+import { normalizeRule, ruleEntryKey, RuleSpec } from "./kinds/rule";
 
 // The map keys only need to be stable and readable in a diff; the provider recomputes canonical ones.
 // An entry whose identifying fields are not plain values is keyed by position, for check to name.
@@ -34,6 +35,15 @@ export function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pul
         }
         return out;
     });
+}
+
+/** The rules as RouteSet sends them, keyed by selector (ruleEntryKey); a rule check would refuse goes by position. */
+export const keyedRules = (list: pulumi.Input<Omit<RuleSpec, "table">[]>) => keyed(list, ruleKeyOf);
+
+function ruleKeyOf(r: Omit<RuleSpec, "table">): string | undefined {
+    const errs: unknown[] = [];
+    const n = normalizeRule({ ...r, table: 254 }, errs as never[]);
+    return n && !errs.length ? ruleEntryKey(n) : undefined;
 }
 
 /** The FDB entries as FdbSet sends them, keyed by MAC@VTEP. */

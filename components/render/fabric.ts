@@ -554,6 +554,17 @@ export function ruleNamePart(r: Pick<RuleSpec, "from" | "to" | "iif">): string {
 }
 
 /**
+ * The name parts of every Rule resource a fabric of version 0.1 could have
+ * given a node, as the active gateway or not: the node's RouteSet, which
+ * holds the rules since, takes those rules over (RouteSetArgs.takeOverRules),
+ * so that the Rule resources' deletes leave them in place on an upgrade.
+ */
+export function legacyRuleNameParts(s: Pick<TunnelFabricSpec, "remoteCidrs" | "localCidrs" | "gatewayInIf" | "table" | "rulePriority">): string[] {
+    const r = withFabricDefaults({ ...s, nodes: [] } as unknown as TunnelFabricSpec);
+    return [...new Set([...outboundSelectors(r), ...inboundSelectors(r)].map(ruleNamePart))].sort();
+}
+
+/**
  * A node's policy rules. They depend on the CIDRs, the table, the priority,
  * gatewayInIf and which node is active, never on a node's addresses: the
  * TunnelFabric component names its Rule resources from them before the

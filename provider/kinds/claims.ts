@@ -66,17 +66,28 @@ export async function unclaim(t: Transport, owner: string, keys: readonly string
     if (keys.length) await t.run(["sh", "-c", UNCLAIM, "routed-overlay", CLAIMS_DIR, owner], { input: keys.join("\n") });
 }
 
-// The command given after the directory and the owner, then UNCLAIM only when it succeeded; its own status otherwise.
-const UNCLAIM_AFTER = 'd=$1 o=$2; shift 2; "$@" </dev/null || exit; set -- "$d" "$o"; ' + UNCLAIM;
+// UNCLAIM, then the keys some claim still holds, each as "held KEY"; then, when none is held and a
+// command follows the owner, the command (its status is the script's).
+const RELEASE = 'd=$1 o=$2; shift 2; k=$(cat); f="$d/$o"; if [ -e "$f" ]; then printf "%s\\n" "$k" | grep -v -x -F -f - "$f" > "$d/.$o.new"; ' +
+    'if [ -s "$d/.$o.new" ]; then mv -f "$d/.$o.new" "$f"; else rm -f "$d/.$o.new" "$f"; fi; fi; ' +
+    'h=$(printf "%s\\n" "$k" | grep -r -h -s -x -F --exclude=".*" -f - "$d"); rmdir "$d" "${d%/*}" 2>/dev/null; ' +
+    'if [ -n "$h" ]; then printf "%s\\n" "$h" | sed "s/^/held /"; exit 0; fi; [ $# -eq 0 ] || exec "$@" </dev/null';
 
 /**
- * Runs `argv` on the host and, when it succeeds, removes `keys` from what
- * `owner` holds, in one round trip: a delete whose claim goes with it. The
- * result is the command's (with allowFailure semantics): a failed command
- * leaves the claim to the caller.
+ * Removes `keys` from what `owner` holds and returns those another claim
+ * still holds: their objects stay, as a Sysctl's value stays while it has an
+ * owner (a RouteSet that took over a Rule resource's rule, a resource of
+ * another stack that adopted the same object). With `argv`, the delete of
+ * the objects, in the same round trip, run only when no key is held; its
+ * result comes back with allowFailure semantics.
  */
-export async function runThenUnclaim(t: Transport, owner: string, keys: readonly string[], argv: readonly string[]): Promise<ExecResult> {
-    return t.run(["sh", "-c", UNCLAIM_AFTER, "routed-overlay", CLAIMS_DIR, owner, ...argv], { input: keys.join("\n"), allowFailure: true });
+export async function release(t: Transport, owner: string, keys: readonly string[], argv: readonly string[] = []): Promise<{ held: Set<string>; result?: ExecResult }> {
+    if (!keys.length) return { held: new Set() };
+    const r = await t.run(["sh", "-c", RELEASE, "routed-overlay", CLAIMS_DIR, owner, ...argv], { input: keys.join("\n"), allowFailure: true });
+    const held = new Set(r.stdout.split("\n").filter((l) => l.startsWith("held ")).map((l) => l.slice(5)).filter((k) => keys.includes(k)));
+    if (held.size) return { held };
+    if (!argv.length && r.code !== 0) throw new Error(`${t.name}: releasing claims: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return { held, ...(argv.length ? { result: r } : {}) };
 }
 
 /**

@@ -88,9 +88,10 @@ export function isGone(stderr: string): boolean {
  * the lines before it are applied and the rest are not: the error names the
  * entry, and `undo` gets the applied prefix to roll back when asked.
  */
-export async function runBatch(t: Transport, tool: "ip" | "bridge", lines: string[][], names: string[], force = false): Promise<void> {
+export async function runBatch(t: Transport, tool: "ip" | "bridge", lines: string[][], names: string[], force = false, family?: 4 | 6): Promise<void> {
     if (!lines.length) return;
-    const argv = force ? [tool, "-force", "-batch", "-"] : [tool, "-batch", "-"];
+    // A batch line takes no options: `ip rule` lines need the family on the command (they default to IPv4).
+    const argv = [tool, ...(family ? [`-${family}`] : []), ...(force ? ["-force"] : []), "-batch", "-"];
     const res = await t.run(argv, { input: batchText(lines), allowFailure: true });
     if (res.code === 0) return;
     if (force) {

@@ -10,6 +10,7 @@ import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
 import { decodeRoute, parseRouteEntry, routeDelWords, routeEntryKey, routeEntryText, routeWords } from "./route-text";
 import { checkOwner, claim, moveClaims, takeBack, unclaim } from "./claims";
+import { addRules, claimKey as ruleClaimKey, normalizeRule, parseRuleEntry, readOwnRules, removeRules, ruleEntryKey, ruleEntryText, RuleState } from "./rule";
 import { delta, entriesOf } from "./sets";
 
 export type RouteType = "unicast" | "blackhole" | "unreachable";
@@ -325,6 +326,14 @@ export const routeKind: Kind<RouteState> = {
 export interface RouteSetState {
     table: number;
     routes: Record<string, string>;
+    /**
+     * The policy rules that send traffic to the table, keyed by ruleEntryKey
+     * ("priority 100 from 10.1.0.0/16"), each "lookup <table>". Absent in a
+     * set without rules (and in states of versions before rules).
+     */
+    rules?: Record<string, string>;
+    /** Owners of Rule resources whose rules this set takes over (RouteSetArgs.takeOverRules), sorted. */
+    takeOverFrom?: string[];
     /** The set's name in the host's claims (provider/kinds/claims.ts). */
     owner?: string;
 }
@@ -334,7 +343,7 @@ const NOT_AN_OBJECT_KEY = /^#\d+$/;
 
 export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): RouteSetState | undefined {
     const before = errs.length;
-    net.noUnknown(raw, ["table", "routes", "owner"], errs);
+    net.noUnknown(raw, ["table", "routes", "rules", "takeOverFrom", "owner"], errs);
     const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
     const owner = checkOwner(raw.owner, errs);
     const routes: Record<string, string> = {};
@@ -351,13 +360,47 @@ export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): Ro
         if (routes[k] !== undefined) errs.push(problem(`routes${label}.dst`, `appears twice (metric ${r.metric})`, r.dst));
         routes[k] = routeEntryText(r);
     }
-    return errs.length > before ? undefined : { table, routes, ...(owner !== undefined && { owner }) };
+    const out: RouteSetState = { table, routes };
+    if (raw.rules !== undefined) out.rules = normalizeSetRules(raw, table, errs);
+    if (raw.takeOverFrom !== undefined) {
+        const owners = Array.isArray(raw.takeOverFrom) ? raw.takeOverFrom.map((o: unknown) => checkOwner(o, errs)) : [];
+        if (!Array.isArray(raw.takeOverFrom)) errs.push(problem("takeOverFrom", "must be a list of owners", raw.takeOverFrom));
+        if (owners.length) out.takeOverFrom = [...new Set(owners as string[])].sort();
+    }
+    if (owner !== undefined) out.owner = owner;
+    return errs.length > before ? undefined : out;
+}
+
+/** The rules of a set: a list of rule specs without table (the set's), or the map of a state. */
+function normalizeSetRules(raw: Record<string, any>, table: number, errs: Problem[]): Record<string, string> {
+    const rules: Record<string, string> = {};
+    for (const [label, given, key] of entriesOf(raw, "rules", "rules", errs)) {
+        let spec = given;
+        if (typeof given === "string" && key !== undefined) {
+            spec = parseRuleEntry(key, table);
+            if (!spec || given !== `lookup ${table}`) { errs.push(problem(`rules${label}`, `not a rule of table ${table}`, given)); continue; }
+        } else if (spec === null || typeof spec !== "object") { errs.push(problem(`rules${label}`, "not a rule", spec)); continue; }
+        else {
+            if (spec.table !== undefined) { errs.push(problem(`rules${label}.table`, "a set's rules look up its table: set table on the RouteSet", spec.table)); continue; }
+            if (spec.owner !== undefined) { errs.push(problem(`rules${label}.owner`, "unknown property", spec.owner)); continue; }
+            spec = { ...spec, table };
+        }
+        const r = normalizeRule(spec, errs, `rules${label}.`);
+        if (!r) continue;
+        const k = ruleEntryKey(r);
+        if (rules[k] !== undefined) errs.push(problem(`rules${label}`, "appears twice", k));
+        rules[k] = ruleEntryText(r);
+    }
+    return rules;
 }
 
 const decoded = (s: RouteSetState): Routes => Object.fromEntries(Object.entries(s.routes).map(([k, text]) => [k, decodeRoute(s.table, k, text)]));
+const decodedRules = (s: RouteSetState): RuleState[] => Object.keys(s.rules ?? {}).map((k) => normalizeRule(parseRuleEntry(k, s.table)!, [])!);
+const rulesAt = (s: RouteSetState, keys: Set<string>) => decodedRules(s).filter((r) => keys.has(ruleEntryKey(r)));
+const setRoutes = routesLifecycle<RouteSetState>(decoded);
 
 export const routeSetKind: Kind<RouteSetState> = {
-    properties: ["table", "routes", "owner"],
+    properties: ["table", "routes", "rules", "takeOverFrom", "owner"],
     normalize: normalizeRouteSet,
     // A state written before routes were texts (an object per route) reads as today's.
     stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSetState : normalizeRouteSet(raw, [])),
@@ -366,7 +409,32 @@ export const routeSetKind: Kind<RouteSetState> = {
     async read(t, s) {
         const live = await readOwn(t, s.table, decoded(s));
         const routes = Object.fromEntries(Object.entries(live).map(([k, r]) => [k, routeEntryText(r)]));
-        return { table: s.table, routes, ...(s.owner !== undefined && { owner: s.owner }) };
+        const out: RouteSetState = { ...s, table: s.table, routes };
+        if (s.rules) out.rules = Object.fromEntries((await readOwnRules(t, decodedRules(s))).map((r) => [ruleEntryKey(r), ruleEntryText(r)]));
+        return out;
     },
-    ...routesLifecycle<RouteSetState>(decoded),
+    // The rules go in after the routes of their table and out before them: no rule sends traffic to a table
+    // that is not complete yet.
+    async create(t, s, adopt) {
+        await setRoutes.create(t, s, adopt);
+        try {
+            await addRules(t, decodedRules(s), { adopt, owner: s.owner, heirOf: s.takeOverFrom, creating: true });
+        } catch (e) {
+            await setRoutes.remove(t, s).catch(() => undefined);
+            throw e;
+        }
+    },
+    async update(t, olds, news, adopt) {
+        const o = new Set(Object.keys(olds.rules ?? {}));
+        const n = new Set(Object.keys(news.rules ?? {}));
+        await removeRules(t, rulesAt(olds, new Set([...o].filter((k) => !n.has(k)))), olds.owner);
+        await setRoutes.update(t, olds, news, adopt);
+        await addRules(t, rulesAt(news, new Set([...n].filter((k) => !o.has(k)))), { adopt, owner: news.owner, heirOf: news.takeOverFrom, creating: false });
+        const kept = rulesAt(news, new Set([...n].filter((k) => o.has(k))));
+        await moveClaims(t, { owner: olds.owner, keys: kept.map(ruleClaimKey) }, { owner: news.owner, keys: kept.map(ruleClaimKey) });
+    },
+    async remove(t, s) {
+        await removeRules(t, decodedRules(s), s.owner);
+        await setRoutes.remove(t, s);
+    },
 };

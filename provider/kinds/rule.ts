@@ -5,10 +5,10 @@
  */
 import type { Transport } from "../transport";
 import { alreadyExists, Kind } from "./kind";
-import { isGone, OWN_PROTO, parseJsonArray } from "./iproute";
+import { isGone, OWN_PROTO, parseJsonArray, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { checkOwner, claim, moveClaims, runThenUnclaim, takeBack, unclaim } from "./claims";
+import { checkOwner, claim, moveClaims, release, takeBack, unclaim } from "./claims";
 
 export interface RuleSpec {
     /** 1..32765: 0 is the local-table rule and 32766/32767 are main and default. */
@@ -123,7 +123,8 @@ async function find(t: Transport, r: RuleState): Promise<RuleState[]> {
 }
 
 const ruleKey = (r: RuleState) => `${r.family}/${ruleWords(r).join(" ")}`;
-const claimKey = (r: RuleState) => `rule ${ruleKey(r)}`;
+/** The key of a rule in the host's claims: the same for a Rule and a RouteSet's rule, so one can hand a rule to the other. */
+export const claimKey = (r: RuleState) => `rule ${ruleKey(r)}`;
 const withOwner = (live: RuleState | undefined, r: RuleState) => live && (r.owner !== undefined ? { ...live, owner: r.owner } : live);
 
 export const ruleKind: Kind<RuleState> = {
@@ -161,10 +162,125 @@ export const ruleKind: Kind<RuleState> = {
         await moveClaims(t, { owner: olds.owner, keys: [claimKey(olds)] }, { owner: news.owner, keys: [claimKey(news)] });
     },
     async remove(t, r) {
-        // The delete and its claim in one round trip: a move deletes rules at the end of the deployment, after everything else.
-        const res = r.owner !== undefined ? await runThenUnclaim(t, r.owner, [claimKey(r)], deleteArgv(r)) : await t.run(deleteArgv(r), { allowFailure: true });
-        if (res.code === 0) return;
+        // The claim goes first, and the rule with it in the same round trip unless another claim holds
+        // it (a RouteSet that took it over, an adopter in another stack): then it stays.
+        const res = r.owner !== undefined ? (await release(t, r.owner, [claimKey(r)], deleteArgv(r))).result : await t.run(deleteArgv(r), { allowFailure: true });
+        if (!res || res.code === 0) return;
         if (!isGone(res.stderr)) throw new Error(`${t.name}: ip rule del ${ruleWords(r).join(" ")}: ${res.stderr.trim()}`);
-        if (r.owner !== undefined) await unclaim(t, r.owner, [claimKey(r)]);
     },
 };
+
+// ---- Rules of a RouteSet --------------------------------------------------------
+
+/**
+ * A RouteSet's rule as its state keys it, for `preview --diff` to name: the
+ * selector words without the table (the set's), with "ipv6" first for an
+ * IPv6 rule whose addresses do not tell its family. The value is the
+ * rule's action, "lookup <table>".
+ */
+export function ruleEntryKey(r: RuleState): string {
+    const words = ruleWords(r).slice(0, -2).join(" ");
+    return r.family === 6 && !r.from && !r.to ? `ipv6 ${words}` : words;
+}
+
+export const ruleEntryText = (r: RuleState) => `lookup ${r.table}`;
+
+/** The rule spec a key of ruleEntryKey stands for, for normalizeRule; undefined when it is not one. */
+export function parseRuleEntry(key: string, table: number): Record<string, unknown> | undefined {
+    const w = key.split(" ");
+    const spec: Record<string, unknown> = { table };
+    if (w[0] === "ipv6") { spec.family = 6; w.shift(); }
+    if (w.length % 2) return undefined;
+    for (let i = 0; i < w.length; i += 2) {
+        const [k, v] = [w[i], w[i + 1]];
+        if (k === "priority") spec.priority = Number(v);
+        else if (k === "from" || k === "to" || k === "iif" || k === "oif") spec[k] = v;
+        else if (k === "fwmark") {
+            const [mark, mask] = v.split("/");
+            spec.fwmark = Number(mark);
+            if (mask !== undefined) spec.fwmask = Number(mask);
+        } else return undefined;
+    }
+    return spec;
+}
+
+export interface RulesChange {
+    adopt: boolean;
+    /** The set's name in the host's claims. */
+    owner?: string;
+    /** Owners whose claims count as the set's own: the Rule resources whose rules it takes over. */
+    heirOf?: readonly string[];
+    /** A create: a failure takes back what it added. */
+    creating: boolean;
+}
+
+const described = (r: RuleState) => `the rule "${ruleWords(r).join(" ")}"`;
+const byFamily = (rules: RuleState[]) => ([4, 6] as const).map((f) => [f, rules.filter((r) => r.family === f)] as const).filter(([, rs]) => rs.length);
+
+/** Of `rules`, those on the host with our protocol. */
+export async function readOwnRules(t: Transport, rules: RuleState[]): Promise<RuleState[]> {
+    const out: RuleState[] = [];
+    for (const [f, rs] of byFamily(rules)) {
+        const live = (await readRules(t, f)).filter((l) => l.proto === OWN_PROTO);
+        out.push(...rs.filter((r) => live.some((l) => sameSelector(l, r))));
+    }
+    return out;
+}
+
+/**
+ * Adds `rules`, claimed first. `ip rule add` is refused only for a rule
+ * identical in every field, protocol included, so the rules are read first:
+ * a twin with another protocol is another tool's (an error, or deleted with
+ * adopt), one with ours is taken back only when this set's claim, or a
+ * claim of a resource it takes over, holds it (otherwise ClaimedElsewhere).
+ */
+export async function addRules(t: Transport, rules: RuleState[], o: RulesChange): Promise<void> {
+    if (!rules.length) return;
+    const live: RuleState[] = [];
+    for (const [f] of byFamily(rules)) live.push(...(await readRules(t, f)));
+    const keys = rules.map(claimKey);
+    const prior = o.owner !== undefined ? await claim(t, o.owner, keys) : new Map<string, string[]>();
+    const added: RuleState[] = [];
+    try {
+        const ours: { key: string; what: string }[] = [];
+        const lines = new Map<4 | 6, { lines: string[][]; names: string[] }>();
+        const push = (r: RuleState, line: string[]) => {
+            const b = lines.get(r.family) ?? { lines: [], names: [] };
+            lines.set(r.family, b);
+            b.lines.push(line);
+            b.names.push(`rules[${JSON.stringify(ruleEntryKey(r))}]`);
+        };
+        for (const r of rules) {
+            const twins = live.filter((l) => sameSelector(l, r));
+            const foreign = twins.filter((l) => l.proto !== OWN_PROTO);
+            if (foreign.length && !o.adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign[0].proto}`);
+            if (twins.some((l) => l.proto === OWN_PROTO)) ours.push({ key: claimKey(r), what: described(r) });
+            // Adopting re-stamps a twin with our protocol: the kernel has no in-place change for rules.
+            for (const l of foreign) push(r, deleteArgv(r, l.proto).slice(3));
+            if (!twins.some((l) => l.proto === OWN_PROTO)) { push(r, addArgv(r).slice(3)); added.push(r); }
+        }
+        const heirs = new Set(o.heirOf ?? []);
+        const asOwn = new Map([...prior].map(([k, owners]) => [k, owners.some((x) => heirs.has(x)) && o.owner !== undefined ? [...owners, o.owner] : owners]));
+        takeBack(t.name, o.owner, ours, asOwn, o.adopt);
+        for (const [f, b] of lines) await runBatch(t, "ip", b.lines.map((l) => ["rule", ...l]), b.names, false, f);
+    } catch (e) {
+        if (o.creating) {
+            for (const [f, rs] of byFamily(added)) await runBatch(t, "ip", rs.map((r) => ["rule", ...deleteArgv(r).slice(3)]), [], true, f).catch(() => undefined);
+            const mine = keys.filter((k) => !prior.get(k)?.includes(o.owner!));
+            if (o.owner !== undefined) await unclaim(t, o.owner, mine).catch(() => undefined);
+        }
+        throw e;
+    }
+}
+
+/**
+ * Deletes `rules` (ours only: the delete names our protocol) after their
+ * claims, but for those another claim still holds.
+ */
+export async function removeRules(t: Transport, rules: RuleState[], owner?: string): Promise<void> {
+    if (!rules.length) return;
+    const held = owner !== undefined ? (await release(t, owner, rules.map(claimKey))).held : new Set<string>();
+    for (const [f, rs] of byFamily(rules.filter((r) => !held.has(claimKey(r))))) {
+        await runBatch(t, "ip", rs.map((r) => ["rule", ...deleteArgv(r).slice(3)]), rs.map((r) => `rules[${JSON.stringify(ruleEntryKey(r))}]`), true, f);
+    }
+}

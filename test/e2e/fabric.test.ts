@@ -10,6 +10,7 @@ import { renderRouteConfiguration } from "../../components/render/routeconfigura
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { spawn } from "child_process";
 
 /**
  * examples/liqo-vxlan-fabric. The remote cluster is stood in for by an
@@ -46,8 +47,8 @@ describe("e2e: TunnelFabric (examples/liqo-vxlan-fabric, VXLAN overlay, packets)
 
         it("up builds the fabric; node3 reaches the remote cluster through node1 over the overlay", async () => {
             const up = await t.stack.up();
-            // Stack, provider, component, 3 x (link, FDB set, route set, rule), and the RouteConfigurations.
-            assert.ok((up.summary.resourceChanges?.create ?? 0) > 15, JSON.stringify(up.summary.resourceChanges));
+            // Stack, kubernetes provider, component, 3 x (link, FDB set, route set with its rules), and 3 RouteConfigurations.
+            assert.strictEqual(up.summary.resourceChanges?.create, 3 + 3 * 3 + 3, JSON.stringify(up.summary.resourceChanges));
             await remoteOn("node1", true);
             const rx0 = await rx("node1");
             assert.strictEqual(await pingRemote(), true);
@@ -166,6 +167,86 @@ describe("e2e: TunnelFabric (examples/liqo-vxlan-fabric, VXLAN overlay, packets)
         it("destroy leaves the lab as it was", async () => {
             await remoteOn("node2", false);
             await t.stack.removeConfig("gatewayAddress");
+            await t.stack.destroy();
+            assert.deepStrictEqual(await labSnapshot(lab), before0);
+        });
+    });
+
+    describe("an upgrade from version 0.1 (a Rule resource per rule): the RouteSets take the rules over, and no rule leaves a host", () => {
+        const stack = useStack("fabric-upgrade", () => lab);
+        let t: TestStack;
+        let before0: Record<string, string>;
+        const REMOTE = "10.200.0.1";
+        const fabricRules = async (node: string) =>
+            (JSON.parse((await hostExec(lab, node, ["ip", "-j", "rule", "show", "table", "18952"])).stdout) as any[]).map((r) => `${r.src}/${r.srclen ?? 0} ${r.dst ?? "all"}/${r.dstlen ?? 0} proto ${r.protocol}`).sort();
+        const claimFiles = async (node: string) =>
+            (await hostExec(lab, node, ["sh", "-c", "grep -r -l -x -F 'rule 4/priority 18952 to 10.200.0.0/16 table 18952' /run/routed-overlay/claims || true"])).stdout.split("\n").filter(Boolean);
+        before(async () => {
+            t = stack();
+            before0 = await labSnapshot(lab);
+            await t.stack.setConfig("variant", { value: "0.1" });
+        });
+        after(async () => {
+            await hostExec(lab, "node1", ["ip", "addr", "del", `${REMOTE}/32`, "dev", "lo"], { allowFailure: true });
+        });
+
+        it("0.1's layout: a Rule resource per rule; node3 reaches the remote cluster through node1", async () => {
+            const up = await t.stack.up();
+            assert.strictEqual(changes(up.summary.resourceChanges).create, 1 + 1 + 3 * 4, JSON.stringify(up.summary.resourceChanges));
+            await hostExec(lab, "node1", ["ip", "addr", "add", `${REMOTE}/32`, "dev", "lo"]);
+            assert.strictEqual((await hostExec(lab, "node3", ["ping", "-n", "-c", "2", "-W", "1", REMOTE], { allowFailure: true })).code, 0);
+            assert.strictEqual((await claimFiles("node3")).length, 1);
+        });
+
+        it("the upgrade's up: the Rule resources go, the RouteSets hold the rules, and no host saw a rule deleted", async () => {
+            await t.stack.setConfig("variant", { value: "current" });
+            const pv = await t.stack.preview({ diff: true });
+            // Each rule a set takes over is named in the diff by its selector.
+            assert.match(pv.stdout, /\+ rules\s*: \{\s*\n\s*\+ priority 18952 to 10\.200\.0\.0\/16: "lookup 18952"/);
+            const rules0 = await Promise.all(["node1", "node2", "node3"].map(fabricRules));
+            // `ip monitor rule` on every node for the length of the up: a rule deleted and added back would show.
+            const monitors = ["node1", "node2", "node3"].map((n) => {
+                const p = spawn("nsenter", ["-t", String(lab.hosts[n].keeperPid), "-n", "--", "ip", "monitor", "rule"]);
+                let out = "";
+                p.stdout.on("data", (d) => (out += d));
+                return { p, out: () => out };
+            });
+            let up;
+            try {
+                await new Promise((r) => setTimeout(r, 300));
+                up = await t.stack.up();
+            } finally {
+                for (const m of monitors) m.p.kill();
+            }
+            assert.deepStrictEqual(changes(up.summary.resourceChanges), { delete: 3, update: 3 });
+            assert.deepStrictEqual(monitors.map((m) => m.out()), ["", "", ""], "no rule was deleted or added on any node");
+            assert.deepStrictEqual(await Promise.all(["node1", "node2", "node3"].map(fabricRules)), rules0);
+            const files = await claimFiles("node3");
+            assert.strictEqual(files.length, 1, "one claim holds the rule: the RouteSet's");
+            assert.strictEqual((await hostExec(lab, "node3", ["ping", "-n", "-c", "2", "-W", "1", REMOTE], { allowFailure: true })).code, 0);
+            assert.deepStrictEqual(changes((await t.stack.preview()).changeSummary), {});
+            assert.deepStrictEqual(changes((await t.stack.refresh()).summary.resourceChanges), {});
+        });
+
+        it("a move after it is updates of the two gateways' sets, each naming the rules it swaps; destroy leaves the lab as it was", async () => {
+            await t.stack.setConfig("activeGateway", { value: "node2" });
+            const pv = await t.stack.preview({ diff: true });
+            const block = (name: string) => pv.stdout.split(/\n(?=\s*[~+-]+ \S+: \()/).find((b) => b.includes(`::${name}]`)) ?? "";
+            assert.match(block("fabric-node2-routes"), /- priority 18952 to 10\.200\.0\.0\/16\s*: "lookup 18952"/);
+            assert.match(block("fabric-node2-routes"), /\+ priority 18952 from 10\.200\.0\.0\/16\s*: "lookup 18952"/);
+            assert.match(block("fabric-node1-routes"), /- priority 18952 from 10\.200\.0\.0\/16\s*: "lookup 18952"/);
+            const up = await t.stack.up();
+            const c = changes(up.summary.resourceChanges);
+            assert.deepStrictEqual([c.create, c.delete, c.replace], [undefined, undefined, undefined], JSON.stringify(c));
+            assert.deepStrictEqual(await fabricRules("node2"), ["10.200.0.0/16 all/0 proto 214"]);
+            assert.deepStrictEqual(await fabricRules("node1"), ["all/0 10.200.0.0/16 proto 214"]);
+            await hostExec(lab, "node1", ["ip", "addr", "del", `${REMOTE}/32`, "dev", "lo"]);
+            await hostExec(lab, "node2", ["ip", "addr", "add", `${REMOTE}/32`, "dev", "lo"]);
+            try {
+                assert.strictEqual((await hostExec(lab, "node3", ["ping", "-n", "-c", "2", "-W", "1", REMOTE], { allowFailure: true })).code, 0);
+            } finally {
+                await hostExec(lab, "node2", ["ip", "addr", "del", `${REMOTE}/32`, "dev", "lo"]);
+            }
             await t.stack.destroy();
             assert.deepStrictEqual(await labSnapshot(lab), before0);
         });

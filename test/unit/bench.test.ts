@@ -62,8 +62,10 @@ describe("bench: the arithmetic behind the tables", () => {
         const md = renderMarkdown([
             w2("package", "up", 32), w2("package", "noop-up", 8), w2("package", "move-gateway", 10.5),
             w2("engine-floor", "up", 25.6), w2("engine-floor", "noop-up", 7.5), w2("engine-floor", "move-gateway", 9.75),
+            w2("engine-floor-rules", "up", 27), w2("engine-floor-rules", "move-gateway", 11),
         ], { machine: "test" });
-        assert.match(md, /\| 64 \| 6\.40 s \| 0\.50 s \| 0\.75 s \| 0\.500 s \| 0\.400 s \|/);
+        assert.match(md, /\| 64 \| 6\.40 s \| 0\.50 s \| 0\.75 s \| -0\.50 s \| 0\.500 s \| 0\.400 s \|/);
+        assert.match(md, /\| 64 \| engine-floor-rules \| 258 \|/);
     });
 });
 

@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import type { RunOptions, Transport } from "../../provider/transport";
-import { claim, ClaimedElsewhere, moveClaims, runThenUnclaim, takeBack, unclaim } from "../../provider/kinds/claims";
+import { claim, ClaimedElsewhere, moveClaims, release, takeBack, unclaim } from "../../provider/kinds/claims";
 import { claimsDir, ClaimsDir } from "../support/claims-host";
 
 function host(c: ClaimsDir): Transport {
@@ -57,18 +57,25 @@ describe("claims on a host", () => {
         assert.ok(c.gone());
     });
 
-    it("runThenUnclaim: the claim goes with a command that succeeds, stays with one that fails, whose status and stderr come back", async () => {
+    it("release: the command runs (stdin its own) when no other claim holds a key; a held key keeps the object, and its owner's claim goes alone", async () => {
         const t = host(c);
         await claim(t, A, ["rule 4/priority 100 table 7", "rule 4/priority 200 table 7"]);
-        // `cat` would eat the keys were stdin the command's: the claim's removal reads them after it.
-        const ok = await runThenUnclaim(t, A, ["rule 4/priority 100 table 7"], ["cat"]);
-        assert.deepStrictEqual([ok.code, ok.stdout], [0, ""]);
+        await claim(t, B, ["rule 4/priority 200 table 7"]);
+        // `cat` would eat the keys were stdin the command's.
+        const ok = await release(t, A, ["rule 4/priority 100 table 7"], ["cat"]);
+        assert.deepStrictEqual([ok.held.size, ok.result?.code, ok.result?.stdout], [0, 0, ""]);
         assert.deepStrictEqual(c.read()[A], ["rule 4/priority 200 table 7"]);
-        const failed = await runThenUnclaim(t, A, ["rule 4/priority 200 table 7"], ["sh", "-c", "echo 'RTNETLINK answers: No such file or directory' >&2; exit 2"]);
-        assert.deepStrictEqual([failed.code, failed.stderr.trim()], [2, "RTNETLINK answers: No such file or directory"]);
-        assert.deepStrictEqual(c.read()[A], ["rule 4/priority 200 table 7"]);
-        await runThenUnclaim(t, A, ["rule 4/priority 200 table 7"], ["true"]);
+        const kept = await release(t, A, ["rule 4/priority 200 table 7"], ["sh", "-c", "echo ran; exit 9"]);
+        assert.deepStrictEqual([[...kept.held], kept.result], [["rule 4/priority 200 table 7"], undefined]);
+        assert.deepStrictEqual(c.read(), { [B]: ["rule 4/priority 200 table 7"] });
+        const failed = await release(t, B, ["rule 4/priority 200 table 7"], ["sh", "-c", "echo 'RTNETLINK answers: No such file or directory' >&2; exit 2"]);
+        assert.deepStrictEqual([failed.result?.code, failed.result?.stderr.trim()], [2, "RTNETLINK answers: No such file or directory"]);
         assert.ok(c.gone(), "the last claim took the directories with it");
+        // Without a command: the keys still held, of several.
+        await claim(t, A, ["route 254 10.1.0.0/16", "route 254 10.2.0.0/16"]);
+        await claim(t, B, ["route 254 10.2.0.0/16"]);
+        assert.deepStrictEqual([...(await release(t, A, ["route 254 10.1.0.0/16", "route 254 10.2.0.0/16"])).held], ["route 254 10.2.0.0/16"]);
+        assert.deepStrictEqual(c.read(), { [B]: ["route 254 10.2.0.0/16"] });
     });
 
     it("takeBack: its own earlier claim, or adopt; otherwise ClaimedElsewhere naming the other owners, or none", () => {

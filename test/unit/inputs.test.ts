@@ -58,7 +58,9 @@ describe("one node list, values as Inputs", () => {
         assert.deepStrictEqual(registeredInputs("fabric-node2-routes")!.routes, {
             "10.166.1.10/32": "via 172.29.0.1 dev liqo.vxlan", "10.166.3.10/32": "via 172.29.0.3 dev liqo.vxlan", "10.200.0.0/16": "via 172.29.0.1 dev liqo.vxlan",
         });
-        assert.deepStrictEqual(fabric.rules.length, 3, "one outbound rule on each of node2 and node3, one inbound on node1");
+        const rules = (n: string) => Object.keys(registeredInputs(`fabric-${n}-routes`)!.rules);
+        assert.deepStrictEqual(["node1", "node2", "node3"].map(rules), [["priority 18952 from 10.200.0.0/16"], ["priority 18952 to 10.200.0.0/16"], ["priority 18952 to 10.200.0.0/16"]],
+            "one outbound rule on each of node2 and node3, one inbound on node1");
         assert.ok(registeredInputs("fabric-tunnel-fabric-18952-node2-gw-node"), "the RouteConfiguration of a node whose pods are Outputs");
         assert.strictEqual(registeredInputs("fabric-tunnel-fabric-18952-node-gw")!.spec.table.rules[0].routes[0].gw, "172.29.0.1");
         assert.strictEqual(subnet.prerequisites.length, 9);

@@ -9,6 +9,7 @@ import {
     planRules,
     planTunnelFabric,
     ruleNamePart,
+    legacyRuleNameParts,
     TunnelFabricSpec,
     validateTunnelFabric,
 } from "../../components/render/fabric";
@@ -22,10 +23,14 @@ describe("TunnelFabric plan", () => {
     const p1 = planTunnelFabric(threeNodes("node1"));
     const p2 = planTunnelFabric(threeNodes("node2"));
 
-    it("names each rule by its selector: Rule resource names, which a release must not change (a new name replaces the rule)", () => {
+    it("names each rule by its selector as version 0.1 named its Rule resources, which the RouteSets take over on an upgrade", () => {
         assert.deepStrictEqual(
             [...planRules(threeNodes("node1"), "node1"), ...planRules(threeNodes("node1"), "node2")].map(ruleNamePart),
             ["from-10.200.0.0_16", "from-10.201.0.0_16", "to-10.200.0.0_16", "to-10.201.0.0_16"]);
+        // Both roles' rules, whichever node is active: an upgrade may come with a move.
+        assert.deepStrictEqual(legacyRuleNameParts(threeNodes("node2")), ["from-10.200.0.0_16", "from-10.201.0.0_16", "to-10.200.0.0_16", "to-10.201.0.0_16"]);
+        assert.deepStrictEqual(legacyRuleNameParts({ ...threeNodes("node1"), gatewayInIf: "liqo-tunnel", localCidrs: ["10.166.0.0/16"] }),
+            ["from-10.166.0.0_16-to-10.200.0.0_16", "from-10.166.0.0_16-to-10.201.0.0_16", "to-10.166.0.0_16-iif-liqo-tunnel"].sort());
         assert.strictEqual(ruleNamePart({ from: "10.166.0.0/16", to: "10.200.0.0/16", iif: "liqo-tunnel" }), "from-10.166.0.0_16-to-10.200.0.0_16-iif-liqo-tunnel");
     });
 

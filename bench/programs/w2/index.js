@@ -4,6 +4,8 @@
 // answers, and the benchmark measures the fabric, not the pods.
 // variant engine-floor: the same resources with the same inputs and
 // dependencies, planned by the same code, with a provider that does nothing.
+// variant engine-floor-rules: the same, in the graph of version 0.1, which
+// gave each policy rule a resource of its own beside the node's RouteSet.
 const path = require("path");
 const pulumi = require("@pulumi/pulumi");
 const { TunnelFabric } = require("routed-overlay");
@@ -31,12 +33,14 @@ const args = {
 
 if (variant === "package") {
     new TunnelFabric("fabric", args);
-} else if (variant === "engine-floor") {
+} else if (variant === "engine-floor" || variant === "engine-floor-rules") {
     const dist = path.resolve(__dirname, "..", "..", "..", "dist");
-    const { planTunnelFabric, ruleNamePart } = require(path.join(dist, "components", "render", "fabric.js"));
+    const { legacyRuleNameParts, planTunnelFabric, ruleNamePart } = require(path.join(dist, "components", "render", "fabric.js"));
     const provider = require(path.join(dist, "bench", "per-route.js")).baselineProvider("noop");
     // The sets as the package's classes send them: routes as key and ip route words, FDB entries keyed.
-    const { keyedRoutes, keyedFdb } = require(path.join(dist, "provider", "wire.js"));
+    const { keyedRoutes, keyedFdb, keyedRules } = require(path.join(dist, "provider", "wire.js"));
+    const ruleResources = variant === "engine-floor-rules";
+    const { ownerId } = require(path.join(dist, "provider", "resources.js"));
     class Floor extends pulumi.ComponentResource {
         constructor(name) {
             super("routed-overlay:bench:Floor", name, {});
@@ -55,14 +59,18 @@ if (variant === "package") {
                 const after = { parent: this, dependsOn: [link] };
                 if (p.gatewayAddress) new pulumi.dynamic.Resource(provider, `${base}-gateway-address`, { connection, ...p.gatewayAddress }, after);
                 new pulumi.dynamic.Resource(provider, `${base}-fdb`, { connection, dev: p.link.name, entries: keyedFdb(p.fdb.map(({ dev: _d, ...e }) => e)) }, after);
-                new pulumi.dynamic.Resource(provider, `${base}-routes`, { connection, table: 18952, routes: keyedRoutes(p.routes.map(({ table: _t, ...r }) => r)) }, after);
-                // Named by selector as the package names them: a move creates and deletes rules, and the engine's deletes come last.
-                for (const r of p.rules) new pulumi.dynamic.Resource(provider, `${base}-rule-${ruleNamePart(r)}`, { connection, ...r }, after);
+                const rules = p.rules.map(({ table: _t, ...r }) => r);
+                new pulumi.dynamic.Resource(provider, `${base}-routes`, {
+                    connection, table: 18952, routes: keyedRoutes(p.routes.map(({ table: _t, ...r }) => r)),
+                    ...(!ruleResources && { rules: keyedRules(rules), takeOverFrom: legacyRuleNameParts(args).map((part) => ownerId("Rule", `${base}-rule-${part}`)) }),
+                }, after);
+                // Named by selector as 0.1 named them: a move creates and deletes rules, and the engine's deletes come last.
+                if (ruleResources) for (const r of p.rules) new pulumi.dynamic.Resource(provider, `${base}-rule-${ruleNamePart(r)}`, { connection, ...r }, after);
             }
             this.registerOutputs({});
         }
     }
     new Floor("fabric");
 } else {
-    throw new Error(`variant: expected package or engine-floor, got ${JSON.stringify(variant)}`);
+    throw new Error(`variant: expected package, engine-floor or engine-floor-rules, got ${JSON.stringify(variant)}`);
 }
