@@ -58,7 +58,8 @@ export interface FabricNode {
 
 /**
  * The fabric's fields as TunnelFabric takes them, documented once. Plain:
- * the CIDRs, gateways, vni and table (they name its Rule and
+ * the CIDRs, gateways, vni and table (they decide each node's rules, the
+ * names of the 0.1 Rule resources its RouteSets take over, and the
  * RouteConfiguration resources); port and mtu may be Inputs. Written out
  * rather than mapped from the renderer's spec: Pulumi's schema inference
  * reads declared properties and their JSDoc only.
@@ -546,8 +547,9 @@ export function nextHop(r: Pick<ResolvedTunnelFabric, "gatewayAddress">, gw: Pic
 
 /**
  * A rule's part of its resource name, from its selector
- * ("to-10.200.0.0_16"): a move adds and removes rules instead of rewriting
- * all of them. TunnelFabric names its Rule resources with it.
+ * ("to-10.200.0.0_16"). Version 0.1's TunnelFabric named a Rule resource
+ * per rule with it, and the upgrade finds them by these names
+ * (legacyRuleNameParts).
  */
 export function ruleNamePart(r: Pick<RuleSpec, "from" | "to" | "iif">): string {
     return [r.from && `from-${namePart(r.from)}`, r.to && `to-${namePart(r.to)}`, r.iif && `iif-${r.iif}`].filter(Boolean).join("-");
@@ -567,8 +569,8 @@ export function legacyRuleNameParts(s: Pick<TunnelFabricSpec, "remoteCidrs" | "l
 /**
  * A node's policy rules. They depend on the CIDRs, the table, the priority,
  * gatewayInIf and which node is active, never on a node's addresses: the
- * TunnelFabric component names its Rule resources from them before the
- * addresses (which may be Outputs) are known.
+ * TunnelFabric component gives them to the node's RouteSet as plain values
+ * before the addresses (which may be Outputs) are known.
  */
 export function planRules(s: Pick<TunnelFabricSpec, "activeGateway" | "remoteCidrs" | "localCidrs" | "gatewayInIf" | "table" | "rulePriority">, node: string): RuleSpec[] {
     const r = withFabricDefaults({ ...s, nodes: [] } as unknown as TunnelFabricSpec);
