@@ -40,7 +40,7 @@ describe("e2e: the main job (npm run demo, the root Pulumi.yaml program)", funct
         const r = await demo();
         assert.strictEqual(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-3000));
         const out = r.stdout;
-        assert.match(out, /Resources:\s+\+ 37 created/);
+        assert.match(out, /Resources:\s+\+ 34 created/);
         assert.strictEqual((out.match(/^ {2}OK {3}/gm) ?? []).length, 4, out);
         assert.doesNotMatch(out, /FAIL/);
         assert.match(out, /node1: holds 192\.168\.2\.250 \(MASTER\)/);
@@ -54,7 +54,7 @@ describe("e2e: the main job (npm run demo, the root Pulumi.yaml program)", funct
     it("a second run changes nothing and proves it again", async () => {
         const r = await demo();
         assert.strictEqual(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-3000));
-        assert.match(r.stdout, /Resources:\s+37 unchanged/);
+        assert.match(r.stdout, /Resources:\s+34 unchanged/);
         assert.doesNotMatch(r.stdout, /created|updated|replaced|deleted/);
         assert.match(r.stdout, /proof: every pod answered every client/);
     });
