@@ -35,10 +35,6 @@ export function checkOwner(v: unknown, errs: Problem[]): string | undefined {
 // (written, then renamed): a reader never sees half of one.
 const CLAIM = 'k=$(cat); mkdir -p "$1" || exit; printf "%s\\n" "$k" | grep -r -s -x -F --exclude=".*" -f - "$1"; ' +
     '{ cat "$1/$2" 2>/dev/null; printf "%s\\n" "$k"; } | sort -u > "$1/.$2.new" && mv -f "$1/.$2.new" "$1/$2"';
-// The file goes with its last key, and the directories with the last file: a host left as it was found.
-const UNCLAIM = 'k=$(cat); f="$1/$2"; [ -e "$f" ] || exit 0; printf "%s\\n" "$k" | grep -v -x -F -f - "$f" > "$1/.$2.new"; ' +
-    'if [ -s "$1/.$2.new" ]; then mv -f "$1/.$2.new" "$f"; else rm -f "$1/.$2.new" "$f"; rmdir "$1" "${1%/*}" 2>/dev/null; fi; exit 0';
-
 /**
  * Adds `keys` to what `owner` holds on this host, and returns who claimed
  * each key just before: key → owners, `owner` included when an earlier run
@@ -63,11 +59,12 @@ export async function claim(t: Transport, owner: string, keys: readonly string[]
  * same owner.
  */
 export async function unclaim(t: Transport, owner: string, keys: readonly string[]): Promise<void> {
-    if (keys.length) await t.run(["sh", "-c", UNCLAIM, "routed-overlay", CLAIMS_DIR, owner], { input: keys.join("\n") });
+    await release(t, owner, keys);
 }
 
-// UNCLAIM, then the keys some claim still holds, each as "held KEY"; then, when none is held and a
-// command follows the owner, the command (its status is the script's).
+// Removes the keys from the owner's file (the file goes with its last key, and the directories with
+// the last file: a host left as it was found); prints the keys some claim still holds, each as
+// "held KEY"; then, when none is held and a command follows the owner, runs it (its status is the script's).
 const RELEASE = 'd=$1 o=$2; shift 2; k=$(cat); f="$d/$o"; if [ -e "$f" ]; then printf "%s\\n" "$k" | grep -v -x -F -f - "$f" > "$d/.$o.new"; ' +
     'if [ -s "$d/.$o.new" ]; then mv -f "$d/.$o.new" "$f"; else rm -f "$d/.$o.new" "$f"; fi; fi; ' +
     'h=$(printf "%s\\n" "$k" | grep -r -h -s -x -F --exclude=".*" -f - "$d"); rmdir "$d" "${d%/*}" 2>/dev/null; ' +

@@ -409,7 +409,7 @@ export const routeSetKind: Kind<RouteSetState> = {
     async read(t, s) {
         const live = await readOwn(t, s.table, decoded(s));
         const routes = Object.fromEntries(Object.entries(live).map(([k, r]) => [k, routeEntryText(r)]));
-        const out: RouteSetState = { ...s, table: s.table, routes };
+        const out: RouteSetState = { ...s, routes };
         if (s.rules) out.rules = Object.fromEntries((await readOwnRules(t, decodedRules(s))).map((r) => [ruleEntryKey(r), ruleEntryText(r)]));
         return out;
     },

@@ -137,25 +137,7 @@ export const ruleKind: Kind<RuleState> = {
         return withOwner((await find(t, r)).find((l) => l.proto === r.proto), r);
     },
     async create(t, r, adopt) {
-        // Read first, unlike routes and links: `ip rule add` (NLM_F_EXCL) is refused only for a rule
-        // identical in every field, protocol included, so the kernel would add ours beside another
-        // owner's twin instead of telling us it is there.
-        const live = await find(t, r);
-        const foreign = live.find((l) => l.proto !== OWN_PROTO);
-        if (foreign && !adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign.proto}`);
-        // Claimed before the kernel changes, so a run that dies after them leaves a claim its next run recognises.
-        const prior = r.owner !== undefined ? await claim(t, r.owner, [claimKey(r)]) : new Map<string, string[]>();
-        const ours = live.find((l) => l.proto === r.proto);
-        try {
-            // Our twin is taken back only when this rule's own claim held it (a create that pulumi died in).
-            if (ours) takeBack(t.name, r.owner, [{ key: claimKey(r), what: `the rule "${ruleWords(r).join(" ")}"` }], prior, adopt);
-            // Adopting re-stamps the twin with our protocol: the kernel has no in-place change for rules.
-            for (const l of live) if (l !== ours) await t.run(deleteArgv(r, l.proto));
-            if (!ours) await t.run(addArgv(r));
-        } catch (e) {
-            if (r.owner !== undefined && !prior.get(claimKey(r))?.includes(r.owner)) await unclaim(t, r.owner, [claimKey(r)]).catch(() => undefined);
-            throw e;
-        }
+        await addRules(t, [r], { adopt, owner: r.owner, creating: true, entry: described });
     },
     async update(t, olds, news) {
         if (!(await find(t, news)).some((l) => l.proto === news.proto)) await t.run(addArgv(news));
@@ -212,6 +194,8 @@ export interface RulesChange {
     heirOf?: readonly string[];
     /** A create: a failure takes back what it added. */
     creating: boolean;
+    /** How a failed batch names the rule; default the set's property path, rules["<key>"]. */
+    entry?: (r: RuleState) => string;
 }
 
 const described = (r: RuleState) => `the rule "${ruleWords(r).join(" ")}"`;
@@ -238,8 +222,16 @@ export async function addRules(t: Transport, rules: RuleState[], o: RulesChange)
     if (!rules.length) return;
     const live: RuleState[] = [];
     for (const [f] of byFamily(rules)) live.push(...(await readRules(t, f)));
+    const twinsOf = (r: RuleState) => live.filter((l) => sameSelector(l, r));
+    // Another tool's twin stops it before anything is claimed or changed.
+    for (const r of rules) {
+        const foreign = twinsOf(r).find((l) => l.proto !== OWN_PROTO);
+        if (foreign && !o.adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign.proto}`);
+    }
     const keys = rules.map(claimKey);
+    // Claimed before the kernel changes, so a run that dies after them leaves a claim its next run recognises.
     const prior = o.owner !== undefined ? await claim(t, o.owner, keys) : new Map<string, string[]>();
+    const entry = o.entry ?? ((r: RuleState) => `rules[${JSON.stringify(ruleEntryKey(r))}]`);
     const added: RuleState[] = [];
     try {
         const ours: { key: string; what: string }[] = [];
@@ -248,12 +240,11 @@ export async function addRules(t: Transport, rules: RuleState[], o: RulesChange)
             const b = lines.get(r.family) ?? { lines: [], names: [] };
             lines.set(r.family, b);
             b.lines.push(line);
-            b.names.push(`rules[${JSON.stringify(ruleEntryKey(r))}]`);
+            b.names.push(entry(r));
         };
         for (const r of rules) {
-            const twins = live.filter((l) => sameSelector(l, r));
+            const twins = twinsOf(r);
             const foreign = twins.filter((l) => l.proto !== OWN_PROTO);
-            if (foreign.length && !o.adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign[0].proto}`);
             if (twins.some((l) => l.proto === OWN_PROTO)) ours.push({ key: claimKey(r), what: described(r) });
             // Adopting re-stamps a twin with our protocol: the kernel has no in-place change for rules.
             for (const l of foreign) push(r, deleteArgv(r, l.proto).slice(3));
