@@ -87,6 +87,8 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
         const v = kind.stored?.(o);
         return v ? { ...o, ...v } : o;
     };
+    /** The kind's properties as the engine holds them; `stored` reads them back. */
+    const wire = (v: T): object => kind.wire?.(v) ?? v;
     /** The computed properties recorded in the state, carried over where the kind does not recompute them. */
     const keep = (p: Inputs) => Object.fromEntries(computed.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
 
@@ -105,7 +107,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             // checked, and the rest is checked again at up, when the engine calls check with the values.
             const errs = all.filter((p) => !holdsUnknown(p.value));
             if (errs.length || !v) return { inputs: news, failures: checkFailures(errs, news, [...kind.properties, "adopt", "probe"]) };
-            return { inputs: { ...v, connection: news.connection, adopt: news.adopt ?? false, ...(probe ? { probe } : {}) } };
+            return { inputs: { ...wire(v), connection: news.connection, adopt: news.adopt ?? false, ...(probe ? { probe } : {}) } };
         },
         async diff(_id, olds, news) {
             // At preview, inputs built from outputs not known yet reach diff unchecked (check left them raw, defaults
@@ -114,7 +116,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             const replaces = kind.identity.filter((k) => known(k) && canonicalJson(olds[k]) !== canonicalJson(news[k])) as string[];
             if (!holdsUnknown(news.connection) && connectionIdentity(olds.connection) !== connectionIdentity(news.connection)) replaces.push("connection");
             const o = stored(olds);
-            const n = own(news, computed);
+            const n = stored(news);
             const keys = new Set([...Object.keys(o), ...Object.keys(n)]);
             const changed = [...keys].filter((k) => canonicalJson(o[k]) !== canonicalJson(n[k]));
             // Read and delete use the connection saved in the outputs: a newly pinned hostKey or a
@@ -128,9 +130,9 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
         },
         async create(inputs) {
             const t = transport(inputs);
-            const v = own(inputs, computed) as T;
+            const v = stored(inputs) as T;
             const extra = (await kind.create(t, v, inputs.adopt === true)) ?? {};
-            return { id: `${t.name}/${kind.key(v)}`, outs: withFrame(inputs, v, extra) };
+            return { id: `${t.name}/${kind.key(v)}`, outs: withFrame(inputs, wire(v), extra) };
         },
         async read(id, props) {
             const t = transport(props);
@@ -139,11 +141,11 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             const kept = keep(props);
             // An object gone from the host stays in the state as absent, so the next up puts it back.
             if (!live) return { id, props: { ...props, present: false } };
-            return { id, props: withFrame(props, live, kept) };
+            return { id, props: withFrame(props, wire(live), kept) };
         },
         async update(_id, olds, news) {
             const t = transport(news);
-            const n = own(news, computed) as T;
+            const n = stored(news) as T;
             const kept = keep(olds);
             let extra: Inputs = {};
             if (olds.present === false) extra = (await kind.create(t, n, news.adopt === true)) ?? {};
@@ -157,7 +159,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
                     if (news.probe) await probed(t.name, kind.key(n), () => requirePath(news.probe as PathCheckSpec), () => kind.update(t, n, o as T, true));
                 }
             }
-            return { outs: withFrame(news, n, { ...extra, ...kept }) };
+            return { outs: withFrame(news, wire(n), { ...extra, ...kept }) };
         },
         async delete(_id, props) {
             const t = transport(props);

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RouteSpec } from "./kinds/route";
 import type { FdbSpec } from "./kinds/fdb";
-import { compactRoute, routeEntryKey } from "./kinds/route-text";
+import { compactRoute, groupRoutes, routeEntryKey } from "./kinds/route-text";
 import { ZERO_MAC } from "../common/net";
 import { normalizeRule, ruleEntryKey, RuleSpec } from "./kinds/rule";
 
@@ -19,21 +19,21 @@ const routeKeyOf = (r: { dst?: unknown; metric?: unknown }) =>
     (typeof r.dst === "string" && (r.metric === undefined || typeof r.metric === "number") ? routeEntryKey({ dst: r.dst, metric: r.metric }) : undefined);
 
 /**
- * The routes as RouteSet sends them: the texts of provider/kinds/route-text.ts.
- * A route that would not survive as text (a field of the wrong type, white
- * space, a duplicate) goes as the object it was, so check names the field and
- * the value as given.
+ * The routes as RouteSet sends them: the texts of provider/kinds/route-text.ts,
+ * in the groups of routeGroup. A route that would not survive as text (a field
+ * of the wrong type, white space, a duplicate) goes as the object it was, so
+ * check names the field and the value as given.
  */
-export function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pulumi.Output<Record<string, unknown>> {
+export function keyedRoutes(list: pulumi.Input<Omit<RouteSpec, "table">[]>): pulumi.Output<Record<string, Record<string, unknown>>> {
     return keyed(list, routeKeyOf).apply((byKey) => {
-        if (!byKey || typeof byKey !== "object" || Array.isArray(byKey)) return byKey;
+        if (!byKey || typeof byKey !== "object" || Array.isArray(byKey)) return byKey as never;
         const out: Record<string, unknown> = {};
         for (const [k, r] of Object.entries(byKey)) {
             // A key keyed() had to disambiguate is a duplicate: it stays an object, for check to name.
             const c = r !== null && typeof r === "object" ? compactRoute(r as Record<string, unknown>) : undefined;
             out[k] = c && c.key === k ? c.text : r;
         }
-        return out;
+        return groupRoutes(out);
     });
 }
 

@@ -17,6 +17,12 @@ export interface Kind<T extends object> {
      * shape changed); undefined when they cannot be read so.
      */
     stored?(raw: Record<string, unknown>): T | undefined;
+    /**
+     * The kind's properties as the engine holds them, in the inputs check
+     * returns and in the outputs, when that differs from the canonical form
+     * (RouteSet groups its routes); `stored` reads them back.
+     */
+    wire?(v: T): Record<string, unknown>;
     /** Properties whose change means another kernel object: a replace, not an update. */
     identity: readonly (keyof T & string)[];
     /** Replace by deleting first: needed when old and new objects would collide (same name). */

@@ -8,7 +8,7 @@ import { alreadyExists, Kind } from "./kind";
 import { BatchFailed, OWN_PROTO, parseJsonArray, parseJsonStream, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
-import { decodeRoute, parseRouteEntry, routeDelWords, routeEntryKey, routeEntryText, routeWords } from "./route-text";
+import { decodeRoute, groupRoutes, parseRouteEntry, routeDelWords, routeEntryKey, routeEntryText, routeWords, ungroupRoutes } from "./route-text";
 import { checkOwner, claim, moveClaims, takeBack, unclaim } from "./claims";
 import { addRules, claimKey as ruleClaimKey, normalizeRule, parseRuleEntry, readOwnRules, removeRules, ruleEntryKey, ruleEntryText, RuleState } from "./rule";
 import { delta, entriesOf } from "./sets";
@@ -347,7 +347,8 @@ export function normalizeRouteSet(raw: Record<string, any>, errs: Problem[]): Ro
     const table = raw.table === undefined ? 254 : net.table("table", raw.table, errs) ?? 0;
     const owner = checkOwner(raw.owner, errs);
     const routes: Record<string, string> = {};
-    for (const [label, given, key] of entriesOf(raw, "routes", "routes", errs)) {
+    // Problems name a route by its key alone: the groups are the wire's, not the user's.
+    for (const [label, given, key] of entriesOf({ routes: ungroupRoutes(raw.routes) }, "routes", "routes", errs)) {
         let spec = given;
         if (typeof given === "string" && key !== undefined && !NOT_AN_OBJECT_KEY.test(key)) {
             spec = parseRouteEntry(`routes${label}`, key, given, errs);
@@ -402,8 +403,13 @@ const setRoutes = routesLifecycle<RouteSetState>(decoded);
 export const routeSetKind: Kind<RouteSetState> = {
     properties: ["table", "routes", "rules", "takeOverFrom", "owner"],
     normalize: normalizeRouteSet,
-    // A state written before routes were texts (an object per route) reads as today's.
-    stored: (raw) => (Object.values((raw.routes ?? {}) as object).every((v) => typeof v === "string") ? raw as unknown as RouteSetState : normalizeRouteSet(raw, [])),
+    // Grouped routes read flat; a state of 0.1 (an object per route) or of 0.2 (flat) reads as today's, so an
+    // upgrade shows no change.
+    stored(raw) {
+        const flat = { ...raw, routes: ungroupRoutes(raw.routes) };
+        return Object.values((flat.routes ?? {}) as object).every((v) => typeof v === "string") ? flat as unknown as RouteSetState : normalizeRouteSet(flat, []);
+    },
+    wire: (s) => ({ ...s, routes: groupRoutes(s.routes) }),
     identity: ["table"],
     key: (s) => `routes/table${s.table}`,
     async read(t, s) {

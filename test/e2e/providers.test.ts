@@ -4,6 +4,7 @@ import { ensureLab, requireRoot } from "../support/lab";
 import { changes, exportAsUser, TestStack } from "../support/pulumi";
 import { useStack } from "../support/stacks";
 import { hostExec, LabInfo, startSshd, stopSshd } from "../../lab/lab";
+import { routeGroup } from "../../provider/kinds/route-text";
 
 /**
  * Issue 3's acceptance on the real CLI: every kernel object kind is created
@@ -110,8 +111,9 @@ describe("e2e: kernel object providers (real CLI, lab over SSH)", function () {
         await t.stack.setConfig("extraRoute", { value: "true" });
         const pv = await t.stack.preview({ diff: true });
         assert.deepStrictEqual(changes(pv.changeSummary), { update: 1 });
-        // The engine's own property diff of the keyed map: the new route carries "+" and its ip route words, the others no marker.
-        assert.match(pv.stdout, /^\s*\+ 10\.203\.0\.0\/16: "via 172\.32\.0\.3 dev rovx0"$/m);
+        // The engine's own property diff of the keyed map, in the route's group: the new route carries "+" and its
+        // ip route words, the others no marker.
+        assert.match(pv.stdout, /^\s*~ 10\.0\.0\.0\/8: \{\n(?:\s+10\.20[012]\.0\.0\/16: [^\n]*\n)*\s*\+ 10\.203\.0\.0\/16: "via 172\.32\.0\.3 dev rovx0"$/m);
         assert.doesNotMatch(pv.stdout, /^\s*[-+~] 10\.20[012]\.0\.0\/16/m, "routes that do not change are not marked");
         await t.stack.removeConfig("extraRoute");
     });
@@ -152,6 +154,20 @@ describe("e2e: kernel object providers (real CLI, lab over SSH)", function () {
         const key = fs.readFileSync(lab.ssh.privateKeyPath, "utf8");
         const body = key.split("\n").filter((l) => l && !l.startsWith("-----")).slice(-3);
         for (const l of body) assert.ok(!exported.includes(l), "a line of the private key appears in the export");
+    });
+
+    it("the state holds each route set's routes in the groups of routeGroup, in the inputs and the outputs", async () => {
+        const exported = JSON.parse(await exportAsUser(t));
+        const sets = exported.deployment.resources.filter((r: any) => r.outputs?.routes !== undefined);
+        assert.ok(sets.length > 0, "a resource with routes in the state");
+        for (const r of sets) {
+            for (const routes of [r.inputs.routes, r.outputs.routes]) {
+                for (const [group, members] of Object.entries(routes as Record<string, Record<string, string>>)) {
+                    for (const k of Object.keys(members)) assert.strictEqual(routeGroup(k), group, `${r.urn}: ${k}`);
+                    assert.ok(Object.values(members).every((v) => typeof v === "string"), `${r.urn}: ${group}`);
+                }
+            }
+        }
     });
 
     it("destroy removes exactly the package's objects; other owners' survive", async () => {

@@ -56,7 +56,9 @@ describe("one node list, values as Inputs", () => {
         assert.deepStrictEqual([link.local, link.dev, link.mtu, link.addresses], ["192.168.2.12", "eth0", 1400, ["172.29.0.3/24"]]);
         assert.strictEqual(registeredInputs("fabric-node3-link")!.connection.host, "198.18.0.13");
         assert.deepStrictEqual(registeredInputs("fabric-node2-routes")!.routes, {
-            "10.166.1.10/32": "via 172.29.0.1 dev liqo.vxlan", "10.166.3.10/32": "via 172.29.0.3 dev liqo.vxlan", "10.200.0.0/16": "via 172.29.0.1 dev liqo.vxlan",
+            "10.166.1.0/24": { "10.166.1.10/32": "via 172.29.0.1 dev liqo.vxlan" },
+            "10.166.3.0/24": { "10.166.3.10/32": "via 172.29.0.3 dev liqo.vxlan" },
+            "10.0.0.0/8": { "10.200.0.0/16": "via 172.29.0.1 dev liqo.vxlan" },
         });
         const rules = (n: string) => Object.keys(registeredInputs(`fabric-${n}-routes`)!.rules);
         assert.deepStrictEqual(["node1", "node2", "node3"].map(rules), [["priority 18952 from 10.200.0.0/16"], ["priority 18952 to 10.200.0.0/16"], ["priority 18952 to 10.200.0.0/16"]],

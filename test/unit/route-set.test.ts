@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { formatProblem, Problem } from "../../common/problems";
 import type { RunOptions, Transport } from "../../provider/transport";
-import { compactRoute, parseRouteEntry, routeEntryText } from "../../provider/kinds/route-text";
+import { compactRoute, groupRoutes, parseRouteEntry, routeEntryText, routeGroup, ungroupRoutes, UNGROUPED } from "../../provider/kinds/route-text";
 import { normalizeRouteSet, RouteSetState, routeSetKind } from "../../provider/kinds/route";
 import { normalizeRule, ruleKind } from "../../provider/kinds/rule";
 import { lifecycle } from "../../provider/runtime";
@@ -14,7 +14,14 @@ import { keyedRoutes, keyedRules } from "../../provider/wire";
 import { claimsDir, ClaimsDir } from "../support/claims-host";
 import { ClaimedElsewhere } from "../../provider/kinds/claims";
 
-const CONN = { host: "198.18.0.200", user: "root", privateKey: "k", hostKey: "SHA256:x" };
+import { CONNECTION as CONN } from "../support/bad-input";
+
+/** The inputs check returns, which must pass. */
+async function checkedInputs(olds: Record<string, unknown>, news: Record<string, unknown>) {
+    const r = await lifecycle(routeSetKind).check(olds, news);
+    assert.deepStrictEqual(r.failures ?? [], []);
+    return r.inputs;
+}
 
 function normalized(raw: Record<string, unknown>): RouteSetState {
     const errs: Problem[] = [];
@@ -85,7 +92,7 @@ describe("RouteSet state: one string of ip route words per route", () => {
         const objects = Object.fromEntries(GOLDEN_IN.map((r) => [r.dst, r]));
         assert.deepStrictEqual(routeSetKind.stored!({ table: 7, routes: objects }), { table: 7, routes: GOLDEN_OUT });
         const impl = lifecycle(routeSetKind);
-        const news = (await impl.check({}, { connection: CONN, table: 7, routes: GOLDEN_OUT })).inputs;
+        const news = await checkedInputs({}, { connection: CONN, table: 7, routes: GOLDEN_OUT });
         const d = await impl.diff("id", { connection: CONN, adopt: false, present: true, table: 7, routes: objects }, news);
         assert.strictEqual(d.changes, false);
     });
@@ -107,10 +114,12 @@ describe("RouteSet state: one string of ip route words per route", () => {
             { dst: "10.1.0.0/16", dev: "eth1" },
         ]).apply(resolve));
         assert.deepStrictEqual(sent, {
-            "10.1.0.0/16": "via 192.168.2.10 dev eth0",
-            "10.2.0.0/16 metric 5": "dev eth0",
-            "10.3.0.0/16": { dst: "10.3.0.0/16", dev: "eth0; reboot" },
-            "10.1.0.0/16 (#3)": { dst: "10.1.0.0/16", dev: "eth1" },
+            "10.0.0.0/8": {
+                "10.1.0.0/16": "via 192.168.2.10 dev eth0",
+                "10.2.0.0/16 metric 5": "dev eth0",
+                "10.3.0.0/16": { dst: "10.3.0.0/16", dev: "eth0; reboot" },
+                "10.1.0.0/16 (#3)": { dst: "10.1.0.0/16", dev: "eth1" },
+            },
         });
         assert.match(refused({ routes: sent }), /routes\["10\.3\.0\.0\/16"\]\.dev: not a Linux interface name/);
         assert.match(refused({ routes: sent }), /routes\["10\.1\.0\.0\/16 \(#3\)"\].dst: appears twice \(metric 0\): "10\.1\.0\.0\/16"/);
@@ -228,6 +237,100 @@ describe("RouteSet state: one string of ip route words per route", () => {
             table: 100,
             routes: { "10.1.0.0/16": "via 192.168.2.10 dev eth0", "10.2.0.0/16": "via 192.168.2.12 dev eth0" },
         });
+    });
+});
+
+// ---- Groups: what the engine holds (check's inputs, the outputs) is the routes in groups of a few
+// hundred at most, because the engine copies a map whole per key it sets; the provider works flat.
+
+describe("RouteSet on the wire: routes grouped by the network of their destination", () => {
+    it("a route's group is its network cut to the multiple of 8 bits below its prefix length", () => {
+        const golden: Record<string, string> = {
+            "10.129.5.0/24": "10.129.0.0/16",
+            "10.1.0.0/17 metric 5": "10.1.0.0/16",
+            "10.1.2.3/32": "10.1.2.0/24",
+            "10.1.2.3": "10.1.2.0/24",
+            "10.1.2.128/25": "10.1.2.0/24",
+            "10.0.0.0/16": "10.0.0.0/8",
+            "10.0.0.0/9": "10.0.0.0/8",
+            "10.0.0.0/8": "0.0.0.0/0",
+            "0.0.0.0/0": "0.0.0.0/0",
+            "2001:db8::/48": "2001:db8::/40",
+            "2001:0db8:0000::/48": "2001:db8::/40",
+            "2001:db8::1/128": "2001:db8::/120",
+            "fd00:1:2:3::/64": "fd00:1:2::/56",
+            "::/0": "::/0",
+            "#3": UNGROUPED,
+            "10.1.0.0/33": UNGROUPED,
+            "10.1.0.0/x": UNGROUPED,
+        };
+        for (const [key, group] of Object.entries(golden)) assert.strictEqual(routeGroup(key), group, key);
+    });
+
+    it("a group holds destinations of at most 8 more bits inside it, so at most 510 per metric, for any set", () => {
+        // Every prefix length, at addresses spread over the space, and the two dense shapes of real sets
+        // (a /9 in /24s, a pod /16 in host routes).
+        let seed = 7;
+        const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+        const keys: string[] = [];
+        for (let len = 0; len <= 32; len++) {
+            for (let i = 0; i < 40; i++) {
+                const n = len === 0 ? 0 : Number((BigInt(rnd()) << 1n) & (((1n << BigInt(len)) - 1n) << BigInt(32 - len)));
+                keys.push(`${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/${len}`);
+            }
+        }
+        for (let i = 0; i < 32768; i++) keys.push(`10.${128 + (i >> 8)}.${i & 255}.0/24`);
+        for (let i = 0; i < 65536; i++) keys.push(`10.244.${i >> 8}.${i & 255}/32`);
+        const groups = groupRoutes(Object.fromEntries(keys.map((k) => [k, "dev eth0"])));
+        const toNum = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+        for (const [g, members] of Object.entries(groups)) {
+            const [gAddr, gLen] = g.split("/");
+            assert.ok(Object.keys(members).length <= 510, `${g}: ${Object.keys(members).length} routes`);
+            for (const k of Object.keys(members)) {
+                const [addr, len] = k.split("/");
+                assert.ok(Number(len) === 0 ? Number(gLen) === 0 : Number(gLen) < Number(len) && Number(len) <= Number(gLen) + 8, `${k} in ${g}`);
+                const span = 2 ** (32 - Number(gLen));
+                assert.strictEqual(Math.floor(toNum(addr) / span) * span, toNum(gAddr), `${k} in ${g}`);
+            }
+        }
+        assert.deepStrictEqual(Object.keys(ungroupRoutes(groups) as object).sort(), [...new Set(keys)].sort());
+        assert.strictEqual(Object.keys(groups["10.244.7.0/24"]).length, 256);
+        assert.strictEqual(Object.keys(groups["10.129.0.0/16"]).length, 256);
+    });
+
+    it("check and the outputs hold the groups; the provider reads them flat", async () => {
+        const impl = lifecycle(routeSetKind);
+        const checked = await checkedInputs({}, { connection: CONN, table: 7, routes: groupRoutes(GOLDEN_OUT) });
+        assert.deepStrictEqual(checked.routes, {
+            "10.128.0.0/16": { "10.128.0.0/24": "via 192.168.2.10 dev eth0" },
+            "10.129.0.0/16": { "10.129.0.0/24": "via 192.168.2.10 dev eth0" },
+            "10.0.0.0/8": { "10.9.0.0/16 metric 20": "blackhole proto 4", "10.8.0.0/16": "via 10.80.0.3 dev rovx0 scope global src 10.80.0.1 onlink" },
+            "2001:db8::/40": { "2001:db8::/48": "dev eth0", "2001:db8:1::/48 metric 100": "dev eth0" },
+        });
+        // The class's keys are the user's spelling: check regroups the canonical ones.
+        const given = await checkedInputs({}, { connection: CONN, table: 7, routes: { [UNGROUPED]: { "2001:0db8:0000::/48": "dev eth0" } } });
+        assert.deepStrictEqual(given.routes, { "2001:db8::/40": { "2001:db8::/48": "dev eth0" } });
+
+        // What create, read and update write into the outputs: the same groups, read back flat.
+        const v = normalized({ table: 7, routes: GOLDEN_IN });
+        assert.deepStrictEqual(routeSetKind.wire!(v), { table: 7, routes: checked.routes });
+        assert.deepStrictEqual(routeSetKind.stored!(routeSetKind.wire!(v)), v);
+    });
+
+    it("a state of 0.2 (one flat map) reads as today's: an upgrade shows no change, and a change is one route", async () => {
+        const impl = lifecycle(routeSetKind);
+        const flat = { connection: CONN, adopt: false, present: true, table: 7, routes: GOLDEN_OUT };
+        const news = await checkedInputs(flat, { connection: CONN, table: 7, routes: groupRoutes(GOLDEN_OUT) });
+        assert.strictEqual((await impl.diff("id", flat, news)).changes, false);
+        assert.strictEqual((await impl.diff("id", { ...news, present: true }, news)).changes, false);
+        const moved = await checkedInputs(flat, { connection: CONN, table: 7, routes: groupRoutes({ ...GOLDEN_OUT, "10.128.0.0/24": "via 192.168.2.11 dev eth0" }) });
+        assert.strictEqual((await impl.diff("id", flat, moved)).changes, true);
+        assert.strictEqual((await impl.diff("id", { ...news, present: true }, moved)).changes, true);
+    });
+
+    it("problems name a route by its key, not by the group the class put it in", () => {
+        assert.match(refused({ routes: { "10.0.0.0/8": { "10.1.0.0/16": "via 192.168.2.300" } } }), /^routes\["10\.1\.0\.0\/16"\]\.gateway: not an IP address: "192\.168\.2\.300"$/m);
+        assert.match(refused({ routes: { [UNGROUPED]: { "#0": 7 } } }), /^routes\["#0"\]: not a route: 7$/m);
     });
 });
 
