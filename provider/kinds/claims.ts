@@ -30,27 +30,64 @@ export function checkOwner(v: unknown, errs: Problem[]): string | undefined {
     return v;
 }
 
-// Prints the claims on the keys (read from stdin) as they were before this one is added, so a create
-// tells a run of its own that pulumi died in from another resource's. A claim file is replaced whole
-// (written, then renamed): a reader never sees half of one.
-const CLAIM = 'k=$(cat); mkdir -p "$1" || exit; printf "%s\\n" "$k" | grep -r -s -x -F --exclude=".*" -f - "$1"; ' +
-    '{ cat "$1/$2" 2>/dev/null; printf "%s\\n" "$k"; } | sort -u > "$1/.$2.new" && mv -f "$1/.$2.new" "$1/$2"';
+// One script for every change of an owner's claims. Stdin: the keys to add ("+KEY") and to remove
+// ("-KEY"). It prints, for the keys to add, who claimed them just before ("prior FILE:KEY"), so a create
+// tells a run of its own that pulumi died in from another resource's; rewrites the owner's file (written,
+// then renamed: a reader never sees half of one; the file goes with its last key, the directories with
+// the last file, a host left as it was found); prints the keys to remove that a claim still holds
+// ("held KEY"). Then, when a command follows the mode, a line "---" and the command, its status the
+// script's: mode "then" runs it always, "if-free" only when no key is held.
+const CHANGE = 'd=$1 o=$2 m=$3; shift 3; k=$(cat); f="$d/$o"; a=$(printf "%s\\n" "$k" | sed -n "s/^+//p"); r=$(printf "%s\\n" "$k" | sed -n "s/^-//p"); ' +
+    'if [ -n "$a" ]; then mkdir -p "$d" || exit; printf "%s\\n" "$a" | grep -r -s -x -F --exclude=".*" -f - "$d" | sed "s/^/prior /"; fi; ' +
+    'if [ -n "$a" ] || [ -e "$f" ]; then { if [ -n "$r" ] && [ -e "$f" ]; then printf "%s\\n" "$r" | grep -v -x -F -f - "$f"; else cat "$f" 2>/dev/null; fi; ' +
+    '[ -z "$a" ] || printf "%s\\n" "$a"; } | sort -u > "$d/.$o.new" || exit; if [ -s "$d/.$o.new" ]; then mv -f "$d/.$o.new" "$f"; else rm -f "$d/.$o.new" "$f"; fi; fi; ' +
+    'h=; [ -z "$r" ] || h=$(printf "%s\\n" "$r" | grep -r -h -s -x -F --exclude=".*" -f - "$d"); rmdir "$d" "${d%/*}" 2>/dev/null; ' +
+    '[ -z "$h" ] || printf "%s\\n" "$h" | sed "s/^/held /"; [ $# -gt 0 ] || exit 0; [ "$m" = then ] || [ -z "$h" ] || exit 0; echo ---; exec "$@" </dev/null';
+
+export interface ClaimsChange {
+    /** Key → the owners that claimed it just before, of the keys added; `owner` included when an earlier run of it had. */
+    prior: Map<string, string[]>;
+    /** Of the keys removed, those another claim still holds. */
+    held: Set<string>;
+    /** The command's result, when one ran. */
+    result?: ExecResult;
+}
+
+/**
+ * Adds `add` to what `owner` holds on this host and removes `remove` from it,
+ * in one round trip; with `then`, a command in the same round trip, after the
+ * claims: always (`when: "then"`), or only when no removed key is held
+ * (`when: "if-free"`), its result with allowFailure semantics.
+ */
+export async function changeClaims(t: Transport, owner: string, add: readonly string[], remove: readonly string[], then?: { argv: readonly string[]; when: "then" | "if-free" }): Promise<ClaimsChange> {
+    const input = [...add.map((k) => `+${k}`), ...remove.map((k) => `-${k}`)].join("\n");
+    const r = await t.run(["sh", "-c", CHANGE, "routed-overlay", CLAIMS_DIR, owner, then?.when ?? "then", ...(then?.argv ?? [])], { input, allowFailure: true });
+    const marker = r.stdout.startsWith("---\n") ? 0 : r.stdout.indexOf("\n---\n");
+    const ran = marker >= 0;
+    if (!ran && r.code !== 0) throw new Error(`${t.name}: changing claims: ${r.stderr.trim() || `exit ${r.code}`}`);
+    const own = ran ? r.stdout.slice(0, marker) : r.stdout;
+    const prior = new Map<string, string[]>();
+    const held = new Set<string>();
+    for (const line of own.split("\n")) {
+        if (line.startsWith("held ")) { if (remove.includes(line.slice(5))) held.add(line.slice(5)); continue; }
+        if (!line.startsWith(`prior ${CLAIMS_DIR}/`)) continue;
+        // grep prints FILE:LINE; the file is CLAIMS_DIR/<owner>, and owners hold no colon.
+        const at = "prior ".length + CLAIMS_DIR.length + 1;
+        const sep = line.indexOf(":", at);
+        if (sep < 0) continue;
+        const key = line.slice(sep + 1);
+        prior.set(key, [...(prior.get(key) ?? []), line.slice(at, sep)]);
+    }
+    return { prior, held, ...(ran ? { result: { ...r, stdout: r.stdout.slice(marker === 0 ? 4 : marker + 5) } } : {}) };
+}
+
 /**
  * Adds `keys` to what `owner` holds on this host, and returns who claimed
  * each key just before: key → owners, `owner` included when an earlier run
  * of this resource had.
  */
 export async function claim(t: Transport, owner: string, keys: readonly string[]): Promise<Map<string, string[]>> {
-    const r = await t.run(["sh", "-c", CLAIM, "routed-overlay", CLAIMS_DIR, owner], { input: keys.join("\n") });
-    const out = new Map<string, string[]>();
-    for (const line of r.stdout.split("\n")) {
-        // grep prints FILE:LINE; the file is CLAIMS_DIR/<owner>, and owners hold no colon.
-        const sep = line.indexOf(":", CLAIMS_DIR.length);
-        if (!line.startsWith(`${CLAIMS_DIR}/`) || sep < 0) continue;
-        const key = line.slice(sep + 1);
-        out.set(key, [...(out.get(key) ?? []), line.slice(CLAIMS_DIR.length + 1, sep)]);
-    }
-    return out;
+    return (await changeClaims(t, owner, keys, [])).prior;
 }
 
 /**
@@ -62,14 +99,6 @@ export async function unclaim(t: Transport, owner: string, keys: readonly string
     await release(t, owner, keys);
 }
 
-// Removes the keys from the owner's file (the file goes with its last key, and the directories with
-// the last file: a host left as it was found); prints the keys some claim still holds, each as
-// "held KEY"; then, when none is held and a command follows the owner, runs it (its status is the script's).
-const RELEASE = 'd=$1 o=$2; shift 2; k=$(cat); f="$d/$o"; if [ -e "$f" ]; then printf "%s\\n" "$k" | grep -v -x -F -f - "$f" > "$d/.$o.new"; ' +
-    'if [ -s "$d/.$o.new" ]; then mv -f "$d/.$o.new" "$f"; else rm -f "$d/.$o.new" "$f"; fi; fi; ' +
-    'h=$(printf "%s\\n" "$k" | grep -r -h -s -x -F --exclude=".*" -f - "$d"); rmdir "$d" "${d%/*}" 2>/dev/null; ' +
-    'if [ -n "$h" ]; then printf "%s\\n" "$h" | sed "s/^/held /"; exit 0; fi; [ $# -eq 0 ] || exec "$@" </dev/null';
-
 /**
  * Removes `keys` from what `owner` holds and returns those another claim
  * still holds: their objects stay, as a Sysctl's value stays while it has an
@@ -80,11 +109,8 @@ const RELEASE = 'd=$1 o=$2; shift 2; k=$(cat); f="$d/$o"; if [ -e "$f" ]; then p
  */
 export async function release(t: Transport, owner: string, keys: readonly string[], argv: readonly string[] = []): Promise<{ held: Set<string>; result?: ExecResult }> {
     if (!keys.length) return { held: new Set() };
-    const r = await t.run(["sh", "-c", RELEASE, "routed-overlay", CLAIMS_DIR, owner, ...argv], { input: keys.join("\n"), allowFailure: true });
-    const held = new Set(r.stdout.split("\n").filter((l) => l.startsWith("held ")).map((l) => l.slice(5)).filter((k) => keys.includes(k)));
-    if (held.size) return { held };
-    if (!argv.length && r.code !== 0) throw new Error(`${t.name}: releasing claims: ${r.stderr.trim() || `exit ${r.code}`}`);
-    return { held, ...(argv.length ? { result: r } : {}) };
+    const { held, result } = await changeClaims(t, owner, [], keys, argv.length ? { argv, when: "if-free" } : undefined);
+    return { held, ...(result ? { result } : {}) };
 }
 
 /**

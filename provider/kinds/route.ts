@@ -9,8 +9,8 @@ import { BatchFailed, OWN_PROTO, parseJsonArray, parseJsonStream, runBatch } fro
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
 import { decodeRoute, groupRoutes, parseRouteEntry, routeDelWords, routeEntryKey, routeEntryText, routeWords, ungroupRoutes } from "./route-text";
-import { checkOwner, claim, moveClaims, takeBack, unclaim } from "./claims";
-import { addRules, claimKey as ruleClaimKey, normalizeRule, parseRuleEntry, readOwnRules, removeRules, ruleEntryKey, ruleEntryText, RuleState } from "./rule";
+import { changeClaims, checkOwner, claim, moveClaims, takeBack, unclaim } from "./claims";
+import { addRules, claimKey as ruleClaimKey, deleteArgv as ruleDeleteArgv, heirsClaims, normalizeRule, parseRule, parseRuleEntry, planRuleAdds, readOwnRules, removeRules, ruleEntryKey, ruleEntryName, ruleEntryText, RuleState, sameSelector } from "./rule";
 import { delta, entriesOf } from "./sets";
 
 export type RouteType = "unicast" | "blackhole" | "unreachable";
@@ -213,6 +213,7 @@ async function readOwn(t: Transport, table: number, wants: Routes): Promise<Rout
 }
 
 const claimKey = (table: number, key: string) => `route ${table} ${key}`;
+const sameRoute = (a: RouteState, b: RouteState) => routeWords(a).join(" ") === routeWords(b).join(" ");
 const described = (r: RouteState) => `a route to ${r.dst} in table ${r.table} metric ${r.metric}`;
 
 /**
@@ -226,7 +227,7 @@ const described = (r: RouteState) => `a route to ${r.dst} in table ${r.table} me
  * Pulumi will not record the resource.
  */
 async function applyRoutes(t: Transport, table: number, olds: Routes, news: Routes, o: { adopt: boolean; owner?: string; creating: boolean }): Promise<void> {
-    const d = delta(olds, news, (a, b) => routeWords(a).join(" ") === routeWords(b).join(" "), () => true);
+    const d = delta(olds, news, sameRoute, () => true);
     const name = (k: string) => `routes[${JSON.stringify(k)}]`;
     const line = (verb: string, r: RouteState) => ["route", verb, ...(verb === "del" ? routeDelWords(r) : routeWords(r))];
     // Written before the kernel changes, so a run that dies after them leaves a claim its next run recognises.
@@ -248,14 +249,7 @@ async function applyRoutes(t: Transport, table: number, olds: Routes, news: Rout
     const pending = d.add.slice(done);
     if (pending.length) {
         const live = await readAt(t, table, pending.map(([k]) => k));
-        const ours: { key: string; what: string }[] = [];
-        for (const [k] of pending) {
-            const l = live.get(k);
-            if (!l) continue;
-            if (l.proto !== OWN_PROTO && !o.adopt) { await undo(done); throw alreadyExists(t.name, described(l), `proto ${l.proto}`); }
-            if (l.proto === OWN_PROTO) ours.push({ key: claimKey(table, k), what: described(l) });
-        }
-        try { takeBack(t.name, o.owner, ours, prior, o.adopt); } catch (e) { await undo(done); throw e; }
+        try { takeBack(t.name, o.owner, routesInTheWay(t.name, table, pending, live, o.adopt), prior, o.adopt); } catch (e) { await undo(done); throw e; }
     }
     const lines: string[][] = [];
     const names: string[] = [];
@@ -270,6 +264,21 @@ async function applyRoutes(t: Transport, table: number, olds: Routes, news: Rout
         throw e;
     }
     if (o.owner) await unclaim(t, o.owner, d.remove.map(([k]) => claimKey(table, k)));
+}
+
+/**
+ * Of the routes to add, those of ours already at their keys (for takeBack);
+ * another owner's route at one stops the change, naming it, unless adopt.
+ */
+function routesInTheWay(host: string, table: number, adds: readonly [string, RouteState][], live: Map<string, RouteState>, adopt: boolean): { key: string; what: string }[] {
+    const ours: { key: string; what: string }[] = [];
+    for (const [k] of adds) {
+        const l = live.get(k);
+        if (!l) continue;
+        if (l.proto !== OWN_PROTO && !adopt) throw alreadyExists(host, described(l), `proto ${l.proto}`);
+        if (l.proto === OWN_PROTO) ours.push({ key: claimKey(table, k), what: described(l) });
+    }
+    return ours;
 }
 
 /** Deletes the routes (with our protocol: never another owner's at the same key), then their claims. */
@@ -400,6 +409,88 @@ const decodedRules = (s: RouteSetState): RuleState[] => Object.keys(s.rules ?? {
 const rulesAt = (s: RouteSetState, keys: Set<string>) => decodedRules(s).filter((r) => keys.has(ruleEntryKey(r)));
 const setRoutes = routesLifecycle<RouteSetState>(decoded);
 
+// What a set's update needs to see, listed in the round trip of its claims: the table's routes in the
+// families $2 and the rules in the families $3 (each "", "4", "6" or "4 6").
+const LIST_FOR_UPDATE = 'for x in $2; do echo "routes $x"; ip -N -d -j -$x route show table "$1"; done; for x in $3; do echo "rules $x"; ip -N -j -$x rule show; done';
+
+/** The table's routes and the rules a listing of LIST_FOR_UPDATE holds; a complaint of ip but an empty table's is an error. */
+function parseListing(t: Transport, res: { stdout: string; stderr: string }, table: number): { routes: Map<string, RouteState>; rules: RuleState[] } {
+    const bad = res.stderr.split("\n").filter((l) => l.trim() && !/FIB table does not exist|Dump terminated/.test(l));
+    if (bad.length) throw new Error(`${t.name}: listing table ${table} and the rules: ${bad.join("; ")}`);
+    const routes = new Map<string, RouteState>();
+    const rules: RuleState[] = [];
+    let at: RegExpExecArray | null = null;
+    for (const line of res.stdout.split("\n")) {
+        const head = /^(routes|rules) ([46])$/.exec(line);
+        if (head) { at = head; continue; }
+        if (!at || !line.trim()) continue;
+        for (const e of parseJsonArray(line)) {
+            if (at[1] === "routes") { const r = parseRoute(e, table); routes.set(routeEntryKey(r), r); } else rules.push(parseRule(e, Number(at[2]) as net.Family));
+        }
+    }
+    return { routes, rules };
+}
+
+const familiesOf = (xs: { family: net.Family }[]) => [...new Set(xs.map((x) => x.family))].sort();
+
+/**
+ * An update of a set whose owner stays, in two round trips: one writes the
+ * claims (the keys added claimed, those removed released) and lists what the
+ * change must see; one batch then deletes the rules that go, changes the
+ * routes and adds the new rules, in that order, so no rule sends traffic to
+ * a table being changed under it. `ip rule` takes the family from the command
+ * line only, so IPv6 rules go in batches of their own, before and after.
+ * What is in the way stops it before the kernel changes, and its claims are
+ * put back.
+ */
+async function updateSet(t: Transport, olds: RouteSetState, news: RouteSetState, owner: string, adopt: boolean): Promise<void> {
+    const table = news.table;
+    const oldRules = new Map(decodedRules(olds).map((r) => [ruleEntryKey(r), r]));
+    const newRules = new Map(decodedRules(news).map((r) => [ruleEntryKey(r), r]));
+    const gone = [...oldRules].filter(([k]) => !newRules.has(k)).map(([, r]) => r);
+    const added = [...newRules].filter(([k]) => !oldRules.has(k)).map(([, r]) => r);
+    const d = delta(decoded(olds), decoded(news), sameRoute, () => true);
+    const addKeys = [...d.add.map(([k]) => claimKey(table, k)), ...added.map(ruleClaimKey)];
+    const removeKeys = [...d.remove.map(([k]) => claimKey(table, k)), ...gone.map(ruleClaimKey)];
+    const routeFams = familiesOf([...d.add, ...d.remove].map(([k]) => ({ family: familyOfKey(k) })));
+    const list = ["sh", "-c", LIST_FOR_UPDATE, "routed-overlay", String(table), routeFams.join(" "), familiesOf([...gone, ...added]).join(" ")];
+    // Next hops changed in place (`ip route replace`) need neither claims nor a listing: one round trip.
+    const c = addKeys.length || removeKeys.length ? await changeClaims(t, owner, addKeys, removeKeys, { argv: list, when: "then" })
+        : { prior: new Map<string, string[]>(), held: new Set<string>(), result: { code: 0, stdout: "", stderr: "" } };
+    let plan: ReturnType<typeof planRuleAdds>;
+    let live: ReturnType<typeof parseListing>;
+    try {
+        live = parseListing(t, c.result!, table);
+        const ours = routesInTheWay(t.name, table, d.add, live.routes, adopt);
+        plan = planRuleAdds(t.name, added, live.rules, adopt);
+        takeBack(t.name, owner, [...ours, ...plan.ours], heirsClaims(c.prior, owner, news.takeOverFrom), adopt);
+    } catch (e) {
+        const mine = addKeys.filter((k) => !c.prior.get(k)?.includes(owner));
+        await changeClaims(t, owner, removeKeys, mine).catch(() => undefined);
+        throw e;
+    }
+    const v4: string[][] = [], v4names: string[] = [];
+    const v6 = { del: [] as string[][], delNames: [] as string[], add: [] as string[][], addNames: [] as string[] };
+    const ruleLine = (r: RuleState, line: string[], when: "del" | "add") => {
+        if (r.family === 4) { v4.push(line); v4names.push(ruleEntryName(r)); }
+        else if (when === "del") { v6.del.push(line); v6.delNames.push(ruleEntryName(r)); }
+        else { v6.add.push(line); v6.addNames.push(ruleEntryName(r)); }
+    };
+    // Deletes only what is there as ours, and not held by another claim: the batch stops at a failing line.
+    for (const r of gone) {
+        if (c.held.has(ruleClaimKey(r)) || !live.rules.some((l) => sameSelector(l, r) && l.proto === OWN_PROTO)) continue;
+        ruleLine(r, ["rule", ...ruleDeleteArgv(r).slice(3)], "del");
+    }
+    const name = (k: string) => `routes[${JSON.stringify(k)}]`;
+    for (const [k, r] of d.remove) if (live.routes.get(k)?.proto === r.proto) { v4.push(["route", "del", ...routeDelWords(r)]); v4names.push(name(k)); }
+    for (const [k, , r] of d.change) { v4.push(["route", "replace", ...routeWords(r)]); v4names.push(name(k)); }
+    for (const [k, r] of d.add) { v4.push(["route", "replace", ...routeWords(r)]); v4names.push(name(k)); }
+    for (const l of plan.lines) ruleLine(l.rule, l.line, l.line[1] === "del" ? "del" : "add");
+    await runBatch(t, "ip", v6.del, v6.delNames, false, 6);
+    await runBatch(t, "ip", v4, v4names);
+    await runBatch(t, "ip", v6.add, v6.addNames, false, 6);
+}
+
 export const routeSetKind: Kind<RouteSetState> = {
     properties: ["table", "routes", "rules", "takeOverFrom", "owner"],
     normalize: normalizeRouteSet,
@@ -431,6 +522,8 @@ export const routeSetKind: Kind<RouteSetState> = {
         }
     },
     async update(t, olds, news, adopt) {
+        if (news.owner !== undefined && olds.owner === news.owner) return updateSet(t, olds, news, news.owner, adopt);
+        // A state without an owner (before claims), or of another name: the claims move, one step at a time.
         const o = new Set(Object.keys(olds.rules ?? {}));
         const n = new Set(Object.keys(news.rules ?? {}));
         await removeRules(t, rulesAt(olds, new Set([...o].filter((k) => !n.has(k)))), olds.owner);

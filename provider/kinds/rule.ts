@@ -222,46 +222,62 @@ export async function addRules(t: Transport, rules: RuleState[], o: RulesChange)
     if (!rules.length) return;
     const live: RuleState[] = [];
     for (const [f] of byFamily(rules)) live.push(...(await readRules(t, f)));
-    const twinsOf = (r: RuleState) => live.filter((l) => sameSelector(l, r));
     // Another tool's twin stops it before anything is claimed or changed.
-    for (const r of rules) {
-        const foreign = twinsOf(r).find((l) => l.proto !== OWN_PROTO);
-        if (foreign && !o.adopt) throw alreadyExists(t.name, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign.proto}`);
-    }
+    const plan = planRuleAdds(t.name, rules, live, o.adopt);
     const keys = rules.map(claimKey);
     // Claimed before the kernel changes, so a run that dies after them leaves a claim its next run recognises.
     const prior = o.owner !== undefined ? await claim(t, o.owner, keys) : new Map<string, string[]>();
-    const entry = o.entry ?? ((r: RuleState) => `rules[${JSON.stringify(ruleEntryKey(r))}]`);
-    const added: RuleState[] = [];
+    const entry = o.entry ?? ruleEntryName;
     try {
-        const ours: { key: string; what: string }[] = [];
-        const lines = new Map<4 | 6, { lines: string[][]; names: string[] }>();
-        const push = (r: RuleState, line: string[]) => {
-            const b = lines.get(r.family) ?? { lines: [], names: [] };
-            lines.set(r.family, b);
-            b.lines.push(line);
-            b.names.push(entry(r));
-        };
-        for (const r of rules) {
-            const twins = twinsOf(r);
-            const foreign = twins.filter((l) => l.proto !== OWN_PROTO);
-            if (twins.some((l) => l.proto === OWN_PROTO)) ours.push({ key: claimKey(r), what: described(r) });
-            // Adopting re-stamps a twin with our protocol: the kernel has no in-place change for rules.
-            for (const l of foreign) push(r, deleteArgv(r, l.proto).slice(3));
-            if (!twins.some((l) => l.proto === OWN_PROTO)) { push(r, addArgv(r).slice(3)); added.push(r); }
-        }
-        const heirs = new Set(o.heirOf ?? []);
-        const asOwn = new Map([...prior].map(([k, owners]) => [k, owners.some((x) => heirs.has(x)) && o.owner !== undefined ? [...owners, o.owner] : owners]));
-        takeBack(t.name, o.owner, ours, asOwn, o.adopt);
-        for (const [f, b] of lines) await runBatch(t, "ip", b.lines.map((l) => ["rule", ...l]), b.names, false, f);
+        takeBack(t.name, o.owner, plan.ours, heirsClaims(prior, o.owner, o.heirOf), o.adopt);
+        for (const [f, ls] of byFamilyOf(plan.lines)) await runBatch(t, "ip", ls.map((l) => l.line), ls.map((l) => entry(l.rule)), false, f);
     } catch (e) {
         if (o.creating) {
-            for (const [f, rs] of byFamily(added)) await runBatch(t, "ip", rs.map((r) => ["rule", ...deleteArgv(r).slice(3)]), [], true, f).catch(() => undefined);
+            for (const [f, rs] of byFamily(plan.added)) await runBatch(t, "ip", rs.map((r) => ["rule", ...deleteArgv(r).slice(3)]), [], true, f).catch(() => undefined);
             const mine = keys.filter((k) => !prior.get(k)?.includes(o.owner!));
             if (o.owner !== undefined) await unclaim(t, o.owner, mine).catch(() => undefined);
         }
         throw e;
     }
+}
+
+/** A set's rule as a failed batch names it: its property path. */
+export const ruleEntryName = (r: RuleState) => `rules[${JSON.stringify(ruleEntryKey(r))}]`;
+
+export interface RuleLine { rule: RuleState; line: string[] }
+const byFamilyOf = (ls: RuleLine[]) => ([4, 6] as const).map((f) => [f, ls.filter((l) => l.rule.family === f)] as const).filter(([, x]) => x.length);
+
+/**
+ * The batch lines that add `rules` to a host whose rules of their families
+ * are `live`. `ip rule add` is refused only for a rule identical in every
+ * field, protocol included, so a twin is found here: another tool's (another
+ * protocol) stops it, unless adopt, which re-stamps it (the kernel has no
+ * in-place change for rules); one of ours is left, and returned in `ours`
+ * for takeBack.
+ */
+export function planRuleAdds(host: string, rules: RuleState[], live: RuleState[], adopt: boolean): { lines: RuleLine[]; ours: { key: string; what: string }[]; added: RuleState[] } {
+    const twinsOf = (r: RuleState) => live.filter((l) => sameSelector(l, r));
+    for (const r of rules) {
+        const foreign = twinsOf(r).find((l) => l.proto !== OWN_PROTO);
+        if (foreign && !adopt) throw alreadyExists(host, `a rule "${ruleWords(r).join(" ")}"`, `protocol ${foreign.proto}`);
+    }
+    const lines: RuleLine[] = [];
+    const ours: { key: string; what: string }[] = [];
+    const added: RuleState[] = [];
+    for (const r of rules) {
+        const twins = twinsOf(r);
+        if (twins.some((l) => l.proto === OWN_PROTO)) ours.push({ key: claimKey(r), what: described(r) });
+        for (const l of twins.filter((x) => x.proto !== OWN_PROTO)) lines.push({ rule: r, line: ["rule", ...deleteArgv(r, l.proto).slice(3)] });
+        if (!twins.some((l) => l.proto === OWN_PROTO)) { lines.push({ rule: r, line: ["rule", ...addArgv(r).slice(3)] }); added.push(r); }
+    }
+    return { lines, ours, added };
+}
+
+/** The claims found on keys, where a claim of a resource `owner` takes over (heirOf) counts as `owner`'s own. */
+export function heirsClaims(prior: Map<string, string[]>, owner: string | undefined, heirOf: readonly string[] = []): Map<string, string[]> {
+    if (owner === undefined || !heirOf.length) return prior;
+    const heirs = new Set(heirOf);
+    return new Map([...prior].map(([k, owners]) => [k, owners.some((x) => heirs.has(x)) ? [...owners, owner] : owners]));
 }
 
 /**
@@ -272,6 +288,6 @@ export async function removeRules(t: Transport, rules: RuleState[], owner?: stri
     if (!rules.length) return;
     const held = owner !== undefined ? (await release(t, owner, rules.map(claimKey))).held : new Set<string>();
     for (const [f, rs] of byFamily(rules.filter((r) => !held.has(claimKey(r))))) {
-        await runBatch(t, "ip", rs.map((r) => ["rule", ...deleteArgv(r).slice(3)]), rs.map((r) => `rules[${JSON.stringify(ruleEntryKey(r))}]`), true, f);
+        await runBatch(t, "ip", rs.map((r) => ["rule", ...deleteArgv(r).slice(3)]), rs.map(ruleEntryName), true, f);
     }
 }

@@ -50,7 +50,12 @@ function host(table: Record<string, unknown>[] = [], batch?: (input: string) => 
         sent,
         async run(argv: readonly string[], o?: RunOptions) {
             sent.push({ argv: [...argv], input: o?.input });
-            const claimed = claims?.run(argv, o?.input);
+            const claimed = claims?.run(argv, o?.input, (list) => {
+                const fam = (f: string) => (e: Record<string, unknown>) => String(e.dst ?? "").includes(":") === (f === "6");
+                const out = [...list[5].split(" ").filter(Boolean).map((f) => `routes ${f}\n${JSON.stringify(table.filter(fam(f)))}\n`),
+                    ...list[6].split(" ").filter(Boolean).map((f) => `rules ${f}\n${JSON.stringify(rules[Number(f) as 4 | 6] ?? [])}\n`)];
+                return { code: 0, stdout: out.join(""), stderr: "" };
+            });
             if (claimed) return claimed;
             if (argv.includes("-batch") && batch) return { stdout: "", ...batch(o?.input ?? "") };
             if (argv.includes("rule") && argv.includes("show")) return { code: 0, stdout: JSON.stringify(rules[argv.includes("-6") ? 6 : 4] ?? []), stderr: "" };
@@ -390,19 +395,77 @@ describe("RouteSet rules: the table and the rules that select it, as one resourc
     });
 
     it("update (a gateway move): the rules that go are deleted before the routes change, the new ones added after", async () => {
-        claims.put(SET, ["rule 4/priority 18952 from 10.200.0.0/16 table 18952"]);
-        const t = ruleHost({}, claims);
+        claims.put(SET, ["rule 4/priority 18952 from 10.200.0.0/16 table 18952", "route 18952 10.166.1.10/32"]);
+        const t = ruleHost({ 4: [liveRule({ src: "10.200.0.0", srclen: 16 })] }, claims);
         const olds = normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", gateway: "172.29.0.2", dev: "liqo.vxlan" }], rules: [inbound], owner: SET });
         const news = normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", gateway: "172.29.0.2", dev: "liqo.vxlan" }, { dst: "10.200.0.0/16", gateway: "172.29.0.254", dev: "liqo.vxlan" }], rules: [outbound], owner: SET });
         await routeSetKind.update(t, olds, news, false);
-        assert.deepStrictEqual(kinds(t), ["claims", "ip -4 -force -batch -", "claims", "ip -d -4 route show table 18952 exact 10.200.0.0/16", "ip -batch -", "ip -4 rule show", "claims", "ip -4 -batch -"]);
-        assert.strictEqual(t.sent[1].input, "rule del priority 18952 from 10.200.0.0/16 table 18952 protocol 214\n");
-        assert.strictEqual(t.sent[7].input, "rule add priority 18952 to 10.200.0.0/16 table 18952 protocol 214\n");
-        assert.deepStrictEqual(claims.read()[SET].filter((k) => k.startsWith("rule")), ["rule 4/priority 18952 to 10.200.0.0/16 table 18952"]);
+        // Two round trips: the claims with the listings, then one batch.
+        assert.deepStrictEqual(kinds(t), ["claims", "ip -batch -"]);
+        assert.strictEqual(t.sent[1].input, [
+            "rule del priority 18952 from 10.200.0.0/16 table 18952 protocol 214",
+            "route replace 10.200.0.0/16 via 172.29.0.254 dev liqo.vxlan table 18952 metric 0 proto 214",
+            "rule add priority 18952 to 10.200.0.0/16 table 18952 protocol 214",
+        ].join("\n") + "\n");
+        assert.deepStrictEqual(claims.read()[SET], ["route 18952 10.166.1.10/32", "route 18952 10.200.0.0/16", "rule 4/priority 18952 to 10.200.0.0/16 table 18952"]);
         // Rules that stay are not touched.
         const again = ruleHost({ 4: [liveRule({ dst: "10.200.0.0", dstlen: 16 })] }, claims);
         await routeSetKind.update(again, news, { ...news, routes: {} }, false);
         assert.ok(!again.sent.some((c) => c.argv.includes("rule")), kinds(again).join(", "));
+    });
+
+    it("update: deletes only what is there as ours and not held by another claim; IPv6 rules go in batches of their own", async () => {
+        const v6 = { priority: 18952, iif: "eth1", family: 6 as const };
+        claims.put(SET, ["route 18952 10.200.0.0/16", "route 18952 10.201.0.0/16", "rule 4/priority 18952 from 10.200.0.0/16 table 18952",
+            "rule 4/priority 18952 to 10.200.0.0/16 table 18952", "rule 4/priority 18952 from 10.201.0.0/16 table 18952"]);
+        claims.put(OLD_RULE, ["rule 4/priority 18952 to 10.200.0.0/16 table 18952"]);
+        const t = host([{ dst: "10.200.0.0/16", gateway: "172.29.0.254", dev: "liqo.vxlan", protocol: "214", type: "unicast" }], undefined, claims,
+            { 4: [liveRule({ src: "10.200.0.0", srclen: 16 }), liveRule({ dst: "10.200.0.0", dstlen: 16 })] });
+        const route = (dst: string) => ({ dst, gateway: "172.29.0.254", dev: "liqo.vxlan" });
+        const olds = normalized({ table: 18952, routes: [route("10.200.0.0/16"), route("10.201.0.0/16")], rules: [inbound, outbound, { priority: 18952, from: "10.201.0.0/16" }], owner: SET });
+        const news = normalized({ table: 18952, routes: [], rules: [v6], owner: SET });
+        await routeSetKind.update(t, olds, news, false);
+        assert.deepStrictEqual(kinds(t), ["claims", "ip -batch -", "ip -6 -batch -"]);
+        // 10.201.0.0/16 and its rule are gone from the host already; the outbound rule is another claim's too.
+        assert.strictEqual(t.sent[1].input, "rule del priority 18952 from 10.200.0.0/16 table 18952 protocol 214\nroute del 10.200.0.0/16 table 18952 metric 0 proto 214\n");
+        assert.strictEqual(t.sent[2].input, "rule add priority 18952 iif eth1 table 18952 protocol 214\n");
+        assert.deepStrictEqual(claims.read(), { [OLD_RULE]: ["rule 4/priority 18952 to 10.200.0.0/16 table 18952"], [SET]: ["rule 6/priority 18952 iif eth1 table 18952"] });
+    });
+
+    it("update: what is in the way stops it before the kernel changes, and the claims are as they were", async () => {
+        const before = { [SET]: ["route 18952 10.166.1.10/32", "rule 4/priority 18952 from 10.200.0.0/16 table 18952"], [OLD_RULE]: ["route 18952 10.202.0.0/16"] };
+        const olds = normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", dev: "liqo.vxlan" }], rules: [inbound], owner: SET });
+        const cases: [string, Record<string, unknown>[], RuleListing, Record<string, unknown>, RegExp | ((e: unknown) => boolean)][] = [
+            ["another tool's route", [{ dst: "10.201.0.0/16", dev: "eth0", protocol: "4", type: "unicast" }], {}, { routes: [{ dst: "10.201.0.0/16", dev: "liqo.vxlan" }] }, /a route to 10\.201\.0\.0\/16 in table 18952 metric 0 already exists \(proto 4\)/],
+            ["another tool's rule", [], { 4: [liveRule({ dst: "10.200.0.0", dstlen: 16 }, "4")] }, { rules: [outbound] }, /a rule "priority 18952 to 10\.200\.0\.0\/16 table 18952" already exists \(protocol 4\)/],
+            ["a route of ours another resource claims", [{ dst: "10.202.0.0/16", dev: "eth0", protocol: "214", type: "unicast" }], {}, { routes: [{ dst: "10.202.0.0/16", dev: "liqo.vxlan" }] },
+                (e) => e instanceof ClaimedElsewhere && e.owners.join() === OLD_RULE],
+        ];
+        for (const [what, table, rules, change, why] of cases) {
+            for (const [o, keys] of Object.entries(before)) claims.put(o, keys);
+            const t = host(table, undefined, claims, rules);
+            const news = normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", dev: "liqo.vxlan" }], rules: [], owner: SET, ...change });
+            await assert.rejects(routeSetKind.update(t, olds, news, false), why as RegExp, what);
+            assert.ok(!t.sent.some((c) => c.argv.includes("-batch")), `${what}: no batch`);
+            assert.deepStrictEqual(claims.read(), before, `${what}: the claims as they were`);
+        }
+    });
+
+    it("update: next hops changed in place are one batch, without claims or a listing", async () => {
+        claims.put(SET, ["route 18952 10.166.1.10/32"]);
+        const t = host([], undefined, claims);
+        const olds = normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", gateway: "172.29.0.2", dev: "liqo.vxlan" }], owner: SET });
+        await routeSetKind.update(t, olds, normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", gateway: "172.29.0.3", dev: "liqo.vxlan" }], owner: SET }), false);
+        assert.deepStrictEqual(kinds(t), ["ip -batch -"]);
+        assert.strictEqual(t.sent[0].input, "route replace 10.166.1.10/32 via 172.29.0.3 dev liqo.vxlan table 18952 metric 0 proto 214\n");
+    });
+
+    it("update: a failing line of the batch is named by its entry", async () => {
+        claims.put(SET, ["route 18952 10.166.1.10/32"]);
+        const t = host([], () => ({ code: 2, stderr: "Error: Nexthop device is not up.\nCommand failed -:1\n" }), claims);
+        const olds = normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", dev: "liqo.vxlan" }], owner: SET });
+        await assert.rejects(routeSetKind.update(t, olds, normalized({ table: 18952, routes: [{ dst: "10.166.1.10/32", dev: "eth9" }], owner: SET }), false),
+            /routes\["10\.166\.1\.10\/32"\]: Error: Nexthop device is not up/);
     });
 
     it("takes a Rule resource's rule over without deleting it, and the Rule's delete then leaves it; without takeOverFrom it is another's", async () => {
