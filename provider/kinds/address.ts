@@ -71,11 +71,11 @@ export function holdsAddress(listing: Record<string, any>[], address: string): b
  * host without arping fails the step with a clear message; with no address
  * the script only checks.
  */
-const ANNOUNCE = [
-    'dev=$1; shift',
-    'command -v arping >/dev/null 2>&1 || { echo "arping not found: announcing addresses on $dev needs it (Debian and Ubuntu: iputils-arping)" >&2; exit 127; }',
-    'for a in "$@"; do arping -q -U -c 2 -w 3 -I "$dev" "$a" </dev/null >/dev/null 2>&1 & done',
-].join("\n");
+const HAS_ARPING = 'command -v arping >/dev/null 2>&1 || { echo "arping not found: announcing addresses on $dev needs it (Debian and Ubuntu: iputils-arping)" >&2; exit 127; }';
+const ARPING = 'arping -q -U -c 2 -w 3 -I "$dev" "$a" </dev/null >/dev/null 2>&1 &';
+const ANNOUNCE = ['dev=$1; shift', HAS_ARPING, `for a in "$@"; do ${ARPING} done`].join("\n");
+/** Takes the address (the command after dev and address) and announces it, in one round trip; exit 100: the command failed. */
+const TAKE = ['dev=$1 a=$2; shift 2', '"$@" || exit 100', HAS_ARPING, ARPING].join("\n");
 
 /** The argv that announces the address (or, with none, checks for arping); none for an IPv6 address, which ARP does not carry. */
 export function announceArgv(dev: string, address: string | undefined): string[] | undefined {
@@ -91,11 +91,19 @@ async function announce(t: Transport, dev: string, address: string | undefined) 
     if (r.code !== 0) throw new Error(`${t.name}: ${r.stderr.trim() || `announcing ${address} on ${dev} failed (exit ${r.code})`}`);
 }
 
+/** The argv that takes the address, and announces it when asked (IPv4), in one round trip. */
+export function takeArgv(a: InterfaceAddressState): string[] {
+    const ip = a.address.split("/")[0];
+    return a.announce && net.familyOf(ip) === 4 ? ["sh", "-c", TAKE, "routed-overlay", a.dev, ip, ...addArgv(a)] : addArgv(a);
+}
+
 async function take(t: Transport, a: InterfaceAddressState) {
     // replace, not add: idempotent, so a retry after a failed announce converges.
-    const r = await t.run(addArgv(a), { allowFailure: true });
-    if (r.code !== 0) throw new Error(`${t.name}: ip addr replace ${a.address} dev ${a.dev}: ${r.stderr.trim()}`);
-    if (a.announce) await announce(t, a.dev, a.address);
+    const argv = takeArgv(a);
+    const r = await t.run(argv, { allowFailure: true });
+    if (r.code === 0) return;
+    if (argv[0] === "ip" || r.code === 100) throw new Error(`${t.name}: ip addr replace ${a.address} dev ${a.dev}: ${r.stderr.trim()}`);
+    throw new Error(`${t.name}: ${r.stderr.trim() || `announcing ${a.address} on ${a.dev} failed (exit ${r.code})`}`);
 }
 
 async function release(t: Transport, a: InterfaceAddressState) {

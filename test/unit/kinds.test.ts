@@ -6,7 +6,7 @@ import { normalizeRule, addArgv as ruleAdd, deleteArgv as ruleDel, parseRule } f
 import { normalizeFdb, appendWords, delWords, parseFdb } from "../../provider/kinds/fdb";
 import { normalizeLink, createLines, updateLines, parseLink, linkKind } from "../../provider/kinds/link";
 import type { Transport } from "../../provider/transport";
-import { addArgv as addressAdd, announceArgv, delArgv as addressDel, holdsAddress, normalizeAddress } from "../../provider/kinds/address";
+import { addArgv as addressAdd, announceArgv, delArgv as addressDel, holdsAddress, normalizeAddress, takeArgv } from "../../provider/kinds/address";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -146,7 +146,7 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.deepStrictEqual(announceArgv("vx0", undefined)!.slice(3), ["routed-overlay", "vx0"], "no address: only the check for arping");
             assert.doesNotMatch(argv[2], /vx0|172\.29/, "the script is constant");
         });
-        it("runs arping twice a second apart in the background, and fails plainly without arping", async () => {
+        it("runs arping twice a second apart in the background, and fails plainly without arping; taking the address runs ip first, in the same script", async () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ro-announce-"));
             try {
                 const log = path.join(dir, "calls");
@@ -160,6 +160,24 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
                 assert.strictEqual(r.status, 0, `the script waited for arping or failed: ${r.signal ?? ""} ${r.stderr}`);
                 for (let i = 0; i < 50 && !fs.existsSync(log); i++) await new Promise((res) => setTimeout(res, 50));
                 assert.deepStrictEqual(fs.readFileSync(log, "utf8").split("\n").filter(Boolean), ["-q -U -c 2 -w 3 -I vx0 172.29.0.254"]);
+                // Taking the address runs the command first, then announces, in one script; a failed command announces nothing.
+                const held = { dev: "vx0", address: "172.29.0.254/24", held: true, announce: true };
+                assert.deepStrictEqual(takeArgv({ ...held, announce: false }), addressAdd(held));
+                assert.deepStrictEqual(takeArgv({ ...held, address: "fd00::1/64" }), addressAdd({ ...held, address: "fd00::1/64" }), "arping speaks ARP only");
+                const take = takeArgv(held);
+                assert.deepStrictEqual(take.slice(3), ["routed-overlay", "vx0", "172.29.0.254", ...addressAdd(held)]);
+                fs.writeFileSync(path.join(dir, "bin", "ip"), `#!/bin/sh\necho "ip $*" >> ${log}\n[ ! -e ${dir}/fail ]\n`, { mode: 0o755 });
+                fs.rmSync(log);
+                const took = spawnSync("/bin/sh", take.slice(1), { env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin` }, encoding: "utf8", timeout: 20_000 });
+                assert.strictEqual(took.status, 0, took.stderr);
+                for (let i = 0; i < 50 && fs.readFileSync(log, "utf8").split("\n").filter(Boolean).length < 2; i++) await new Promise((res) => setTimeout(res, 50));
+                assert.deepStrictEqual(fs.readFileSync(log, "utf8").split("\n").filter(Boolean), ["ip addr replace 172.29.0.254/24 dev vx0", "-q -U -c 2 -w 3 -I vx0 172.29.0.254"]);
+                fs.writeFileSync(path.join(dir, "fail"), "");
+                fs.rmSync(log);
+                const failed = spawnSync("/bin/sh", take.slice(1), { env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin` }, encoding: "utf8", timeout: 20_000 });
+                assert.strictEqual(failed.status, 100);
+                await new Promise((res) => setTimeout(res, 200));
+                assert.deepStrictEqual(fs.readFileSync(log, "utf8").split("\n").filter(Boolean), ["ip addr replace 172.29.0.254/24 dev vx0"]);
                 for (const check of [argv, announceArgv("vx0", undefined)!]) {
                     const none = spawnSync("/bin/sh", check.slice(1), { env: { PATH: path.join(dir, "empty") }, encoding: "utf8" });
                     assert.strictEqual(none.status, 127);
