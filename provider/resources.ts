@@ -10,6 +10,7 @@ import type { Kind } from "./runtime";
 import type { Connection } from "./transport/connection";
 import type { RouteSpec, RouteType, RouteScope } from "./kinds/route";
 import { keyedFdb, keyedRoutes, keyedRules } from "./wire";
+import { ungroupRoutes } from "./kinds/route-text";
 // Everything but the args' shape is the provider's check (at preview, with the values known).
 import { objectArgs } from "../common/problems";
 import type { RuleSpec } from "./kinds/rule";
@@ -310,8 +311,9 @@ export interface RouteSetArgs extends HostObjectArgs {
  * Many routes of one table on one host as one resource: one read and one
  * batch per change, whatever the number of routes. The state keys each route
  * by destination and keeps it as its `ip route` words, so `pulumi preview
- * --diff` names each route that changes, in iproute2's terms:
- * `~ "10.203.0.0/16": "via 192.168.2.10 dev eth0" => "via 192.168.2.11 dev eth0"`.
+ * --diff` names each route that changes, in iproute2's terms, within the
+ * group of its destination's network (provider/kinds/route-text.ts):
+ * `~ 10.0.0.0/8: { ~ 10.203.0.0/16: "via 192.168.2.10 dev eth0" => "via 192.168.2.11 dev eth0" }`.
  * With `rules`, it is the table and the policy rules that select it, as a
  * Liqo RouteConfiguration's table is: a change that moves both (a fabric's
  * gateway move) is one update, and each rule shows in the diff by selector:
@@ -331,6 +333,9 @@ export class RouteSet extends HostObject {
         const takeOverFrom = takeOverRules?.length ? takeOverRules.map((n) => ownerId("Rule", n)) : undefined;
         super("RouteSet", name, { ...rest, owner: ownerId("RouteSet", name), routes: keyedRoutes(args.routes as pulumi.Input<Omit<RouteSpec, "table">[]>),
             ...(args.rules !== undefined && { rules: keyedRules(args.rules as pulumi.Input<Omit<RuleSpec, "table">[]>) }), takeOverFrom }, ["table"], opts);
+        // The engine holds the routes in groups (provider/kinds/route-text.ts); the class's output is the map users expect.
+        const grouped = this.routes as pulumi.Output<unknown>;
+        (this as { routes: pulumi.Output<Record<string, string>> }).routes = grouped.apply((g) => ungroupRoutes(g) as Record<string, string>);
     }
 }
 

@@ -469,10 +469,11 @@ async function updateSet(t: Transport, olds: RouteSetState, news: RouteSetState,
         await changeClaims(t, owner, removeKeys, mine).catch(() => undefined);
         throw e;
     }
-    const v4: string[][] = [], v4names: string[] = [];
+    // One batch for the routes of both families and the IPv4 rules (ip rule defaults to IPv4).
+    const main: string[][] = [], mainNames: string[] = [];
     const v6 = { del: [] as string[][], delNames: [] as string[], add: [] as string[][], addNames: [] as string[] };
     const ruleLine = (r: RuleState, line: string[], when: "del" | "add") => {
-        if (r.family === 4) { v4.push(line); v4names.push(ruleEntryName(r)); }
+        if (r.family === 4) { main.push(line); mainNames.push(ruleEntryName(r)); }
         else if (when === "del") { v6.del.push(line); v6.delNames.push(ruleEntryName(r)); }
         else { v6.add.push(line); v6.addNames.push(ruleEntryName(r)); }
     };
@@ -482,20 +483,20 @@ async function updateSet(t: Transport, olds: RouteSetState, news: RouteSetState,
         ruleLine(r, ["rule", ...ruleDeleteArgv(r).slice(3)], "del");
     }
     const name = (k: string) => `routes[${JSON.stringify(k)}]`;
-    for (const [k, r] of d.remove) if (live.routes.get(k)?.proto === r.proto) { v4.push(["route", "del", ...routeDelWords(r)]); v4names.push(name(k)); }
-    for (const [k, , r] of d.change) { v4.push(["route", "replace", ...routeWords(r)]); v4names.push(name(k)); }
-    for (const [k, r] of d.add) { v4.push(["route", "replace", ...routeWords(r)]); v4names.push(name(k)); }
+    for (const [k, r] of d.remove) if (live.routes.get(k)?.proto === r.proto) { main.push(["route", "del", ...routeDelWords(r)]); mainNames.push(name(k)); }
+    for (const [k, , r] of d.change) { main.push(["route", "replace", ...routeWords(r)]); mainNames.push(name(k)); }
+    for (const [k, r] of d.add) { main.push(["route", "replace", ...routeWords(r)]); mainNames.push(name(k)); }
     for (const l of plan.lines) ruleLine(l.rule, l.line, l.line[1] === "del" ? "del" : "add");
     await runBatch(t, "ip", v6.del, v6.delNames, false, 6);
-    await runBatch(t, "ip", v4, v4names);
+    await runBatch(t, "ip", main, mainNames);
     await runBatch(t, "ip", v6.add, v6.addNames, false, 6);
 }
 
 export const routeSetKind: Kind<RouteSetState> = {
     properties: ["table", "routes", "rules", "takeOverFrom", "owner"],
     normalize: normalizeRouteSet,
-    // Grouped routes read flat; a state of 0.1 (an object per route) or of 0.2 (flat) reads as today's, so an
-    // upgrade shows no change.
+    // Grouped routes read flat; a state of one flat map (0.2), or of an object per route (before texts), reads as
+    // today's, so an upgrade shows no change.
     stored(raw) {
         const flat = { ...raw, routes: ungroupRoutes(raw.routes) };
         return Object.values((flat.routes ?? {}) as object).every((v) => typeof v === "string") ? flat as unknown as RouteSetState : normalizeRouteSet(flat, []);

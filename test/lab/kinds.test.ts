@@ -111,13 +111,34 @@ describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () 
             n = calls();
             const read = await s.read();
             assert.strictEqual(calls() - n, 1, "refresh: one read of the table, both families");
-            assert.strictEqual(Object.keys(read.routes).length, 500);
+            // The outputs hold the routes in groups (provider/kinds/route-text.ts: routeGroup).
+            const flat = (routes: Record<string, Record<string, string>>) => Object.assign({}, ...Object.values(routes)) as Record<string, string>;
+            assert.strictEqual(Object.keys(flat(read.routes)).length, 500);
+            assert.ok(Object.keys(read.routes).length < 500);
             assert.strictEqual((await kinds.RouteSet.diff(s.created.id, read, s.inputs)).changes, false);
+
+            // An update that takes 50 routes away, adds 50, and moves 50 to another next hop: the claims and the
+            // listing, then one batch.
+            const next = [...routes.slice(50, 100).map((r) => ({ ...r, gateway: "192.168.3.2" })), ...routes.slice(100),
+                ...routes.slice(0, 50).map((r, i) => ({ ...r, dst: `10.110.${i}.0/24` }))];
+            const c = await kinds.RouteSet.check(s.created.outs, { table: 3000, routes: next, owner: "5e75e75e75e75e75", connection: conn });
+            assert.strictEqual(c.failures, undefined, JSON.stringify(c.failures));
             n = calls();
-            await kinds.RouteSet.delete(s.created.id, s.created.outs);
+            const updated = await kinds.RouteSet.update(s.created.id, s.created.outs, c.inputs!);
+            assert.strictEqual(calls() - n, 2, "update: the claims with the listing, then one ip -batch");
+            const after = await on("ip", "-N", "route", "show", "table", "3000", "proto", "214");
+            assert.strictEqual(after.split("\n").filter(Boolean).length, 250);
+            assert.match(after, /^10\.100\.50\.0\/24 via 192\.168\.3\.2 dev eth0/m);
+            assert.match(after, /^10\.110\.49\.0\/24 via 192\.168\.3\.1 dev eth0/m);
+            assert.doesNotMatch(after, /^10\.100\.49\.0\/24/m);
+            assert.strictEqual((await on("wc", "-l", "/run/routed-overlay/claims/5e75e75e75e75e75")).trim().split(" ")[0], "500", "the claims follow the routes");
+            assert.strictEqual((await kinds.RouteSet.diff(s.created.id, (await kinds.RouteSet.read(s.created.id, updated.outs!)).props, c.inputs!)).changes, false);
+
+            n = calls();
+            await kinds.RouteSet.delete(s.created.id, updated.outs!);
             assert.strictEqual(calls() - n, 2, "delete: one ip -batch, then the claims");
             assert.strictEqual(await on("sh", "-c", "test -e /run/routed-overlay/claims && echo present || echo absent"), "absent\n", "the last claim takes the directory with it");
-            assert.strictEqual(Object.keys((await s.read()).routes).length, 0);
+            assert.strictEqual(Object.keys(flat((await kinds.RouteSet.read(s.created.id, updated.outs!)).props!.routes)).length, 0);
             assert.match(await on("ip", "route", "show", "table", "3000"), /^10\.250\.0\.0\/16 dev eth0 proto static/);
             await on("ip", "route", "del", "10.250.0.0/16", "table", "3000");
         });

@@ -60,6 +60,11 @@ describe("one node list, values as Inputs", () => {
             "10.166.3.0/24": { "10.166.3.10/32": "via 172.29.0.3 dev liqo.vxlan" },
             "10.0.0.0/8": { "10.200.0.0/16": "via 172.29.0.1 dev liqo.vxlan" },
         });
+        // The engine holds the groups; the class's output is the flat map.
+        const urns = await valueOf(pulumi.all(fabric.routes.map((r) => r.urn)));
+        assert.deepStrictEqual(await valueOf(fabric.routes[urns.findIndex((u) => u.endsWith("::fabric-node2-routes"))].routes), {
+            "10.166.1.10/32": "via 172.29.0.1 dev liqo.vxlan", "10.166.3.10/32": "via 172.29.0.3 dev liqo.vxlan", "10.200.0.0/16": "via 172.29.0.1 dev liqo.vxlan",
+        });
         const rules = (n: string) => Object.keys(registeredInputs(`fabric-${n}-routes`)!.rules);
         assert.deepStrictEqual(["node1", "node2", "node3"].map(rules), [["priority 18952 from 10.200.0.0/16"], ["priority 18952 to 10.200.0.0/16"], ["priority 18952 to 10.200.0.0/16"]],
             "one outbound rule on each of node2 and node3, one inbound on node1");
