@@ -199,7 +199,9 @@ export interface RulesChange {
 }
 
 const described = (r: RuleState) => `the rule "${ruleWords(r).join(" ")}"`;
-const byFamily = (rules: RuleState[]) => ([4, 6] as const).map((f) => [f, rules.filter((r) => r.family === f)] as const).filter(([, rs]) => rs.length);
+/** The items of each family present, IPv4 first; `ip rule` takes the family from the command line only. */
+const byFamily = <T>(xs: readonly T[], family: (x: T) => net.Family = (x) => (x as unknown as RuleState).family) =>
+    ([4, 6] as const).map((f) => [f, xs.filter((x) => family(x) === f)] as const).filter(([, of]) => of.length);
 
 /** Of `rules`, those on the host with our protocol. */
 export async function readOwnRules(t: Transport, rules: RuleState[]): Promise<RuleState[]> {
@@ -230,7 +232,7 @@ export async function addRules(t: Transport, rules: RuleState[], o: RulesChange)
     const entry = o.entry ?? ruleEntryName;
     try {
         takeBack(t.name, o.owner, plan.ours, heirsClaims(prior, o.owner, o.heirOf), o.adopt);
-        for (const [f, ls] of byFamilyOf(plan.lines)) await runBatch(t, "ip", ls.map((l) => l.line), ls.map((l) => entry(l.rule)), false, f);
+        for (const [f, ls] of byFamily(plan.lines, (l) => l.rule.family)) await runBatch(t, "ip", ls.map((l) => l.line), ls.map((l) => entry(l.rule)), false, f);
     } catch (e) {
         if (o.creating) {
             for (const [f, rs] of byFamily(plan.added)) await runBatch(t, "ip", rs.map((r) => ["rule", ...deleteArgv(r).slice(3)]), [], true, f).catch(() => undefined);
@@ -245,7 +247,6 @@ export async function addRules(t: Transport, rules: RuleState[], o: RulesChange)
 export const ruleEntryName = (r: RuleState) => `rules[${JSON.stringify(ruleEntryKey(r))}]`;
 
 export interface RuleLine { rule: RuleState; line: string[] }
-const byFamilyOf = (ls: RuleLine[]) => ([4, 6] as const).map((f) => [f, ls.filter((l) => l.rule.family === f)] as const).filter(([, x]) => x.length);
 
 /**
  * The batch lines that add `rules` to a host whose rules of their families
