@@ -10,7 +10,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Connection, transportFor, validateConnection } from "./transport";
-import { canonicalJson, Kind as KindSpec } from "./kinds/kind";
+import { canonicalJson, Kind as KindSpec, sameJson } from "./kinds/kind";
 import { checkFailures, holdsUnknown, problem } from "../common/problems";
 import { timedOp } from "./stats";
 export { canonicalJson };
@@ -113,15 +113,18 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             // At preview, inputs built from outputs not known yet reach diff unchecked (check left them raw, defaults
             // unfilled): a replace is reported only for an identity property known to differ, as up will find it.
             const known = (k: string) => !holdsUnknown(news) || (news[k] !== undefined && !holdsUnknown(news[k]));
-            const replaces = kind.identity.filter((k) => known(k) && canonicalJson(olds[k]) !== canonicalJson(news[k])) as string[];
+            const replaces = kind.identity.filter((k) => known(k) && !sameJson(olds[k], news[k])) as string[];
             if (!holdsUnknown(news.connection) && connectionIdentity(olds.connection) !== connectionIdentity(news.connection)) replaces.push("connection");
-            const o = stored(olds);
-            const n = stored(news);
-            const keys = new Set([...Object.keys(o), ...Object.keys(n)]);
-            const changed = [...keys].filter((k) => canonicalJson(o[k]) !== canonicalJson(n[k]));
+            // Equal as the engine holds them is equal as stored, without reading the state's shape (a no-op up diffs every set).
+            let changed: string[] = [];
+            if (!sameJson(own(olds, computed), own(news, computed))) {
+                const o = stored(olds);
+                const n = stored(news);
+                changed = [...new Set([...Object.keys(o), ...Object.keys(n)])].filter((k) => !sameJson(o[k], n[k]));
+            }
             // Read and delete use the connection saved in the outputs: a newly pinned hostKey or a
             // rotated credential must reach them by an update, or refresh and destroy keep the old one.
-            const reconnect = canonicalJson(olds.connection) !== canonicalJson(news.connection);
+            const reconnect = !sameJson(olds.connection, news.connection);
             return {
                 changes: replaces.length > 0 || changed.length > 0 || reconnect || olds.present === false,
                 replaces,
@@ -152,7 +155,7 @@ export function lifecycle<T extends object>(kind: KindSpec<T>): KindImpl {
             else {
                 // Only the connection changed: nothing to do on the host, the outputs take the new one.
                 const o = stored(olds);
-                if (canonicalJson(o) !== canonicalJson(n)) {
+                if (!sameJson(o, n)) {
                     await kind.update(t, o as T, n, news.adopt === true);
                     // Only a change is probed: at create the rest of the path (the Subnet, the prerequisites)
                     // may not be in place yet, and the component's PathCheck checks it after all of them.

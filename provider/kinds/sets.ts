@@ -6,7 +6,7 @@
  * `pulumi preview --diff` names each entry that changes.
  */
 import type { Transport } from "../transport";
-import { alreadyExists, canonicalJson, Kind } from "./kind";
+import { alreadyExists, Kind, sameJson } from "./kind";
 import { BatchFailed, runBatch } from "./iproute";
 import * as net from "../../common/net";
 import { Problem, problem } from "../../common/problems";
@@ -44,7 +44,6 @@ export function entriesOf(raw: Record<string, any>, field: string, what: string,
     return [];
 }
 
-const sameJson = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 // ---- FdbSet ------------------------------------------------------------------
 
