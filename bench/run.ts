@@ -218,7 +218,7 @@ async function w2Run(lab: LabInfo, nodes: number, pods: number, run: number, mov
         for (let m = 0; m < moves; m++) {
             for (const { variant, t } of stacks) {
                 await t.stack.setConfig("activeGateway", { value: m % 2 === 0 ? "node2" : "node1" });
-                add(variant, "move-gateway", await measure(() => t.stack.up()));
+                add(variant, "move-gateway", await measure(() => t.stack.up()), { round: m + 1 });
             }
         }
         for (const { variant, t } of stacks) add(variant, "refresh", await measure(() => t.stack.refresh()));

@@ -78,6 +78,8 @@ export interface Sample {
     objects?: Record<string, number>;
     /** When the run that measured it started (samples kept by --merge keep theirs). */
     date?: string;
+    /** W2 moves: which round of the run; every variant moves once a round, one after the other. */
+    round?: number;
 }
 
 export interface Cell {
@@ -116,6 +118,20 @@ const secs = (c?: Cell) => (c ? c.seconds.toFixed(c.seconds < 10 ? 2 : 1) : "–
 /** The package's figure over the engine floor's, signed: the package's own cost of an operation. */
 const overFloor = (p?: Cell, f?: Cell) => (p && f ? `${(p.seconds - f.seconds).toFixed(2)} s` : "–");
 const ratio = (a?: Cell, b?: Cell) => (a && b && b.seconds > 0 ? `${(a.seconds / b.seconds).toFixed(1)}×` : "–");
+
+/**
+ * The package's moves over a floor's, paired by run and round: median and
+ * range of the differences. The variants move one after the other in each
+ * round, so what drifts over a run (the machine, the lab) falls on both
+ * samples of a pair, where the medians of each variant keep it.
+ */
+export function pairedOverFloor(samples: Sample[], size: number, floor: string, op = "move-gateway"): { median: number; min: number; max: number; pairs: number } | undefined {
+    const at = (v: string) => new Map(samples.filter((s) => s.workload === "W2" && s.size === size && s.variant === v && s.op === op && s.round !== undefined)
+        .map((s) => [`${s.date ?? ""}|${s.run}|${s.round}`, s.seconds]));
+    const f = at(floor);
+    const d = [...at("package")].filter(([k]) => f.has(k)).map(([k, x]) => x - f.get(k)!);
+    return d.length ? { median: median(d), min: Math.min(...d), max: Math.max(...d), pairs: d.length } : undefined;
+}
 
 function table(head: string[], rows: string[][]): string {
     return [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -180,13 +196,17 @@ export function renderMarkdown(samples: Sample[], meta: Record<string, string>):
                 return [[String(n), v, String(ops[0]?.resources ?? "–"), objText, ...ops.map(secs), ops.map((x) => (x ? String(x.maxCallsPerHost) : "–")).join(" / "), String(Math.max(...ops.map((x) => x?.peakMiB ?? 0)))]];
             })),
         ));
-        out.push("", "Over the engine floor, and per node (medians):", "");
+        out.push("", "Over the engine floor, and per node (medians; a move paired with the floor's of the same round: median, and min to max over the pairs):", "");
         out.push(table(
-            ["nodes", "up − engine floor", "no-op up − engine floor", "move − engine floor", "move − floor of 0.1's graph", "package up ÷ nodes", "engine floor up ÷ nodes"],
+            ["nodes", "up − engine floor", "no-op up − engine floor", "move − engine floor", "move − engine floor, paired", "move − floor of 0.1's graph", "move − floor of 0.1's graph, paired", "package up ÷ nodes", "engine floor up ÷ nodes"],
             sizes("W2").map((n) => {
                 const over = (op: string, floor = "engine-floor") => overFloor(get("W2", n, "package", op), get("W2", n, floor, op));
+                const paired = (floor: string) => {
+                    const p = pairedOverFloor(samples, n, floor);
+                    return p ? `${p.median.toFixed(2)} s (${p.min.toFixed(2)} to ${p.max.toFixed(2)}, ${p.pairs} pairs)` : "–";
+                };
                 const perNode = (v: string) => { const c = get("W2", n, v, "up"); return c ? `${(c.seconds / n).toFixed(3)} s` : "–"; };
-                return [String(n), over("up"), over("noop-up"), over("move-gateway"), over("move-gateway", "engine-floor-rules"), perNode("package"), perNode("engine-floor")];
+                return [String(n), over("up"), over("noop-up"), over("move-gateway"), paired("engine-floor"), over("move-gateway", "engine-floor-rules"), paired("engine-floor-rules"), perNode("package"), perNode("engine-floor")];
             }),
         ));
         out.push("");

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { aggregate, cellKey, median, renderMarkdown, Sample, summarizeStats } from "../../bench/stats";
+import { aggregate, cellKey, median, pairedOverFloor, renderMarkdown, Sample, summarizeStats } from "../../bench/stats";
 
 describe("bench: the arithmetic behind the tables", () => {
     it("reads round trips per host and the provider's peak memory from the stats lines, skipping a torn line", () => {
@@ -64,8 +64,27 @@ describe("bench: the arithmetic behind the tables", () => {
             w2("engine-floor", "up", 25.6), w2("engine-floor", "noop-up", 7.5), w2("engine-floor", "move-gateway", 9.75),
             w2("engine-floor-rules", "up", 27), w2("engine-floor-rules", "move-gateway", 11),
         ], { machine: "test" });
-        assert.match(md, /\| 64 \| 6\.40 s \| 0\.50 s \| 0\.75 s \| -0\.50 s \| 0\.500 s \| 0\.400 s \|/);
+        assert.match(md, /\| 64 \| 6\.40 s \| 0\.50 s \| 0\.75 s \| – \| -0\.50 s \| – \| 0\.500 s \| 0\.400 s \|/);
         assert.match(md, /\| 64 \| engine-floor-rules \| 258 \|/);
+    });
+
+    it("pairs each move with the floor's of the same run and round, so a drift over the run cancels", () => {
+        const move = (variant: string, run: number, round: number, seconds: number): Sample => ({ workload: "W2", size: 64, variant, op: "move-gateway", run, round, seconds });
+        // Both variants slow down 2 s a round; the package is always 0.5 to 0.9 s over the floor.
+        const samples = [
+            move("engine-floor", 1, 1, 9), move("package", 1, 1, 9.5),
+            move("engine-floor", 1, 2, 11), move("package", 1, 2, 11.9),
+            move("engine-floor", 1, 3, 13), move("package", 1, 3, 13.7),
+            // A second run's round 1, and a package move with no floor beside it (not paired).
+            move("engine-floor", 2, 1, 8), move("package", 2, 1, 8.6), move("package", 2, 2, 30),
+        ];
+        const p = pairedOverFloor(samples, 64, "engine-floor")!;
+        assert.deepStrictEqual([p.median, p.min, p.max].map((x) => x.toFixed(6)), ["0.650000", "0.500000", "0.900000"]);
+        assert.strictEqual(p.pairs, 4);
+        assert.strictEqual(pairedOverFloor(samples, 64, "engine-floor-rules"), undefined);
+        // The medians of each variant keep the drift and the unpaired sample: 11.9 − 10 = 1.9 s.
+        const md = renderMarkdown(samples, { machine: "test" });
+        assert.match(md, /\| 64 \| – \| – \| 1\.90 s \| 0\.65 s \(0\.50 to 0\.90, 4 pairs\) \| – \| – \|/);
     });
 });
 
