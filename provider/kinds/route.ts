@@ -409,9 +409,14 @@ const decodedRules = (s: RouteSetState): RuleState[] => Object.keys(s.rules ?? {
 const rulesAt = (s: RouteSetState, keys: Set<string>) => decodedRules(s).filter((r) => keys.has(ruleEntryKey(r)));
 const setRoutes = routesLifecycle<RouteSetState>(decoded);
 
-// What a set's update needs to see, listed in the round trip of its claims: the table's routes in the
-// families $2 and the rules in the families $3 (each "", "4", "6" or "4 6").
-const LIST_FOR_UPDATE = 'for x in $2; do echo "routes $x"; ip -N -d -j -$x route show table "$1"; done; for x in $3; do echo "rules $x"; ip -N -j -$x rule show; done';
+// What a set's update needs to see, listed in the round trip of its claims: the routes at the destinations
+// it changes, then the rules in the families $3 (each "", "4", "6" or "4 6"). Up to LIST_EACH destinations
+// (given after $3) are listed one by one (`ip route show exact`, every metric and type at that prefix): a
+// gateway move changes one route of a table of a few thousand pod routes, and the whole table was listed,
+// sent and parsed for it. More are listed with the table, in the families $2.
+const LIST_EACH = 16;
+const LIST_FOR_UPDATE = 'tb=$1 rf=$2 uf=$3; shift 3; if [ $# -gt 0 ]; then for d in "$@"; do case $d in *:*) x=6;; *) x=4;; esac; echo "routes $x"; ip -N -d -j -$x route show table "$tb" exact "$d"; done; ' +
+    'else for x in $rf; do echo "routes $x"; ip -N -d -j -$x route show table "$tb"; done; fi; for x in $uf; do echo "rules $x"; ip -N -j -$x rule show; done';
 
 /** The table's routes and the rules a listing of LIST_FOR_UPDATE holds; a complaint of ip but an empty table's is an error. */
 function parseListing(t: Transport, res: { stdout: string; stderr: string }, table: number): { routes: Map<string, RouteState>; rules: RuleState[] } {
@@ -453,7 +458,8 @@ async function updateSet(t: Transport, olds: RouteSetState, news: RouteSetState,
     const addKeys = [...d.add.map(([k]) => claimKey(table, k)), ...added.map(ruleClaimKey)];
     const removeKeys = [...d.remove.map(([k]) => claimKey(table, k)), ...gone.map(ruleClaimKey)];
     const routeFams = familiesOf([...d.add, ...d.remove].map(([k]) => ({ family: familyOfKey(k) })));
-    const list = ["sh", "-c", LIST_FOR_UPDATE, "routed-overlay", String(table), routeFams.join(" "), familiesOf([...gone, ...added]).join(" ")];
+    const dsts = [...new Set([...d.add, ...d.remove].map(([k]) => k.split(" ")[0]))];
+    const list = ["sh", "-c", LIST_FOR_UPDATE, "routed-overlay", String(table), routeFams.join(" "), familiesOf([...gone, ...added]).join(" "), ...(dsts.length <= LIST_EACH ? dsts : [])];
     // Next hops changed in place (`ip route replace`) need neither claims nor a listing: one round trip.
     const c = addKeys.length || removeKeys.length ? await changeClaims(t, owner, addKeys, removeKeys, { argv: list, when: "then" })
         : { prior: new Map<string, string[]>(), held: new Set<string>(), result: { code: 0, stdout: "", stderr: "" } };

@@ -134,11 +134,31 @@ describe("lab: provider lifecycle over SSH (nftables, IPv6, bulk)", function () 
             assert.strictEqual((await on("wc", "-l", "/run/routed-overlay/claims/5e75e75e75e75e75")).trim().split(" ")[0], "500", "the claims follow the routes");
             assert.strictEqual((await kinds.RouteSet.diff(s.created.id, (await kinds.RouteSet.read(s.created.id, updated.outs!)).props, c.inputs!)).changes, false);
 
+            // A small update reads only the destinations it changes (`ip route show exact`), not the 250-route
+            // table: another tool's route at one of them still stops it before the kernel changes.
+            const small = async (from: Record<string, unknown>, rs: Record<string, unknown>[]) => {
+                const ck = await kinds.RouteSet.check(from, { table: 3000, routes: rs, owner: "5e75e75e75e75e75", connection: conn });
+                assert.strictEqual(ck.failures, undefined, JSON.stringify(ck.failures));
+                return kinds.RouteSet.update(s.created.id, from, ck.inputs!);
+            };
+            await on("ip", "route", "add", "10.111.0.0/24", "dev", "eth0", "table", "3000", "metric", "7", "proto", "static");
+            await on("ip", "route", "add", "10.111.0.0/24", "dev", "eth0", "table", "3000", "proto", "static");
+            await assert.rejects(small(updated.outs!, [...next, { dst: "10.111.0.0/24", dev: "eth0" }]), /a route to 10\.111\.0\.0\/24 in table 3000 metric 0 already exists \(proto 4\)/);
+            assert.doesNotMatch(await on("ip", "route", "show", "table", "3000", "proto", "214", "exact", "10.111.0.0/24"), /\S/);
+            await on("ip", "route", "del", "10.111.0.0/24", "table", "3000", "metric", "0");
             n = calls();
-            await kinds.RouteSet.delete(s.created.id, updated.outs!);
+            const grown = await small(updated.outs!, [...next, { dst: "10.111.0.0/24", dev: "eth0" }]);
+            assert.strictEqual(calls() - n, 2, "a small update: the claims with the listing of one destination, then one ip -batch");
+            const shrunk = await small(grown.outs!, next);
+            // Its own route goes; another tool's at the same prefix and another metric stays.
+            assert.strictEqual(await on("ip", "-N", "route", "show", "table", "3000", "exact", "10.111.0.0/24"), "10.111.0.0/24 dev eth0 proto 4 scope 253 metric 7 \n");
+            await on("ip", "route", "del", "10.111.0.0/24", "table", "3000", "metric", "7");
+
+            n = calls();
+            await kinds.RouteSet.delete(s.created.id, shrunk.outs!);
             assert.strictEqual(calls() - n, 2, "delete: one ip -batch, then the claims");
             assert.strictEqual(await on("sh", "-c", "test -e /run/routed-overlay/claims && echo present || echo absent"), "absent\n", "the last claim takes the directory with it");
-            assert.strictEqual(Object.keys(flat((await kinds.RouteSet.read(s.created.id, updated.outs!)).props!.routes)).length, 0);
+            assert.strictEqual(Object.keys(flat((await kinds.RouteSet.read(s.created.id, shrunk.outs!)).props!.routes)).length, 0);
             assert.match(await on("ip", "route", "show", "table", "3000"), /^10\.250\.0\.0\/16 dev eth0 proto static/);
             await on("ip", "route", "del", "10.250.0.0/16", "table", "3000");
         });

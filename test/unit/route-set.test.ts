@@ -52,7 +52,11 @@ function host(table: Record<string, unknown>[] = [], batch?: (input: string) => 
             sent.push({ argv: [...argv], input: o?.input });
             const claimed = claims?.run(argv, o?.input, (list) => {
                 const fam = (f: string) => (e: Record<string, unknown>) => String(e.dst ?? "").includes(":") === (f === "6");
-                const out = [...list[5].split(" ").filter(Boolean).map((f) => `routes ${f}\n${JSON.stringify(table.filter(fam(f)))}\n`),
+                // `ip route show exact DST`: ip -j writes a host route's dst without its /32 or /128.
+                const at = (d: string) => (e: Record<string, unknown>) => [d, d.replace(/\/(32|128)$/, "")].includes(String(e.dst));
+                const listed = list.length > 7 ? list.slice(7).map((d) => `routes ${d.includes(":") ? 6 : 4}\n${JSON.stringify(table.filter(at(d)))}\n`)
+                    : list[5].split(" ").filter(Boolean).map((f) => `routes ${f}\n${JSON.stringify(table.filter(fam(f)))}\n`);
+                const out = [...listed,
                     ...list[6].split(" ").filter(Boolean).map((f) => `rules ${f}\n${JSON.stringify(rules[Number(f) as 4 | 6] ?? [])}\n`)];
                 return { code: 0, stdout: out.join(""), stderr: "" };
             });
@@ -404,6 +408,9 @@ describe("RouteSet rules: the table and the rules that select it, as one resourc
         await routeSetKind.update(t, olds, news, false);
         // Two round trips: the claims with the listings, then one batch.
         assert.deepStrictEqual(kinds(t), ["claims", "ip -batch -"]);
+        // The listing reads the one destination that changes, not the table, and the IPv4 rules.
+        const listing = (c: { argv: string[] }) => c.argv.slice(7 + 5);
+        assert.deepStrictEqual(listing(t.sent[0]), ["4", "4", "10.200.0.0/16"]);
         assert.strictEqual(t.sent[1].input, [
             "rule del priority 18952 from 10.200.0.0/16 table 18952 protocol 214",
             "route replace 10.200.0.0/16 via 172.29.0.254 dev liqo.vxlan table 18952 metric 0 proto 214",
@@ -451,6 +458,25 @@ describe("RouteSet rules: the table and the rules that select it, as one resourc
             assert.ok(!t.sent.some((c) => c.argv.includes("-batch")), `${what}: no batch`);
             assert.deepStrictEqual(claims.read(), before, `${what}: the claims as they were`);
         }
+    });
+
+    it("update: more than 16 destinations changed are read with the whole table, in their families", async () => {
+        claims.put(SET, []);
+        const many = Array.from({ length: 17 }, (_, i) => ({ dst: `10.166.${i}.10/32`, dev: "liqo.vxlan" }));
+        const inTheWay = { dst: "10.166.16.10", dev: "eth0", protocol: "4", type: "unicast" };
+        const t = host([inTheWay], undefined, claims);
+        const olds = normalized({ table: 18952, routes: many.slice(0, 15), owner: SET });
+        // 16 destinations (15 out, 1 in): one by one.
+        await routeSetKind.update(t, olds, normalized({ table: 18952, routes: [{ dst: "2001:db8::/48", dev: "eth0" }], owner: SET }), false);
+        // The claims' argv, then the listing's: sh -c SCRIPT $0 TABLE ROUTE-FAMILIES RULE-FAMILIES DESTINATIONS...
+        const listing = (c: { argv: string[] }) => c.argv.slice(7 + 5);
+        assert.deepStrictEqual(listing(t.sent[0]).slice(0, 2), ["4 6", ""]);
+        assert.deepStrictEqual(listing(t.sent[0]).slice(2).sort(), ["2001:db8::/48", ...many.slice(0, 15).map((r) => r.dst)].sort());
+        // 17: the table, and the route in the way is still found.
+        const t2 = host([inTheWay], undefined, claims);
+        await assert.rejects(routeSetKind.update(t2, normalized({ table: 18952, routes: [], owner: SET }), normalized({ table: 18952, routes: many, owner: SET }), false),
+            /a route to 10\.166\.16\.10\/32 in table 18952 metric 0 already exists \(proto 4\)/);
+        assert.deepStrictEqual(listing(t2.sent[0]), ["4", ""]);
     });
 
     it("update: next hops changed in place are one batch, without claims or a listing", async () => {
