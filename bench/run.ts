@@ -115,7 +115,9 @@ async function measure<T>(f: () => Promise<T>): Promise<{ seconds: number; stats
     const result = await f();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const lines = fs.readFileSync(STATS, "utf8");
-    if (keepStats) fs.writeFileSync(path.join(keepStats, `${String(++measured).padStart(3, "0")}.jsonl`), lines);
+    // The command's own line first: the provider's times read against its start and end.
+    const command = JSON.stringify({ ev: "command", t: Date.now(), ms: seconds * 1000 });
+    if (keepStats) fs.writeFileSync(path.join(keepStats, `${String(++measured).padStart(3, "0")}.jsonl`), `${command}\n${lines}`);
     return { seconds, stats: summarizeStats(lines), result };
 }
 
