@@ -31,26 +31,18 @@ export function checkOwner(v: unknown, errs: Problem[]): string | undefined {
 }
 
 // One script for every change of an owner's claims. Stdin: the keys to add ("+KEY") and to remove
-// ("-KEY"), then a line ".". It prints, for the keys to add, who claimed them just before ("prior FILE:KEY"), so a create
+// ("-KEY"). It prints, for the keys to add, who claimed them just before ("prior FILE:KEY"), so a create
 // tells a run of its own that pulumi died in from another resource's; rewrites the owner's file (written,
 // then renamed: a reader never sees half of one; the file goes with its last key, the directories with
 // the last file, a host left as it was found); prints the keys to remove that a claim still holds
 // ("held KEY"). Then, when a command follows the mode, a line "---" and the command, its status the
 // script's: mode "then" runs it always, "if-free" only when no key is held.
-//
-// One awk reads the keys and every claim file and decides; the shell renames. Every update and delete of a
-// set runs it on the host, and as a pipeline of grep, sed and sort it started a dozen processes each time.
-// awk's status carries the decisions: 64 plus 1 (rename the new file in), 2 (the owner's file goes), 4 (a
-// removed key is held) and 8 (no claim file is left). The claim files are the function's arguments, so the
-// script's own stay the command's; a glob that matches nothing leaves its pattern, which is no file.
-const DECIDE = '!keys { if ($0 == ".") keys = 1; else if (substr($0, 1, 1) == "+") { add[substr($0, 2)] = 1; na++ } else if (substr($0, 1, 1) == "-") rem[substr($0, 2)] = 1; next } ' +
-    '$0 == "" { next } { if ($0 in add) print "prior " FILENAME ":" $0; if (FILENAME == d "/" o) own[$0] = 1; else { other[$0] = 1; no++ } } ' +
-    'END { n = 0; s = 0; t = d "/." o ".new"; if (na || e) { for (k in own) if (!(k in rem)) keep[k] = 1; for (k in add) keep[k] = 1; for (k in keep) { print k > t; n++ } if (n) close(t); s += n ? 1 : 2 } ' +
-    'for (k in rem) if ((k in other) || (k in keep)) { print "held " k; h = 1 } if (h) s += 4; if (!n && !no) s += 8; exit 64 + s }';
-const CHANGE = 'd=$1 o=$2 m=$3; shift 3; f="$d/$o"; [ -d "$d" ] || mkdir -p "$d" || exit; e=0; [ ! -e "$f" ] || e=1; ' +
-    `decide() { [ -e "$1" ] || set --; awk -v d="$d" -v o="$o" -v e="$e" '${DECIDE}' - "$@"; }; decide "$d"/*; s=$?; [ $s -ge 64 ] || exit $s; s=$((s - 64)); ` +
-    '[ $((s & 1)) = 0 ] || mv -f "$d/.$o.new" "$f" || exit; [ $((s & 2)) = 0 ] || rm -f "$d/.$o.new" "$f"; [ $((s & 8)) = 0 ] || rmdir "$d" "${d%/*}" 2>/dev/null; ' +
-    '[ $# -gt 0 ] || exit 0; [ "$m" = then ] || [ $((s & 4)) = 0 ] || exit 0; echo ---; exec "$@" </dev/null';
+const CHANGE = 'd=$1 o=$2 m=$3; shift 3; k=$(cat); f="$d/$o"; a=$(printf "%s\\n" "$k" | sed -n "s/^+//p"); r=$(printf "%s\\n" "$k" | sed -n "s/^-//p"); ' +
+    'if [ -n "$a" ]; then mkdir -p "$d" || exit; printf "%s\\n" "$a" | grep -r -s -x -F --exclude=".*" -f - "$d" | sed "s/^/prior /"; fi; ' +
+    'if [ -n "$a" ] || [ -e "$f" ]; then { if [ -n "$r" ] && [ -e "$f" ]; then printf "%s\\n" "$r" | grep -v -x -F -f - "$f"; else cat "$f" 2>/dev/null; fi; ' +
+    '[ -z "$a" ] || printf "%s\\n" "$a"; } | sort -u > "$d/.$o.new" || exit; if [ -s "$d/.$o.new" ]; then mv -f "$d/.$o.new" "$f"; else rm -f "$d/.$o.new" "$f"; fi; fi; ' +
+    'h=; [ -z "$r" ] || h=$(printf "%s\\n" "$r" | grep -r -h -s -x -F --exclude=".*" -f - "$d"); rmdir "$d" "${d%/*}" 2>/dev/null; ' +
+    '[ -z "$h" ] || printf "%s\\n" "$h" | sed "s/^/held /"; [ $# -gt 0 ] || exit 0; [ "$m" = then ] || [ -z "$h" ] || exit 0; echo ---; exec "$@" </dev/null';
 
 export interface ClaimsChange {
     /** Key → the owners that claimed it just before, of the keys added; `owner` included when an earlier run of it had. */
@@ -68,8 +60,7 @@ export interface ClaimsChange {
  * (`when: "if-free"`), its result with allowFailure semantics.
  */
 export async function changeClaims(t: Transport, owner: string, add: readonly string[], remove: readonly string[], then?: { argv: readonly string[]; when: "then" | "if-free" }): Promise<ClaimsChange> {
-    // "." ends the keys: awk reads them and then the claim files as one input (DECIDE).
-    const input = [...add.map((k) => `+${k}`), ...remove.map((k) => `-${k}`), "."].join("\n") + "\n";
+    const input = [...add.map((k) => `+${k}`), ...remove.map((k) => `-${k}`)].join("\n");
     const r = await t.run(["sh", "-c", CHANGE, "routed-overlay", CLAIMS_DIR, owner, then?.when ?? "then", ...(then?.argv ?? [])], { input, allowFailure: true });
     const marker = r.stdout.startsWith("---\n") ? 0 : r.stdout.indexOf("\n---\n");
     const ran = marker >= 0;

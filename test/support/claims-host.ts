@@ -24,8 +24,6 @@ export interface ClaimsDir {
     run(argv: readonly string[], input?: string, then?: (argv: readonly string[]) => ExecResult): Promise<ExecResult> | undefined;
     /** Whether the directory and its parent are gone (the host left as it was). */
     gone(): boolean;
-    /** The directory's hidden files (a temporary file a change left behind). */
-    dotfiles(): string[];
     dispose(): void;
 }
 
@@ -58,7 +56,6 @@ export function claimsDir(): ClaimsDir {
                 .then((r) => ({ ...r, stdout: r.stdout.split(dir).join(CLAIMS_DIR), stderr: r.stderr + stderr }));
         },
         gone: () => !fs.existsSync(path.dirname(dir)),
-        dotfiles: () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith(".")) : []),
         dispose: () => fs.rmSync(root, { recursive: true, force: true }),
     };
 }
