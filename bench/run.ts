@@ -109,16 +109,16 @@ const up = (t: TestStack) => cli(t, ["up", "--yes", "--skip-preview"]);
 /** Changes the last update made, as its history records them (read after the timed command). */
 const changed = async (t: TestStack) => { const rc = (await t.stack.info())?.resourceChanges; return total(rc) - (rc?.same ?? 0); };
 
-async function measure<T>(f: () => Promise<T>): Promise<{ seconds: number; stats: OpStats; result: T }> {
+async function measure(f: () => Promise<unknown>): Promise<{ seconds: number; stats: OpStats }> {
     fs.writeFileSync(STATS, "");
     const t0 = process.hrtime.bigint();
-    const result = await f();
+    await f();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const lines = fs.readFileSync(STATS, "utf8");
     // The command's own line first: the provider's times read against its start and end.
     const command = JSON.stringify({ ev: "command", t: Date.now(), ms: seconds * 1000 });
     if (keepStats) fs.writeFileSync(path.join(keepStats, `${String(++measured).padStart(3, "0")}.jsonl`), `${command}\n${lines}`);
-    return { seconds, stats: summarizeStats(lines), result };
+    return { seconds, stats: summarizeStats(lines) };
 }
 
 const total = (rc: Record<string, number> | undefined) => Object.values(rc ?? {}).reduce((a, b) => a + b, 0);

@@ -10,10 +10,9 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Connection, transportFor, validateConnection } from "./transport";
-import { canonicalJson, Kind as KindSpec, sameJson } from "./kinds/kind";
+import { Kind as KindSpec, sameJson } from "./kinds/kind";
 import { checkFailures, holdsUnknown, problem } from "../common/problems";
 import { timedOp } from "./stats";
-export { canonicalJson };
 import { sysctlKind } from "./kinds/sysctl";
 import { routeKind, routeSetKind } from "./kinds/route";
 import { ruleKind } from "./kinds/rule";

@@ -14,7 +14,18 @@ import * as path from "path";
 import { normalizeFirewall, iptablesInsertArgv, iptablesPresent, nftInsertArgv, nftHandles } from "../../provider/kinds/firewall";
 import { delta, normalizeFdbSet } from "../../provider/kinds/sets";
 import { parseJsonStream, failedBatchLine } from "../../provider/kinds/iproute";
-import { kinds, canonicalJson } from "../../provider/runtime";
+import { kinds } from "../../provider/runtime";
+import { sameJson } from "../../provider/kinds/kind";
+
+/** Key-order-independent JSON: the reference sameJson is held to. */
+function canonicalJson(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+    if (v && typeof v === "object") {
+        return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort()
+            .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(v);
+}
 
 function ok<T>(f: (raw: any, errs: Problem[]) => T | undefined, raw: any): T {
     const errs: Problem[] = [];
@@ -215,8 +226,31 @@ describe("kernel object kinds: validation, argv and ip -j parsing", () => {
             assert.match(bad(normalizeRouteSet, { routes: [{ dst: "10.1.0.0/16", dev: "eth0", table: 9 }] }), /routes\[0\]\.table: set table on the RouteSet/);
             assert.match(bad(normalizeFdbSet, { dev: "vx0", entries: [{ dst: "192.168.2.300" }] }), /entries\[0\]\.dst: not an IP address: "192\.168\.2\.300"/);
         });
+        it("sameJson: equal exactly when the key-sorted JSON is, over random values and their key-shuffled copies", () => {
+            let x = 99;
+            const r = (n: number) => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) % n; };
+            const value = (depth: number): unknown => {
+                const k = r(depth > 2 ? 4 : 7);
+                if (k === 0) return r(3);
+                if (k === 1) return ["a", "b", ""][r(3)];
+                if (k === 2) return [null, true, false][r(3)];
+                if (k === 3) return undefined;
+                if (k === 4) return Array.from({ length: r(3) }, () => value(depth + 1) ?? null);
+                return Object.fromEntries(Array.from({ length: r(4) }, () => [["p", "q", "s"][r(3)], value(depth + 1)]));
+            };
+            const shuffled = (v: unknown): unknown => Array.isArray(v) ? v.map(shuffled)
+                : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).reverse().map(([k, y]) => [k, shuffled(y)])) : v;
+            let equal = 0;
+            for (let i = 0; i < 20_000; i++) {
+                const a = value(0), b = i % 3 === 0 ? shuffled(a) : value(0);
+                const want = canonicalJson(a) === canonicalJson(b);
+                if (want) equal++;
+                assert.strictEqual(sameJson(a, b), want, `${canonicalJson(a)} vs ${canonicalJson(b)}`);
+            }
+            assert.ok(equal > 5_000 && equal < 15_000, `${equal} equal pairs: the corpus must hold both`);
+        });
         it("plans the smallest delta: an identity change is a remove plus an add", () => {
-            const same = (a: any, b: any) => canonicalJson(a) === canonicalJson(b);
+            const same = sameJson;
             const d = delta({ a: { id: 1, v: 1 }, b: { id: 2, v: 1 }, c: { id: 3, v: 1 } }, { a: { id: 1, v: 2 }, b: { id: 9, v: 1 }, d: { id: 4, v: 1 } }, same, (x, y) => x.id === y.id);
             assert.deepStrictEqual(d.change.map(([k]) => k), ["a"]);
             assert.deepStrictEqual(d.remove.map(([k]) => k), ["b", "c"]);
